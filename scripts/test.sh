@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the whole test suite: installs everything, lints, type-checks, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+. .venv/bin/activate
+ruff check src tests benchmarks
+mypy
+python -m pytest -q "$@"

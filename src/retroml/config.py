@@ -1,0 +1,409 @@
+"""The run configuration: one Pydantic model, frozen into each run's ``config.yaml``.
+
+Hyper-parameters left unset take the RL Zoo's Atari defaults for the chosen algorithm
+(rl-baselines3-zoo ``hyperparams/<algo>.yml``, ``atari`` entry), filled in when the config is built,
+so the written ``config.yaml`` shows every value the run really used.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from retroml.errors import InvalidInputError
+from retroml.games import get_game
+
+Algo = Literal["ppo", "a2c", "dqn", "qrdqn"]
+Layout = Literal["single", "grid"]
+ALGOS: tuple[str, ...] = ("ppo", "a2c", "dqn", "qrdqn")
+ON_POLICY = ("ppo", "a2c")
+
+# A budget beyond this would train for weeks on a CPU; it is a typo, not a plan.
+MAX_TIMESTEPS = 1_000_000_000
+DEFAULT_MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+# rl-baselines3-zoo hyperparams for the ``atari`` entry of each algorithm. DQN/QR-DQN keep a
+# 100k replay buffer (the Zoo's value for DQN), which is 2.8 GB of frames at most.
+ZOO_ATARI_DEFAULTS: dict[str, dict[str, Any]] = {
+    "ppo": {
+        "n_envs": 8,
+        "n_steps": 128,
+        "batch_size": 256,
+        "n_epochs": 4,
+        "learning_rate": 2.5e-4,
+        "clip_range": 0.1,
+        "ent_coef": 0.01,
+        "vf_coef": 0.5,
+        "gamma": 0.99,
+        "gae_lambda": 0.95,
+    },
+    "a2c": {
+        "n_envs": 16,
+        "n_steps": 5,
+        "learning_rate": 7e-4,
+        "ent_coef": 0.01,
+        "vf_coef": 0.25,
+        "gamma": 0.99,
+        "gae_lambda": 1.0,
+    },
+    "dqn": {
+        "n_envs": 1,
+        "batch_size": 32,
+        "learning_rate": 1e-4,
+        "gamma": 0.99,
+        "buffer_size": 100_000,
+        "learning_starts": 100_000,
+        "target_update_interval": 1000,
+        "train_freq": 4,
+        "gradient_steps": 1,
+        "exploration_fraction": 0.1,
+        "exploration_final_eps": 0.01,
+    },
+    "qrdqn": {
+        "n_envs": 1,
+        "batch_size": 32,
+        "learning_rate": 5e-5,
+        "gamma": 0.99,
+        "buffer_size": 100_000,
+        "learning_starts": 100_000,
+        "target_update_interval": 10_000,
+        "train_freq": 4,
+        "gradient_steps": 1,
+        "exploration_fraction": 0.025,
+        "exploration_final_eps": 0.01,
+    },
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class GameConfig(_Section):
+    """The game and how the emulator is presented to the agent (the DQN-paper Atari protocol).
+
+    :param id: game id from ``retroml games`` (``pong``, ``breakout`` …).
+    :param frameskip: emulator frames per agent action.
+    :param noop_max: up to this many no-op actions at each reset, so episodes start differently.
+    :param terminal_on_life_loss: end the *training* episode when a life is lost (the game goes on);
+        episode statistics still count the whole game.
+    :param repeat_action_probability: sticky actions (0 = the classic deterministic protocol).
+    """
+
+    id: str = "pong"
+    frameskip: int = Field(4, ge=1, le=8)
+    noop_max: int = Field(30, ge=0, le=100)
+    terminal_on_life_loss: bool = True
+    repeat_action_probability: float = Field(0.0, ge=0.0, le=1.0)
+
+    @field_validator("id")
+    @classmethod
+    def _known_game(cls, value: str) -> str:
+        return get_game(value).id
+
+
+class TrainConfig(_Section):
+    """The learning algorithm and its hyper-parameters; ``None`` means the RL Zoo Atari default.
+
+    :param algo: ppo, a2c, dqn or qrdqn.
+    :param total_timesteps: environment steps (agent actions, summed over envs) of this leg.
+    :param n_envs: parallel emulators in the native vector env.
+    :param n_steps: rollout length per env (PPO/A2C).
+    :param batch_size: minibatch size; for PPO it must divide ``n_envs * n_steps``.
+    :param n_epochs: passes over each rollout (PPO).
+    :param learning_rate: optimiser step size (PPO anneals it linearly to 0, as the Zoo does).
+    :param clip_range: PPO ratio clip (annealed linearly, as the Zoo does).
+    :param ent_coef: entropy bonus weight.
+    :param vf_coef: value loss weight.
+    :param gamma: discount factor.
+    :param gae_lambda: GAE lambda (PPO/A2C).
+    :param buffer_size / learning_starts / target_update_interval / train_freq / gradient_steps /
+        exploration_fraction / exploration_final_eps: the DQN-family settings.
+    :param seed: seeds the environments and the network initialisation.
+    :param n_threads: PyTorch CPU threads (0 = one per core).
+    :param checkpoint_every_sec: how often ``latest.zip`` is refreshed.
+    :param keep_last: how many timestamped rolling checkpoints to keep besides ``latest.zip``.
+    :param metrics_every_steps: metrics row interval for the DQN family (PPO/A2C log every rollout).
+    """
+
+    algo: Algo = "ppo"
+    total_timesteps: int = Field(1_000_000, gt=0, le=MAX_TIMESTEPS)
+    n_envs: int | None = Field(None, ge=1, le=256)
+    n_steps: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+    n_epochs: int | None = Field(None, ge=1)
+    learning_rate: float | None = Field(None, gt=0, le=1)
+    clip_range: float | None = Field(None, gt=0, le=1)
+    ent_coef: float | None = Field(None, ge=0)
+    vf_coef: float | None = Field(None, ge=0)
+    gamma: float | None = Field(None, gt=0, le=1)
+    gae_lambda: float | None = Field(None, gt=0, le=1)
+    buffer_size: int | None = Field(None, ge=1)
+    learning_starts: int | None = Field(None, ge=0)
+    target_update_interval: int | None = Field(None, ge=1)
+    train_freq: int | None = Field(None, ge=1)
+    gradient_steps: int | None = Field(None, ge=1)
+    exploration_fraction: float | None = Field(None, ge=0, le=1)
+    exploration_final_eps: float | None = Field(None, ge=0, le=1)
+    seed: int = Field(0, ge=0)
+    n_threads: int = Field(0, ge=0, le=256)
+    checkpoint_every_sec: int = Field(300, ge=5)
+    keep_last: int = Field(2, ge=0)
+    metrics_every_steps: int = Field(1000, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_zoo_defaults(self) -> TrainConfig:
+        applicable = ZOO_ATARI_DEFAULTS[self.algo]
+        for name, value in applicable.items():
+            if getattr(self, name) is None:
+                if name in _SCALED_TO_BUDGET:
+                    # The Zoo's values assume a 10M-step budget; a short run must still learn.
+                    value = min(value, max(self.total_timesteps // 10, 1))
+                object.__setattr__(self, name, value)
+        for name in _ALGO_SPECIFIC:
+            if name not in applicable and getattr(self, name) is not None:
+                raise ValueError(f"{name} does not apply to {self.algo}")
+        if self.algo == "ppo":
+            rollout = (self.n_envs or 1) * (self.n_steps or 1)
+            if rollout % (self.batch_size or 1) != 0:
+                raise ValueError(f"batch_size {self.batch_size} must divide n_envs × n_steps = {rollout}")
+        return self
+
+
+_SCALED_TO_BUDGET = ("buffer_size", "learning_starts")
+_ALGO_SPECIFIC = (
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "clip_range",
+    "ent_coef",
+    "vf_coef",
+    "gae_lambda",
+    "buffer_size",
+    "learning_starts",
+    "target_update_interval",
+    "train_freq",
+    "gradient_steps",
+    "exploration_fraction",
+    "exploration_final_eps",
+)
+
+
+class RecordingConfig(_Section):
+    """Live milestone clips recorded while training (never on the training hot path).
+
+    :param enabled: record a clip at each milestone.
+    :param fps: clip frame rate.
+    :param crf: H.264 quality (lower is better and bigger; 18-28 is sensible).
+    :param milestone_clip_seconds: length of each milestone clip.
+    """
+
+    enabled: bool = True
+    fps: int = Field(30, ge=1, le=120)
+    crf: int = Field(23, ge=0, le=51)
+    milestone_clip_seconds: float = Field(10.0, ge=0, le=600)
+
+
+class RenderConfig(_Section):
+    """The learning-journey video.
+
+    :param auto: render the journey automatically when training ends successfully.
+    :param length: target length, e.g. ``90s``, ``3m``, ``1h30m``, ``10h``.
+    :param layout: ``single`` (one game, big) or ``grid`` (several milestones side by side).
+    """
+
+    auto: bool = False
+    length: str = "3m"
+    layout: Layout = "single"
+
+    @field_validator("length")
+    @classmethod
+    def _valid_length(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class RunConfig(_Section):
+    """Everything a run needs; saved once as the run's frozen ``config.yaml``.
+
+    :param name: human name (default ``<game>-<algo>-<yyyymmdd-hhmm>``).
+    :param fast_mode: train at full speed with no live recording and render the journey at the end.
+    """
+
+    name: str | None = Field(None, max_length=120)
+    game: GameConfig = GameConfig()
+    train: TrainConfig = TrainConfig()
+    milestones_pct: list[int] = Field(default_factory=lambda: list(DEFAULT_MILESTONES))
+    recording: RecordingConfig = RecordingConfig()
+    render: RenderConfig = RenderConfig()
+    fast_mode: bool = False
+
+    @field_validator("milestones_pct")
+    @classmethod
+    def _valid_milestones(cls, value: list[int]) -> list[int]:
+        if any(pct < 0 or pct > 100 for pct in value):
+            raise ValueError("every milestone must be between 0 and 100 %")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _fast_mode_rules(self) -> RunConfig:
+        if self.fast_mode:
+            object.__setattr__(self.recording, "enabled", False)
+            object.__setattr__(self.recording, "milestone_clip_seconds", 0.0)
+            object.__setattr__(self.render, "auto", True)
+        return self
+
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like ``45s``, ``3m``, ``1h30m`` or a bare number of seconds."""
+    cleaned = text.strip().lower().replace(" ", "")
+    try:
+        seconds = float(cleaned)
+    except ValueError:
+        match = _DURATION.match(cleaned)
+        if not cleaned or not match or not any(match.groups()):
+            raise ValueError(f"'{text}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h") from None
+        hours, minutes, secs = (float(part) if part else 0.0 for part in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    if seconds <= 0 or seconds > 24 * 3600:
+        raise ValueError(f"duration '{text}' must be more than 0 and at most 24h")
+    return seconds
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick_test": {
+        "title": "Quick test",
+        "description": "100k PPO steps on Pong: a few minutes on a laptop, to see the whole pipeline.",
+        "config": {
+            "game": {"id": "pong"},
+            "train": {"algo": "ppo", "total_timesteps": 100_000},
+            "render": {"length": "1m"},
+        },
+    },
+    "ppo_standard": {
+        "title": "PPO standard",
+        "description": "10M PPO steps with the RL Zoo's Atari settings: the agent learns Breakout well.",
+        "config": {"game": {"id": "breakout"}, "train": {"algo": "ppo", "total_timesteps": 10_000_000}},
+    },
+    "dqn": {
+        "title": "DQN",
+        "description": "DQN with a replay buffer: slower per step, often better sample efficiency.",
+        "config": {"game": {"id": "pong"}, "train": {"algo": "dqn", "total_timesteps": 2_000_000}},
+    },
+    "epic_5h": {
+        "title": "Epic 5-hour",
+        "description": "A long PPO run rendered as a 5-hour learning journey, in Fast Mode.",
+        "config": {
+            "game": {"id": "breakout"},
+            "train": {"algo": "ppo", "total_timesteps": 20_000_000},
+            "fast_mode": True,
+            "render": {"length": "5h"},
+        },
+    },
+    "epic_10h": {
+        "title": "Epic 10-hour",
+        "description": "The 'watch an AI learn for 10 hours' format: 40M PPO steps, a 10-hour journey.",
+        "config": {
+            "game": {"id": "breakout"},
+            "train": {"algo": "ppo", "total_timesteps": 40_000_000},
+            "fast_mode": True,
+            "render": {"length": "10h"},
+        },
+    },
+}
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One sentence per problem: the field's dotted name and the reason."""
+    sentences = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "config"
+        reason = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            reason = "is not a known setting"
+        sentences.append(f"{field}: {reason}")
+    return "; ".join(sentences)
+
+
+def build_config(data: dict[str, Any]) -> RunConfig:
+    """Validate ``data`` into a :class:`RunConfig`, or raise one readable :class:`InvalidInputError`."""
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise InvalidInputError(f"invalid config — {describe_validation_error(error)}") from None
+
+
+def preset_config(preset: str) -> dict[str, Any]:
+    """The raw config dict of a preset (a copy, safe to modify)."""
+    if preset not in PRESETS:
+        raise InvalidInputError(f"unknown preset '{preset}'; presets: {', '.join(PRESETS)}")
+    return _deep_copy(PRESETS[preset]["config"])
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deep_copy(value) if isinstance(value, dict) else value for key, value in data.items()}
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated section by section with ``override`` (nested dicts merge, values replace)."""
+    merged = _deep_copy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_assignment(data: dict[str, Any], assignment: str) -> dict[str, Any]:
+    """Apply one ``section.key=value`` override (value parsed as YAML: ``1e-4``, ``true``, ``[0, 50]``)."""
+    if "=" not in assignment:
+        raise InvalidInputError(f"'{assignment}' is not an override; write it as section.key=value")
+    dotted, _, raw = assignment.partition("=")
+    keys = [key for key in dotted.strip().split(".") if key]
+    if not keys:
+        raise InvalidInputError(f"'{assignment}' names no setting; write it as section.key=value")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    override: dict[str, Any] = {keys[-1]: value}
+    for key in reversed(keys[:-1]):
+        override = {key: override}
+    return merge(data, override)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML file, or an :class:`InvalidInputError` saying what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(f"cannot read config file {path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise InvalidInputError(f"{path} is not valid YAML{line}; fix it and try again") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{path} must hold a mapping of sections (game:, train: …), not a list or value")
+    return data
+
+
+def to_yaml(config: RunConfig) -> str:
+    """The config as the YAML written to ``config.yaml``: every value, including filled-in defaults."""
+    return yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+def read_config(path: Path) -> RunConfig:
+    """Load a run's frozen ``config.yaml``."""
+    return build_config(load_yaml(path))

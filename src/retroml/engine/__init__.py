@@ -1,0 +1,1 @@
+"""Training: ale-py's native vector env behind an SB3 VecEnv, the algorithms, checkpoints, the loop."""

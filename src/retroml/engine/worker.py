@@ -1,0 +1,168 @@
+"""The training process: ``python -m retroml.engine.worker --home H --run-id R``.
+
+It owns its run while it lives: it reads the frozen config and the leg to train from the store,
+trains, heartbeats, saves checkpoints, and sets the final status itself. SIGTERM (what ``stop``
+sends, and what the CLI sends on Ctrl-C) ends training after the current step with a checkpoint and
+the status ``stopped``. A Fast Mode run that finishes renders its journey here, so it happens exactly
+once whichever face started it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+from retroml.config import RunConfig, read_config
+from retroml.engine.algos import build_model, load_model
+from retroml.engine.checkpoints import save_rolling
+from retroml.engine.envs import AtariNativeVecEnv
+from retroml.engine.monitor import Leg, MilestoneHook, RunMonitor
+from retroml.paths import resolve_home, run_paths
+from retroml.store import Store
+
+logger = logging.getLogger("retroml.worker")
+
+
+def current_leg(row: dict, config: RunConfig) -> tuple[Leg, Path | None]:
+    """The leg to train now and the checkpoint it starts from (``None`` for a fresh model)."""
+    legs = row.get("legs") or []
+    spec = legs[-1] if legs else {}
+    leg = Leg(
+        index=int(row["leg"]),
+        start_timesteps=int(row["leg_start_timesteps"]),
+        budget=int(spec.get("budget", config.train.total_timesteps)),
+        episodes_before=int(row.get("episodes") or 0),
+    )
+    leg.plan_milestones(config.milestones_pct)
+    start = spec.get("from_checkpoint")
+    return leg, (Path(start) if start else None)
+
+
+def train(store: Store, run_id: str, stop_requested: threading.Event, on_milestone: MilestoneHook | None) -> str:
+    """Train the current leg of ``run_id``; returns the final status (``completed`` or ``stopped``)."""
+    paths = run_paths(store.home, run_id)
+    config = read_config(paths.config)
+    row = store.get_run(run_id)
+    assert row is not None, f"run {run_id} is not in the store"
+    leg, start_checkpoint = current_leg(row, config)
+    torch.set_num_threads(config.train.n_threads or os.cpu_count() or 1)
+
+    env = AtariNativeVecEnv(
+        config.game, config.train.n_envs or 1, seed=config.train.seed, n_threads=config.train.n_threads
+    )
+    if start_checkpoint is None:
+        model = build_model(config.train, env, paths.tensorboard)
+    else:
+        model = load_model(config.train, store.home / start_checkpoint, env, paths.tensorboard)
+    monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone)
+    logger.info(
+        "training %s on %s: leg %d, %d timesteps from %d, %d envs",
+        config.train.algo.upper(),
+        config.game.id,
+        leg.index,
+        leg.budget,
+        leg.start_timesteps,
+        env.num_envs,
+    )
+    model.learn(
+        total_timesteps=leg.budget,
+        callback=monitor,
+        reset_num_timesteps=start_checkpoint is None,
+        tb_log_name=f"leg{leg.index}",
+        progress_bar=False,
+    )
+    finished = not stop_requested.is_set()
+    if finished:
+        # SB3 can stop a step short of a target (DQN counts exactly); the leg is complete, so the
+        # milestones still pending (normally only 100 %) are saved now.
+        for milestone_pct, _target in list(monitor.pending_milestones):
+            monitor.save_milestone(milestone_pct)
+        monitor.pending_milestones.clear()
+    save_rolling(model, paths.checkpoints, config.train.keep_last)
+    monitor.heartbeat()
+    env.close()
+    return "completed" if finished else "stopped"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--db", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = Store(resolve_home(args.home), args.db)
+    run_id = args.run_id
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logger.info("received %s: saving a checkpoint and stopping", signal.Signals(signum).name)
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    store.update_run(
+        run_id,
+        status="running",
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        started_at=time.time(),
+        heartbeat_at=time.time(),
+        ended_at=None,
+        exit_code=None,
+        message=None,
+    )
+    try:
+        from retroml.video.live import LiveRecorder  # optional until the video package lands
+
+        recorder: LiveRecorder | None = LiveRecorder.for_run(store, run_id)
+    except ImportError:
+        recorder = None
+    try:
+        status = train(store, run_id, stop_requested, recorder.on_milestone if recorder else None)
+    except Exception as error:
+        logger.error("training failed:\n%s", traceback.format_exc())
+        store.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=str(error))
+        return 1
+    finally:
+        if recorder is not None:
+            recorder.close()
+    store.update_run(run_id, status=status, ended_at=time.time(), exit_code=0)
+    logger.info("run %s %s", run_id, status)
+    if status == "completed":
+        _auto_render(store, run_id)
+    return 0
+
+
+def _auto_render(store: Store, run_id: str) -> None:
+    config = read_config(run_paths(store.home, run_id).config)
+    if not config.render.auto:
+        return
+    try:
+        from retroml.video.journey import render_run_journey
+    except ImportError:
+        logger.warning("journey renderer not available; skipping auto-render")
+        return
+    store.update_run(run_id, status="rendering", render_progress=0.0)
+    try:
+        video = render_run_journey(store, run_id, config.render)
+    except Exception as error:
+        logger.error("journey render failed:\n%s", traceback.format_exc())
+        store.update_run(run_id, status="completed", render_progress=None, message=f"journey render failed: {error}")
+        return
+    logger.info("journey written to %s", video)
+    store.update_run(run_id, status="completed", render_progress=1.0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The game catalogue: every ROM that ale-py ships, by a short snake_case id (``pong``, ``ms_pacman``).
+
+ale-py bundles the ROMs in its wheel, so nothing is downloaded. Six games are featured with a title,
+a difficulty and a one-line description; the rest get a title made from their id.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+
+from ale_py import ALEInterface, Action, LoggerMode, roms
+
+from retroml.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Game:
+    """One trainable Atari game.
+
+    :param id: short id used everywhere (``space_invaders``); the ale-py ROM name.
+    :param title: human title ("Space Invaders").
+    :param difficulty: how hard it is for an RL agent: easy, medium, hard, or "unrated".
+    :param description: one line on what the agent has to learn ("" for games not featured).
+    :param featured: shown first in the pickers.
+    """
+
+    id: str
+    title: str
+    difficulty: str
+    description: str
+    featured: bool
+
+
+_FEATURED: dict[str, tuple[str, str, str]] = {
+    "pong": ("Pong", "easy", "Return the ball past the CPU paddle; first to 21 wins."),
+    "breakout": ("Breakout", "easy", "Bounce the ball to break the wall of bricks, one paddle, five lives."),
+    "space_invaders": ("Space Invaders", "medium", "Shoot the descending alien rows before they land."),
+    "frogger": ("Frogger", "medium", "Hop the frog across traffic and a river of logs to its home."),
+    "ms_pacman": ("Ms. Pac-Man", "hard", "Eat every pellet in the maze while four ghosts hunt you."),
+    "asteroids": ("Asteroids", "hard", "Rotate, thrust and shoot to split asteroids without a collision."),
+}
+
+
+def _title_from_id(game_id: str) -> str:
+    return " ".join(part.capitalize() for part in game_id.split("_"))
+
+
+@cache
+def all_games() -> tuple[Game, ...]:
+    """Every game ale-py ships, featured ones first (in the order above), then alphabetical."""
+    rom_ids = set(roms.get_all_rom_ids())
+    featured = [
+        Game(game_id, title, difficulty, description, True)
+        for game_id, (title, difficulty, description) in _FEATURED.items()
+        if game_id in rom_ids
+    ]
+    others = [
+        Game(game_id, _title_from_id(game_id), "unrated", "", False) for game_id in sorted(rom_ids - _FEATURED.keys())
+    ]
+    return (*featured, *others)
+
+
+def get_game(game_id: str) -> Game:
+    """The game with this id, or an :class:`InvalidInputError` suggesting the closest id."""
+    normalised = game_id.strip().lower().replace("-", "_").replace(" ", "_")
+    for game in all_games():
+        if game.id == normalised:
+            return game
+    ids = [game.id for game in all_games()]
+    close = difflib.get_close_matches(normalised, ids, n=1)
+    hint = f" — did you mean '{close[0]}'?" if close else ""
+    raise InvalidInputError(f"unknown game '{game_id}'{hint} (`retroml games` lists all)")
+
+
+@cache
+def action_meanings(game_id: str) -> tuple[str, ...]:
+    """The names of this game's minimal action set, in the order the agent's action index uses."""
+    ale = ALEInterface()
+    ale.setLoggerMode(LoggerMode.Error)
+    rom = roms.get_rom_path(get_game(game_id).id)
+    assert rom is not None, f"ale-py lists {game_id} but ships no ROM for it"
+    ale.loadROM(rom)
+    return tuple(Action(action).name for action in ale.getMinimalActionSet())  # type: ignore[arg-type]

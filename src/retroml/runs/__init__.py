@@ -1,0 +1,1 @@
+"""Runs: the one API (``service.RunService``) through which every face creates and controls training."""

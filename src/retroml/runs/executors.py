@@ -1,0 +1,115 @@
+"""Where training processes run. ``LocalExecutor`` starts detached processes on this machine.
+
+An executor only launches, signals and checks processes; what a run *is* stays in the store, so the
+web and desktop apps see runs the same way whichever executor started them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psutil
+
+logger = logging.getLogger(__name__)
+
+# A run on another host is judged by its heartbeat; the worker beats every 2 s.
+STALE_HEARTBEAT_SEC = 60.0
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What the store needs to find a launched process again."""
+
+    pid: int
+    pid_started_at: float
+    host: str
+    executor: str
+
+
+class Executor(Protocol):
+    """Launches and controls training (and rendering) processes for :class:`RunService`."""
+
+    name: str
+
+    def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch: ...
+
+    def send_signal(self, row: dict[str, Any], signum: int) -> None: ...
+
+    def is_alive(self, row: dict[str, Any]) -> bool: ...
+
+
+class LocalExecutor:
+    """Runs each training process as a detached child of this machine.
+
+    The child gets its own session, so closing the terminal, the web server or the desktop window
+    that started it does not end it; its stdout and stderr go to the run's ``train.log``.
+    """
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.host = socket.gethostname()
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
+        command = [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id, "--db", db_url]
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        self._children[process.pid] = process
+        try:
+            started_at = psutil.Process(process.pid).create_time()
+        except psutil.NoSuchProcess:
+            started_at = time.time()
+        return Launch(process.pid, started_at, self.host, self.name)
+
+    def send_signal(self, row: dict[str, Any], signum: int) -> None:
+        if self.is_alive(row):
+            os.kill(int(row["pid"]), signum)
+
+    def is_alive(self, row: dict[str, Any]) -> bool:
+        self._reap()
+        if row.get("host") and row["host"] != self.host:
+            heartbeat = row.get("heartbeat_at") or 0.0
+            return row.get("status") == "paused" or time.time() - heartbeat < STALE_HEARTBEAT_SEC
+        pid = row.get("pid")
+        if not pid:
+            return False
+        try:
+            process = psutil.Process(int(pid))
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return False
+            # A recycled pid belongs to a process started at another time.
+            expected = row.get("pid_started_at")
+            return expected is None or abs(process.create_time() - float(expected)) < 2.0
+        except psutil.NoSuchProcess:
+            return False
+
+    def _reap(self) -> None:
+        for pid, process in list(self._children.items()):
+            if process.poll() is not None:
+                del self._children[pid]
+
+    def wait(self, pid: int, timeout: float | None = None) -> int | None:
+        """Wait for a child this executor started (tests and the foreground CLI use it)."""
+        process = self._children.get(pid)
+        if process is None:
+            return None
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None

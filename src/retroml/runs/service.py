@@ -1,0 +1,371 @@
+"""``RunService``: create, start, stop, pause, resume, continue, branch, render and delete runs.
+
+The CLI, the web app and the desktop app all go through this class; none of them spawns a process
+or touches a run folder itself. A run's truth is its row in the store (mirrored to ``run.json``);
+whenever a run is read, a run marked active whose process has died is marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import time
+import uuid
+from collections import deque
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from retroml.config import MAX_TIMESTEPS, RunConfig, apply_assignment, build_config, read_config, to_yaml
+from retroml.engine.checkpoints import find_milestone, latest_timesteps
+from retroml.errors import ConflictError, InvalidInputError, NotFoundError
+from retroml.paths import RunPaths, resolve_home, run_paths
+from retroml.runs.executors import Executor, LocalExecutor
+from retroml.store import Store
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = ("queued", "running", "paused", "rendering")
+FINAL_STATUSES = ("completed", "failed", "stopped", "interrupted")
+WORKER_MODULE = "retroml.engine.worker"
+
+
+def new_run_id() -> str:
+    return f"run-{uuid.uuid4().hex[:8]}"
+
+
+def default_name(config: RunConfig) -> str:
+    return f"{config.game.id}-{config.train.algo}-{datetime.now():%Y%m%d-%H%M}"
+
+
+class RunService:
+    """The operations on runs, over one data home.
+
+    :param home: the data home (``None``: ``$RETROML_HOME`` or ``./outputs``).
+    :param db_url: SQLAlchemy URL of the store (``None``: ``<home>/retroml.db``).
+    :param executor: where training processes run (default: this machine).
+    """
+
+    def __init__(
+        self, home: str | Path | None = None, db_url: str | None = None, executor: Executor | None = None
+    ) -> None:
+        self.home = resolve_home(home)
+        self.store = Store(self.home, db_url)
+        self.executor: Executor = executor or LocalExecutor()
+
+    # reading ---------------------------------------------------------------------------------
+    def get(self, run_id: str) -> dict[str, Any]:
+        """The run's row, with a dead process shown as ``interrupted``; unknown ids raise NotFoundError."""
+        row = self.store.get_run(run_id)
+        if row is None:
+            raise NotFoundError(f"there is no run '{run_id}' (`retroml runs list` shows the runs)")
+        return self._reconcile(row)
+
+    def list_runs(self, status: str | None = None, game: str | None = None) -> list[dict[str, Any]]:
+        rows = [self._reconcile(row) for row in self.store.list_runs(game=game)]
+        return [row for row in rows if status is None or row["status"] == status]
+
+    def _reconcile(self, row: dict[str, Any]) -> dict[str, Any]:
+        if row["status"] in ACTIVE_STATUSES and row.get("pid") and not self.executor.is_alive(row):
+            # Re-read: the process may have written its final status just before it exited.
+            fresh = self.store.get_run(row["run_id"]) or row
+            if fresh["status"] in ACTIVE_STATUSES:
+                message = "the training process ended without saying so; `retroml runs continue` resumes it"
+                self.store.update_run(row["run_id"], status="interrupted", ended_at=time.time(), message=message)
+                fresh = self.store.get_run(row["run_id"]) or fresh
+            return fresh
+        return row
+
+    def paths(self, run_id: str) -> RunPaths:
+        self.get(run_id)
+        return run_paths(self.home, run_id)
+
+    def config(self, run_id: str) -> RunConfig:
+        return read_config(self.paths(run_id).config)
+
+    def metrics(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
+        self.get(run_id)
+        return self.store.metrics(run_id, since_id)
+
+    def logs(self, run_id: str, tail: int = 200) -> list[str]:
+        """The last ``tail`` lines of the run's ``train.log``."""
+        log = self.paths(run_id).log
+        if not log.exists():
+            return []
+        with open(log, encoding="utf-8", errors="replace") as handle:
+            return [line.rstrip("\n") for line in deque(handle, maxlen=max(tail, 0))]
+
+    def progress(self, row: dict[str, Any]) -> float:
+        """Fraction of the current leg done, 0..1 (never above 1, even when SB3 overshoots)."""
+        budget = max(int(row["total_timesteps"]) - int(row["leg_start_timesteps"]), 1)
+        done = int(row["timesteps"]) - int(row["leg_start_timesteps"])
+        return min(max(done / budget, 0.0), 1.0)
+
+    # creating and starting ---------------------------------------------------------------------
+    def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Create a run folder with its frozen ``config.yaml``, index it, and (by default) start it."""
+        run_id = new_run_id()
+        name = config.name or default_name(config)
+        config = config.model_copy(update={"name": name})
+        paths = run_paths(self.home, run_id)
+        paths.make()
+        paths.config.write_text(to_yaml(config), encoding="utf-8")
+        lineage = lineage or {}
+        start_timesteps = int(lineage.get("start_timesteps", 0))
+        leg = {
+            "leg": 1,
+            "budget": config.train.total_timesteps,
+            "start_timesteps": start_timesteps,
+            "from_checkpoint": lineage.get("from_checkpoint"),
+            "created_at": time.time(),
+        }
+        self.store.insert_run(
+            {
+                "run_id": run_id,
+                "name": name,
+                "game": config.game.id,
+                "algo": config.train.algo,
+                "status": "queued",
+                "fast_mode": config.fast_mode,
+                "created_at": time.time(),
+                "executor": self.executor.name,
+                "leg": 1,
+                "leg_start_timesteps": start_timesteps,
+                "total_timesteps": start_timesteps + config.train.total_timesteps,
+                "timesteps": start_timesteps,
+                "episodes": 0,
+                "parent_run_id": lineage.get("parent_run_id"),
+                "parent_checkpoint": lineage.get("from_checkpoint"),
+                "changes": lineage.get("changes"),
+                "legs": [leg],
+            }
+        )
+        logger.info("created run %s (%s)", run_id, name)
+        if start:
+            return self.start(run_id)
+        return self.get(run_id)
+
+    def start(self, run_id: str) -> dict[str, Any]:
+        """Launch the training process of a queued run."""
+        row = self.get(run_id)
+        if row["status"] in ("running", "paused", "rendering"):
+            raise ConflictError(f"run {run_id} is already {row['status']}; stop it first")
+        if row["status"] != "queued":
+            raise ConflictError(
+                f"run {run_id} is {row['status']}; use `retroml runs continue {run_id}` to train it further"
+            )
+        paths = run_paths(self.home, run_id)
+        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, WORKER_MODULE)
+        self.store.update_run(
+            run_id,
+            status="running",
+            pid=launch.pid,
+            pid_started_at=launch.pid_started_at,
+            host=launch.host,
+            executor=launch.executor,
+            started_at=time.time(),
+            heartbeat_at=time.time(),
+        )
+        return self.get(run_id)
+
+    # controlling -----------------------------------------------------------------------------
+    def stop(self, run_id: str) -> dict[str, Any]:
+        """Ask the training process to save a checkpoint and stop (SIGTERM)."""
+        row = self.get(run_id)
+        if row["status"] == "queued" and not row.get("pid"):
+            self.store.update_run(run_id, status="stopped", ended_at=time.time())
+            return self.get(run_id)
+        if row["status"] not in ("running", "paused", "rendering"):
+            raise ConflictError(f"run {run_id} is not running (it is {row['status']})")
+        self.executor.send_signal(row, signal.SIGTERM)
+        if row["status"] == "paused":
+            # A stopped (SIGSTOP) process only handles SIGTERM once it runs again.
+            self.executor.send_signal(row, signal.SIGCONT)
+        return self.get(run_id)
+
+    def pause(self, run_id: str) -> dict[str, Any]:
+        row = self.get(run_id)
+        if row["status"] != "running":
+            raise ConflictError(f"run {run_id} is not running (it is {row['status']}), so it cannot pause")
+        self.executor.send_signal(row, signal.SIGSTOP)
+        self.store.update_run(run_id, status="paused")
+        return self.get(run_id)
+
+    def resume(self, run_id: str) -> dict[str, Any]:
+        row = self.get(run_id)
+        if row["status"] != "paused":
+            raise ConflictError(f"run {run_id} is not paused (it is {row['status']})")
+        self.executor.send_signal(row, signal.SIGCONT)
+        self.store.update_run(run_id, status="running", heartbeat_at=time.time())
+        return self.get(run_id)
+
+    def wait(self, run_id: str, timeout: float = 600.0, poll: float = 0.5) -> dict[str, Any]:
+        """Block until the run reaches a final status (or ``timeout`` seconds pass)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            row = self.get(run_id)
+            if row["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
+                return row
+            time.sleep(poll)
+
+    # further training ------------------------------------------------------------------------
+    def continue_run(self, run_id: str, steps: int) -> dict[str, Any]:
+        """Train the same run for ``steps`` more timesteps from its ``latest.zip`` (a new leg)."""
+        row = self.get(run_id)
+        if row["status"] in ACTIVE_STATUSES:
+            raise ConflictError(f"run {run_id} is {row['status']}; wait for it to end or stop it first")
+        _check_budget(steps)
+        paths = run_paths(self.home, run_id)
+        if not paths.latest_checkpoint.exists():
+            raise InvalidInputError(f"run {run_id} has no checkpoint to continue from")
+        start_timesteps = latest_timesteps(paths.latest_checkpoint)
+        leg_index = int(row["leg"]) + 1
+        legs = [
+            *(row.get("legs") or []),
+            {
+                "leg": leg_index,
+                "budget": steps,
+                "start_timesteps": start_timesteps,
+                "from_checkpoint": str(paths.latest_checkpoint.relative_to(self.home)),
+                "created_at": time.time(),
+            },
+        ]
+        self.store.update_run(
+            run_id,
+            status="queued",
+            leg=leg_index,
+            leg_start_timesteps=start_timesteps,
+            total_timesteps=start_timesteps + steps,
+            timesteps=start_timesteps,
+            legs=legs,
+            ended_at=None,
+            exit_code=None,
+            message=None,
+            pid=None,
+        )
+        return self.start(run_id)
+
+    def branch(
+        self,
+        run_id: str,
+        from_milestone_pct: int,
+        overrides: list[str] | None = None,
+        steps: int | None = None,
+        name: str | None = None,
+        start: bool = True,
+    ) -> dict[str, Any]:
+        """A new run that starts from a milestone checkpoint of ``run_id``, with settings changed."""
+        parent = self.get(run_id)
+        checkpoint = find_milestone(run_paths(self.home, run_id).checkpoints, from_milestone_pct)
+        if checkpoint is None:
+            raise InvalidInputError(f"run {run_id} has no checkpoint at the {from_milestone_pct} % milestone")
+        parent_config = self.config(run_id)
+        data = parent_config.model_dump(mode="json", exclude_none=True)
+        data["name"] = name or f"{parent['name']}-branch-{from_milestone_pct}pct"
+        changes: dict[str, Any] = {}
+        for assignment in overrides or []:
+            data = apply_assignment(data, assignment)
+            key, _, value = assignment.partition("=")
+            changes[key.strip()] = value.strip()
+        if steps is not None:
+            _check_budget(steps)
+            data["train"]["total_timesteps"] = steps
+            changes["train.total_timesteps"] = steps
+        config = build_config(data)
+        if config.train.algo != parent_config.train.algo:
+            raise InvalidInputError(
+                f"a branch keeps the parent's algorithm ({parent_config.train.algo}); start a new run instead"
+            )
+        lineage = {
+            "parent_run_id": run_id,
+            "from_checkpoint": str(checkpoint.path.relative_to(self.home)),
+            "start_timesteps": checkpoint.timesteps,
+            "changes": changes,
+        }
+        return self.create(config, start=start, lineage=lineage)
+
+    # videos ----------------------------------------------------------------------------------
+    def videos(self, run_id: str | None = None, kinds: tuple[str, ...] = ("clip", "journey")) -> list[dict[str, Any]]:
+        """Every clip and journey video under the home (or of one run), oldest first; missing files skipped."""
+        found = self.store.artifacts(run_id, kinds)
+        return [video for video in found if (self.home / video["path"]).is_file()]
+
+    def video_file(self, video_id: int) -> Path:
+        """The file of a video, resolved inside the home (never a path from the request itself)."""
+        from retroml.paths import inside
+
+        video = self.store.get_artifact(video_id)
+        if video is None or video["kind"] not in ("clip", "journey"):
+            raise NotFoundError(f"there is no video {video_id}")
+        path = inside(self.home, video["path"])
+        if not path.is_file():
+            raise NotFoundError(f"the file of video {video_id} is gone")
+        return path
+
+    def render(
+        self,
+        run_id: str,
+        length: str | None = None,
+        layout: str | None = None,
+        workers: int | None = None,
+        music: Path | None = None,
+        progress: Any = None,
+    ) -> Path:
+        """Render the learning-journey video of ``run_id`` from its checkpoints; returns the MP4 path.
+
+        ``length``/``layout`` default to the run's ``render`` settings; ``progress(fraction, detail)``
+        is called as segments finish.
+        """
+        row = self.get(run_id)
+        if row["status"] in ("running", "paused") and row.get("pid"):
+            logger.info("rendering %s while it trains: the journey covers the checkpoints saved so far", run_id)
+        try:
+            from retroml.video.journey import render_run_journey
+        except ImportError as error:
+            raise InvalidInputError(f"journey rendering is not available in this install ({error})") from None
+        settings = self.config(run_id).render
+        try:
+            settings = settings.model_copy(
+                update={key: value for key, value in {"length": length, "layout": layout}.items() if value is not None}
+            )
+            settings = type(settings).model_validate(settings.model_dump())
+        except ValueError as error:
+            raise InvalidInputError(str(error).splitlines()[-1]) from None
+        return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
+
+    def system_status(self) -> dict[str, Any]:
+        """CPU, memory and disk of this machine, and the runs training now."""
+        import os
+
+        import psutil
+
+        disk = psutil.disk_usage(str(self.home))
+        memory = psutil.virtual_memory()
+        return {
+            "cpu_percent": psutil.cpu_percent(interval=None),
+            "cpu_count": os.cpu_count() or 1,
+            "memory_total": memory.total,
+            "memory_used": memory.total - memory.available,
+            "memory_percent": memory.percent,
+            "disk_total": disk.total,
+            "disk_free": disk.free,
+            "disk_percent": disk.percent,
+            "gpu": None,
+            "home": str(self.home),
+            "running_runs": [row["run_id"] for row in self.list_runs() if row["status"] in ACTIVE_STATUSES],
+        }
+
+    # removing --------------------------------------------------------------------------------
+    def delete(self, run_id: str) -> None:
+        """Remove a run's folder and its rows; refused while it is active."""
+        row = self.get(run_id)
+        if row["status"] in ACTIVE_STATUSES and row.get("pid"):
+            raise ConflictError(f"run {run_id} is {row['status']}; stop it before deleting it")
+        shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
+        self.store.delete_run(run_id)
+
+
+def _check_budget(steps: int) -> None:
+    if steps <= 0 or steps > MAX_TIMESTEPS:
+        raise InvalidInputError(f"--steps must be between 1 and {MAX_TIMESTEPS:,}, not {steps:,}")
