@@ -2,6 +2,17 @@
 # Installs what RetroML needs into ./.venv (idempotent). Sourced by start.sh and test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian packages (Chromium for browser tests, Qt's runtime libraries …), only those missing.
+wanted=$(grep -vE '^\s*(#|$)' scripts/system_packages.txt || true)
+missing=""
+for package in $wanted; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+done
+if [ -n "$missing" ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
