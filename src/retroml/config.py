@@ -151,7 +151,7 @@ class TrainConfig(_Section):
     exploration_final_eps: float | None = Field(None, ge=0, le=1)
     seed: int = Field(0, ge=0)
     n_threads: int = Field(0, ge=0, le=256)
-    checkpoint_every_sec: int = Field(300, ge=5)
+    checkpoint_every_sec: int = Field(300, ge=1)
     keep_last: int = Field(2, ge=0)
     metrics_every_steps: int = Field(1000, ge=1)
 

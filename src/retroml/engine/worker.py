@@ -55,6 +55,9 @@ def train(store: Store, run_id: str, stop_requested: threading.Event, on_milesto
     row = store.get_run(run_id)
     assert row is not None, f"run {run_id} is not in the store"
     leg, start_checkpoint = current_leg(row, config)
+    for stale in paths.checkpoints.glob(".*.tmp"):
+        # Left by a process killed mid-save; only one process trains a run at a time.
+        stale.unlink(missing_ok=True)
     torch.set_num_threads(config.train.n_threads or os.cpu_count() or 1)
 
     env = AtariNativeVecEnv(

@@ -31,6 +31,11 @@ FINAL_STATUSES = ("completed", "failed", "stopped", "interrupted")
 WORKER_MODULE = "retroml.engine.worker"
 
 
+def is_active(row: dict[str, Any]) -> bool:
+    """Whether a process works on the run now (a queued run that was never launched has none)."""
+    return row["status"] in ACTIVE_STATUSES and bool(row.get("pid"))
+
+
 def new_run_id() -> str:
     return f"run-{uuid.uuid4().hex[:8]}"
 
@@ -213,7 +218,7 @@ class RunService:
     def continue_run(self, run_id: str, steps: int) -> dict[str, Any]:
         """Train the same run for ``steps`` more timesteps from its ``latest.zip`` (a new leg)."""
         row = self.get(run_id)
-        if row["status"] in ACTIVE_STATUSES:
+        if is_active(row):
             raise ConflictError(f"run {run_id} is {row['status']}; wait for it to end or stop it first")
         _check_budget(steps)
         paths = run_paths(self.home, run_id)
@@ -360,7 +365,7 @@ class RunService:
     def delete(self, run_id: str) -> None:
         """Remove a run's folder and its rows; refused while it is active."""
         row = self.get(run_id)
-        if row["status"] in ACTIVE_STATUSES and row.get("pid"):
+        if is_active(row):
             raise ConflictError(f"run {run_id} is {row['status']}; stop it before deleting it")
         shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
         self.store.delete_run(run_id)
