@@ -25,7 +25,7 @@ app = typer.Typer(
 runs_app = typer.Typer(no_args_is_help=True, help="List and control runs.")
 app.add_typer(runs_app, name="runs")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 HomeOption = Annotated[Path | None, typer.Option("--home", help="Data home (default: $RETROML_HOME or ./outputs).")]
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: <home>/retroml.db).")]
@@ -116,6 +116,8 @@ def train(
                 raise fail("--render-only needs --run-id RUN (the run whose journey to render)")
             _render(service_for(home, db), run_id, None, None, None, None)
             return
+        if algo is not None and algo not in ALGOS:
+            raise fail(f"--algo '{algo}' is not one of {', '.join(ALGOS)}")
         data: dict[str, Any] = preset_config(preset) if preset else {}
         if config is not None:
             data = merge(data, load_yaml(config))

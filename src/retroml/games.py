@@ -43,14 +43,19 @@ _FEATURED: dict[str, tuple[str, str, str]] = {
 }
 
 
+# ale-py ships these ROMs for its multi-agent mode only; loading them single-player makes ALE exit the
+# process (checked on ale-py 0.12.1 by loading every ROM in a subprocess).
+_MULTIPLAYER_ONLY = frozenset({"combat", "joust", "maze_craze", "warlords"})
+
+
 def _title_from_id(game_id: str) -> str:
     return " ".join(part.capitalize() for part in game_id.split("_"))
 
 
 @cache
 def all_games() -> tuple[Game, ...]:
-    """Every game ale-py ships, featured ones first (in the order above), then alphabetical."""
-    rom_ids = set(roms.get_all_rom_ids())
+    """Every single-player game ale-py ships, featured ones first (in the order above), then alphabetical."""
+    rom_ids = set(roms.get_all_rom_ids()) - _MULTIPLAYER_ONLY
     featured = [
         Game(game_id, title, difficulty, description, True)
         for game_id, (title, difficulty, description) in _FEATURED.items()

@@ -1,0 +1,111 @@
+"""The ``retroml`` command: bad input gets one sentence and exit code 2; the happy path trains."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from retroml.cli import app
+
+runner = CliRunner()
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> str:
+    return str(tmp_path / "home")
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--game", "pongg"], "unknown game 'pongg' — did you mean 'pong'?"),
+        (["--steps", "-5"], "train.total_timesteps: Input should be greater than 0"),
+        (["--steps", "1e15"], "train.total_timesteps: Input should be less than or equal to 1000000000"),
+        (["--steps", "lots"], "--steps 'lots' is not a number of timesteps"),
+        (["--algo", "sac"], "--algo 'sac' is not one of ppo, a2c, dqn, qrdqn"),
+        (["--set", "train.batch_size=100"], "batch_size 100 must divide n_envs × n_steps = 1024"),
+        (["--set", "train.nope=1"], "train.nope: is not a known setting"),
+        (["--preset", "huge"], "unknown preset 'huge'"),
+        (["--render-only"], "--render-only needs --run-id RUN"),
+        (["--render-only", "--run-id", "run-deadbeef"], "there is no run 'run-deadbeef'"),
+    ],
+)
+def test_bad_train_input_is_one_sentence_and_exit_code_2(home: str, args: list[str], sentence: str) -> None:
+    code, output = run_cli("train", "--home", home, *args)
+    assert code == 2, output
+    assert sentence in output
+    assert "Traceback" not in output
+    assert not list(Path(home).glob("runs/*")), "a refused run must leave no folder behind"
+
+
+def test_bad_yaml_files(home: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("train: [unclosed", encoding="utf-8")
+    code, output = run_cli("train", "--home", home, "--config", str(broken))
+    assert code == 2 and "is not valid YAML" in output
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("train:\n  algo: ppo\n  learning_rat: 0.1\n", encoding="utf-8")
+    code, output = run_cli("train", "--home", home, "--config", str(unknown))
+    assert code == 2 and "train.learning_rat: is not a known setting" in output
+    code, output = run_cli("train", "--home", home, "--config", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "cannot read config file" in output
+
+
+@pytest.mark.parametrize("command", ["show", "stop", "pause", "resume", "logs", "delete"])
+def test_unknown_run_ids(home: str, command: str) -> None:
+    extra = ["--yes"] if command == "delete" else []
+    code, output = run_cli("runs", command, "run-00000000", "--home", home, *extra)
+    assert code == 2 and "there is no run 'run-00000000'" in output
+
+
+def test_path_tricks_in_run_ids(home: str) -> None:
+    code, output = run_cli("runs", "show", "../../etc", "--home", home)
+    assert code == 2 and "there is no run '../../etc'" in output
+
+
+def test_games_lists_the_catalogue() -> None:
+    code, output = run_cli("games")
+    assert code == 0
+    for title in ("Pong", "Breakout", "Space Invaders", "Asteroids", "Ms. Pac-Man", "Frogger"):
+        assert title in output
+
+
+def test_train_fast_from_config_file_with_flags_and_list(home: str, tmp_path: Path) -> None:
+    config = tmp_path / "my.yaml"
+    config.write_text(
+        yaml.safe_dump({"game": {"id": "breakout"}, "train": {"n_envs": 4, "n_steps": 64, "batch_size": 64}}),
+        encoding="utf-8",
+    )
+    code, output = run_cli(
+        "train", "--home", home, "--config", str(config), "--steps", "1_024", "--seed", "3", "--fast",
+        "--name", "breakout try 2", "--set", "train.n_epochs=1", "--set", "milestones_pct=[0,100]",
+    )
+    assert code == 0, output
+    assert "completed" in output
+    run_folder = next(Path(home).glob("runs/run-*"))
+    written = yaml.safe_load((run_folder / "config.yaml").read_text())
+    assert written["name"] == "breakout try 2"
+    assert written["train"]["seed"] == 3 and written["train"]["total_timesteps"] == 1024
+    assert written["fast_mode"] is True and written["recording"]["enabled"] is False
+    code, output = run_cli("runs", "show", run_folder.name, "--home", home)
+    assert code == 0 and "name: breakout try 2" in output and "status: completed" in output
+    code, output = run_cli("runs", "list", "--home", home)
+    assert code == 0 and "run-" in output
+
+
+def test_the_installed_entry_point_answers() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "retroml.cli", "train", "--game", "pongg"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "unknown game 'pongg' — did you mean 'pong'?" in result.stderr
