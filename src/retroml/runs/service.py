@@ -7,6 +7,7 @@ whenever a run is read, a run marked active whose process has died is marked ``i
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import signal
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from retroml.config import MAX_TIMESTEPS, RunConfig, apply_assignment, build_config, read_config, to_yaml
+from retroml.config import MAX_TIMESTEPS, RenderConfig, RunConfig, apply_assignment, build_config, read_config, to_yaml
 from retroml.engine.checkpoints import find_milestone, latest_timesteps
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
 from retroml.paths import RunPaths, resolve_home, run_paths
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 ACTIVE_STATUSES = ("queued", "running", "paused", "rendering")
 FINAL_STATUSES = ("completed", "failed", "stopped", "interrupted")
 WORKER_MODULE = "retroml.engine.worker"
+RENDER_MODULE = "retroml.runs.render_job"
+RENDER_REQUEST = "render_request.json"
 
 
 def is_active(row: dict[str, Any]) -> bool:
@@ -75,7 +78,13 @@ class RunService:
         if row["status"] in ACTIVE_STATUSES and row.get("pid") and not self.executor.is_alive(row):
             # Re-read: the process may have written its final status just before it exited.
             fresh = self.store.get_run(row["run_id"]) or row
-            if fresh["status"] in ACTIVE_STATUSES:
+            if fresh["status"] == "rendering":
+                # Training had ended before the render began: the run keeps the status it had.
+                previous = read_render_request(run_paths(self.home, row["run_id"])).get("previous_status", "completed")
+                message = "the journey render ended before it finished; render it again"
+                self.store.update_run(row["run_id"], status=previous, render_progress=None, message=message)
+                fresh = self.store.get_run(row["run_id"]) or fresh
+            elif fresh["status"] in ACTIVE_STATUSES:
                 message = "the training process ended without saying so; `retroml runs continue` resumes it"
                 self.store.update_run(row["run_id"], status="interrupted", ended_at=time.time(), message=message)
                 fresh = self.store.get_run(row["run_id"]) or fresh
@@ -329,15 +338,65 @@ class RunService:
             from retroml.video.journey import render_run_journey
         except ImportError as error:
             raise InvalidInputError(f"journey rendering is not available in this install ({error})") from None
+        settings = self._render_settings(run_id, length, layout)
+        return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
+
+    def start_render(
+        self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
+    ) -> dict[str, Any]:
+        """Render the journey in a detached process (the web and desktop apps use this); returns the run.
+
+        The run shows ``rendering`` with ``render_progress`` until the video is written, then goes back
+        to the status it had. Refused while the run trains or renders.
+        """
+        row = self.get(run_id)
+        if is_active(row):
+            raise ConflictError(f"run {run_id} is {row['status']}; render its journey once it has ended")
+        settings = self._render_settings(run_id, length, layout)
+        paths = run_paths(self.home, run_id)
+        if not any(paths.checkpoints.glob("milestone_*pct_*.zip")):
+            raise InvalidInputError(f"run {run_id} has no milestone checkpoint yet, so there is nothing to render")
+        request = {
+            "length": settings.length,
+            "layout": settings.layout,
+            "workers": workers,
+            "previous_status": row["status"],
+            "requested_at": time.time(),
+        }
+        (paths.root / RENDER_REQUEST).write_text(json.dumps(request), encoding="utf-8")
+        self.store.update_run(run_id, status="rendering", render_progress=0.0, message=None)
+        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_MODULE)
+        self.store.update_run(
+            run_id,
+            pid=launch.pid,
+            pid_started_at=launch.pid_started_at,
+            host=launch.host,
+            heartbeat_at=time.time(),
+        )
+        return self.get(run_id)
+
+    def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> RenderConfig:
         settings = self.config(run_id).render
+        changes = {key: value for key, value in {"length": length, "layout": layout}.items() if value is not None}
         try:
-            settings = settings.model_copy(
-                update={key: value for key, value in {"length": length, "layout": layout}.items() if value is not None}
-            )
-            settings = type(settings).model_validate(settings.model_dump())
+            return RenderConfig.model_validate({**settings.model_dump(), **changes})
         except ValueError as error:
             raise InvalidInputError(str(error).splitlines()[-1]) from None
-        return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
+
+    def video_poster(self, video_id: int) -> Path:
+        """The poster image (a frame of the video, JPEG) of a clip or journey, resolved inside the home."""
+        from retroml.paths import inside
+
+        video = self.store.get_artifact(video_id)
+        if video is None or video["kind"] not in ("clip", "journey"):
+            raise NotFoundError(f"there is no video {video_id}")
+        poster = (video.get("meta") or {}).get("poster")
+        if not poster:
+            raise NotFoundError(f"video {video_id} has no poster")
+        path = inside(self.home, poster)
+        if not path.is_file():
+            raise NotFoundError(f"the poster of video {video_id} is gone")
+        return path
 
     def system_status(self) -> dict[str, Any]:
         """CPU, memory and disk of this machine, and the runs training now."""
@@ -369,6 +428,14 @@ class RunService:
             raise ConflictError(f"run {run_id} is {row['status']}; stop it before deleting it")
         shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
         self.store.delete_run(run_id)
+
+
+def read_render_request(paths: RunPaths) -> dict[str, Any]:
+    """The settings of the last render started by :meth:`RunService.start_render` (empty if none)."""
+    try:
+        return dict(json.loads((paths.root / RENDER_REQUEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
 
 
 def _check_budget(steps: int) -> None:
