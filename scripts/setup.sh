@@ -22,4 +22,5 @@ fi
 python -m pip install --quiet --upgrade pip
 # The CPU build of PyTorch first: asked for by another package, pip would fetch a multi-GB CUDA build.
 python -m pip install --quiet "torch==2.13.0"
-python -m pip install --quiet -e ".[dev]"
+# RETROML_EXTRAS picks the optional parts: the tests also need the cluster extra (Ray).
+python -m pip install --quiet -e ".[${RETROML_EXTRAS:-dev}]"

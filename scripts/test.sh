@@ -2,7 +2,7 @@
 # One command from a fresh clone to the whole test suite: installs everything, lints, type-checks, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+RETROML_EXTRAS=dev,cluster scripts/setup.sh
 . .venv/bin/activate
 ruff check src tests benchmarks
 mypy

@@ -22,14 +22,16 @@ logger = logging.getLogger(__name__)
 
 # A run on another host is judged by its heartbeat; the worker beats every 2 s.
 STALE_HEARTBEAT_SEC = 60.0
+# The host of a run submitted to a cluster that has not yet found a node with free CPUs.
+PENDING_HOST = "ray:pending"
 
 
 @dataclass(frozen=True)
 class Launch:
-    """What the store needs to find a launched process again."""
+    """What the store needs to find a launched process again (no pid while a cluster run waits for a node)."""
 
-    pid: int
-    pid_started_at: float
+    pid: int | None
+    pid_started_at: float | None
     host: str
     executor: str
 

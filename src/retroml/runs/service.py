@@ -22,7 +22,7 @@ from retroml.config import MAX_TIMESTEPS, RenderConfig, RunConfig, apply_assignm
 from retroml.engine.checkpoints import find_milestone, latest_timesteps
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
 from retroml.paths import RunPaths, resolve_home, run_paths
-from retroml.runs.executors import Executor, LocalExecutor
+from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.store import Store
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ RENDER_REQUEST = "render_request.json"
 
 
 def is_active(row: dict[str, Any]) -> bool:
-    """Whether a process works on the run now (a queued run that was never launched has none)."""
-    return row["status"] in ACTIVE_STATUSES and bool(row.get("pid"))
+    """Whether a process works (or a cluster run waits to work) on the run now; a queued run never launched has none."""
+    return row["status"] in ACTIVE_STATUSES and (bool(row.get("pid")) or row.get("host") == PENDING_HOST)
 
 
 def new_run_id() -> str:
@@ -61,6 +61,23 @@ class RunService:
         self.home = resolve_home(home)
         self.store = Store(self.home, db_url)
         self.executor: Executor = executor or LocalExecutor()
+        self._executors: dict[str, Executor] = {self.executor.name: self.executor}
+
+    def executor_for(self, row: dict[str, Any]) -> Executor:
+        """The executor that launched ``row`` (a local service still controls cluster runs, and back)."""
+        name = row.get("executor") or "local"
+        if name not in self._executors:
+            if name == "ray":
+                from retroml.runs.ray_executor import RayExecutor
+
+                try:
+                    self._executors[name] = RayExecutor()
+                except InvalidInputError as error:
+                    logger.warning("%s; judging run %s by its heartbeat", error, row["run_id"])
+                    return LocalExecutor()
+            else:
+                self._executors[name] = LocalExecutor()
+        return self._executors[name]
 
     # reading ---------------------------------------------------------------------------------
     def get(self, run_id: str) -> dict[str, Any]:
@@ -75,7 +92,7 @@ class RunService:
         return [row for row in rows if status is None or row["status"] == status]
 
     def _reconcile(self, row: dict[str, Any]) -> dict[str, Any]:
-        if row["status"] in ACTIVE_STATUSES and row.get("pid") and not self.executor.is_alive(row):
+        if is_active(row) and not self.executor_for(row).is_alive(row):
             # Re-read: the process may have written its final status just before it exited.
             fresh = self.store.get_run(row["run_id"]) or row
             if fresh["status"] == "rendering":
@@ -163,7 +180,7 @@ class RunService:
     def start(self, run_id: str) -> dict[str, Any]:
         """Launch the training process of a queued run."""
         row = self.get(run_id)
-        if row["status"] in ("running", "paused", "rendering"):
+        if is_active(row) or row["status"] in ("running", "paused", "rendering"):
             raise ConflictError(f"run {run_id} is already {row['status']}; stop it first")
         if row["status"] != "queued":
             raise ConflictError(
@@ -171,9 +188,11 @@ class RunService:
             )
         paths = run_paths(self.home, run_id)
         launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, WORKER_MODULE)
+        waiting = "waiting for a cluster node with free CPUs" if launch.pid is None else None
         self.store.update_run(
             run_id,
-            status="running",
+            status="running" if launch.pid else "queued",
+            message=waiting,
             pid=launch.pid,
             pid_started_at=launch.pid_started_at,
             host=launch.host,
@@ -188,21 +207,23 @@ class RunService:
         """Ask the training process to save a checkpoint and stop (SIGTERM)."""
         row = self.get(run_id)
         if row["status"] == "queued" and not row.get("pid"):
-            self.store.update_run(run_id, status="stopped", ended_at=time.time())
+            if row.get("host") == PENDING_HOST:
+                self.executor_for(row).send_signal(row, signal.SIGTERM)
+            self.store.update_run(run_id, status="stopped", ended_at=time.time(), host=None)
             return self.get(run_id)
         if row["status"] not in ("running", "paused", "rendering"):
             raise ConflictError(f"run {run_id} is not running (it is {row['status']})")
-        self.executor.send_signal(row, signal.SIGTERM)
+        self.executor_for(row).send_signal(row, signal.SIGTERM)
         if row["status"] == "paused":
             # A stopped (SIGSTOP) process only handles SIGTERM once it runs again.
-            self.executor.send_signal(row, signal.SIGCONT)
+            self.executor_for(row).send_signal(row, signal.SIGCONT)
         return self.get(run_id)
 
     def pause(self, run_id: str) -> dict[str, Any]:
         row = self.get(run_id)
         if row["status"] != "running":
             raise ConflictError(f"run {run_id} is not running (it is {row['status']}), so it cannot pause")
-        self.executor.send_signal(row, signal.SIGSTOP)
+        self.executor_for(row).send_signal(row, signal.SIGSTOP)
         self.store.update_run(run_id, status="paused")
         return self.get(run_id)
 
@@ -210,7 +231,7 @@ class RunService:
         row = self.get(run_id)
         if row["status"] != "paused":
             raise ConflictError(f"run {run_id} is not paused (it is {row['status']})")
-        self.executor.send_signal(row, signal.SIGCONT)
+        self.executor_for(row).send_signal(row, signal.SIGCONT)
         self.store.update_run(run_id, status="running", heartbeat_at=time.time())
         return self.get(run_id)
 
@@ -371,6 +392,7 @@ class RunService:
             pid=launch.pid,
             pid_started_at=launch.pid_started_at,
             host=launch.host,
+            executor=launch.executor,
             heartbeat_at=time.time(),
         )
         return self.get(run_id)

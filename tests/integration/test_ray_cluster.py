@@ -1,0 +1,103 @@
+"""Runs on a real Ray cluster: a head node started by the test on 127.0.0.1, torn down at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retroml.config import build_config
+from retroml.runs.service import RunService
+from tests.integration.conftest import tiny_config, wait_until
+
+# Token authentication on both ends (Ray keeps the token in ~/.ray/auth_token), and every Ray address
+# on the loopback interface: Ray would otherwise replace 127.0.0.1 by the machine's own IP. Ray reads
+# the second variable when it is imported, so both are set before the import.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+ray = pytest.importorskip("ray", reason="the cluster extra (ray) is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A one-node Ray cluster with 2 CPUs, reachable on 127.0.0.1 only."""
+    ray_cli = shutil.which("ray")
+    assert ray_cli, "the `ray` command of the cluster extra is missing"
+    address = f"127.0.0.1:{_free_port()}"
+    start = [
+        ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={address.split(':')[1]}",
+        "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+    ]  # fmt: skip
+    subprocess.run(start, check=True, capture_output=True, timeout=120)
+    os.environ["RAY_ADDRESS"] = address
+    try:
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], capture_output=True, timeout=120)
+        os.environ.pop("RAY_ADDRESS", None)
+
+
+
+@pytest.fixture
+def service(cluster: str, tmp_path: Path) -> RunService:
+    from retroml.runs.ray_executor import RayExecutor
+
+    return RunService(tmp_path / "home", executor=RayExecutor(cluster))
+
+
+def test_two_runs_train_in_parallel_on_the_cluster(service: RunService) -> None:
+    configs = [build_config(tiny_config(game, steps=2048, train={"n_threads": 1})) for game in ("pong", "breakout")]
+    rows = [service.create(config) for config in configs]
+    assert all(row["executor"] == "ray" for row in rows)
+    # Both are placed at once: the cluster has 2 CPUs and each run asks for one.
+    wait_until(lambda: all(service.get(row["run_id"])["status"] == "running" for row in rows), timeout=60)
+    finished = [service.wait(row["run_id"], timeout=240) for row in rows]
+    for row in finished:
+        assert row["status"] == "completed", row.get("message")
+        assert row["timesteps"] >= 2048
+        assert service.metrics(row["run_id"]), "no metrics reached the store"
+        checkpoints = service.paths(row["run_id"]).checkpoints
+        assert (checkpoints / "latest.zip").is_file()
+        assert any(checkpoints.glob("milestone_100pct_*.zip"))
+    # A second face on the same store sees the cluster runs as they are.
+    other = RunService(service.home)
+    assert {row["run_id"]: row["status"] for row in other.list_runs()} == {
+        row["run_id"]: "completed" for row in finished
+    }
+
+
+def test_a_killed_cluster_worker_is_interrupted_and_continues(service: RunService) -> None:
+    config = build_config(tiny_config("pong", steps=200_000, train={"n_threads": 1, "checkpoint_every_sec": 1}))
+    run_id = service.create(config)["run_id"]
+    wait_until(lambda: service.get(run_id)["timesteps"] >= 1024, timeout=120)
+    wait_until(lambda: service.paths(run_id).latest_checkpoint.exists(), timeout=60)
+    os.kill(int(service.get(run_id)["pid"]), signal.SIGKILL)
+    wait_until(lambda: service.get(run_id)["status"] == "interrupted", timeout=60)
+    resumed = service.continue_run(run_id, steps=512)
+    assert resumed["leg"] == 2
+    assert service.wait(run_id, timeout=180)["status"] == "completed"
+
+
+def test_a_run_waits_for_free_cpus_and_can_be_stopped_while_waiting(service: RunService) -> None:
+    # Asks for more CPUs than the whole cluster has: Ray keeps it pending, RetroML shows it queued.
+    config = build_config(tiny_config("pong", steps=2048, train={"n_threads": 4}))
+    row = service.create(config)
+    assert row["status"] == "queued"
+    assert "waiting for a cluster node" in (row["message"] or "")
+    stopped = service.stop(row["run_id"])
+    assert stopped["status"] == "stopped"
+    assert service.get(row["run_id"])["status"] == "stopped"
