@@ -1,0 +1,1 @@
+"""The desktop app (PySide6): a Qt window over :class:`retroml.runs.service.RunService`."""

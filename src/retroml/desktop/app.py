@@ -1,0 +1,164 @@
+"""The desktop app (``retroml desktop``): a Qt window on the same service and data home as the CLI.
+
+The window polls :class:`RunService` on a QTimer; it never starts processes or writes run files itself.
+Training runs are detached processes, so closing the window can leave them running.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMainWindow, QTabWidget, QWidget
+
+from retroml.desktop.charts_tab import ChartsTab
+from retroml.desktop.dialog import StartTrainingDialog
+from retroml.desktop.gallery import GalleryTab
+from retroml.desktop.logs_tab import LogsTab
+from retroml.desktop.progress_tab import ProgressTab
+from retroml.desktop.prompts import AskOnClose, AskSteps, Confirm, qt_ask_on_close, qt_ask_steps, qt_confirm
+from retroml.desktop.runs_tab import RunsTab
+from retroml.desktop.sidebar import Sidebar
+from retroml.errors import RetroMLError
+from retroml.runs.service import RunService, is_active
+
+logger = logging.getLogger(__name__)
+
+REFRESH_MS = 1500
+
+
+class MainWindow(QMainWindow):
+    """The sidebar and the Runs, Progress, Charts, Logs and Video Gallery tabs over one service.
+
+    :param service: the run service (its home is the data home shown everywhere).
+    :param confirm: asks before destructive actions; tests pass an answer.
+    :param ask_steps: asks how many more timesteps Continue trains for.
+    :param ask_on_close: when runs still train at close: ``"keep"``, ``"stop"`` or ``"cancel"``.
+    :param refresh_ms: how often the window polls the service.
+    """
+
+    def __init__(
+        self,
+        service: RunService,
+        confirm: Confirm | None = None,
+        ask_steps: AskSteps | None = None,
+        ask_on_close: AskOnClose | None = None,
+        refresh_ms: int = REFRESH_MS,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.confirm = confirm or qt_confirm(self)
+        self.ask_on_close = ask_on_close or qt_ask_on_close(self)
+        self.last_message = ""
+        self.setWindowTitle(f"RetroML — {service.home}")
+        self.resize(1200, 760)
+
+        self.sidebar = Sidebar()
+        self.sidebar.start_button.clicked.connect(self.open_start_dialog)
+        self.runs_tab = RunsTab(service, self.confirm, ask_steps or qt_ask_steps(self), self.report)
+        self.progress_tab = ProgressTab(service)
+        self.charts_tab = ChartsTab(service)
+        self.logs_tab = LogsTab(service)
+        self.gallery = GalleryTab(service, self.report)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.runs_tab, "Runs")
+        self.tabs.addTab(self.progress_tab, "Progress")
+        self.tabs.addTab(self.charts_tab, "Charts")
+        self.tabs.addTab(self.logs_tab, "Logs")
+        self.tabs.addTab(self.gallery, "Video Gallery")
+        self.tabs.currentChanged.connect(lambda _index: self.refresh())
+        self.runs_tab.selection_changed.connect(self.show_run)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.dialog: StartTrainingDialog | None = None
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.refresh()
+
+    def report(self, message: str) -> None:
+        """Show a one-sentence outcome in the status bar."""
+        self.last_message = message
+        self.statusBar().showMessage(message, 15_000)
+
+    def refresh(self) -> None:
+        """Poll the service and update the sidebar, the runs table and the visible tab."""
+        try:
+            rows = self.service.list_runs()
+            self.runs_tab.set_rows(rows)
+            self.sidebar.show_status(self.service.system_status())
+            current = self.tabs.currentWidget()
+            if current is self.progress_tab:
+                self.progress_tab.refresh()
+            elif current is self.charts_tab:
+                self.charts_tab.refresh()
+            elif current is self.logs_tab:
+                self.logs_tab.refresh()
+            self.gallery.refresh(rows)
+        except (RetroMLError, OSError) as error:
+            self.report(str(error))
+
+    def show_run(self, run_id: str | None) -> None:
+        for tab in (self.progress_tab, self.charts_tab, self.logs_tab):
+            tab.show_run(run_id)
+
+    def open_start_dialog(self) -> StartTrainingDialog:
+        """Open the Start Training dialog (non-modal, so tests can drive it); a started run is selected."""
+        self.dialog = StartTrainingDialog(self.service, self)
+        self.dialog.accepted.connect(self._on_run_started)
+        self.dialog.show()
+        return self.dialog
+
+    def _on_run_started(self) -> None:
+        if self.dialog is None or self.dialog.created_run is None:
+            return
+        run = self.dialog.created_run
+        self.report(f"Started {run['name']} ({run['run_id']}).")
+        self.refresh()
+        self.runs_tab.select(run["run_id"])
+        self.tabs.setCurrentWidget(self.progress_tab)
+
+    def active_runs(self) -> list[dict[str, object]]:
+        return [row for row in self.service.list_runs() if is_active(row)]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Ask whether training runs keep going (they are detached processes) or stop."""
+        active = self.active_runs()
+        if active:
+            choice = self.ask_on_close(len(active))
+            if choice == "cancel":
+                event.ignore()
+                return
+            if choice == "stop":
+                for row in active:
+                    try:
+                        self.service.stop(str(row["run_id"]))
+                    except RetroMLError as error:
+                        logger.warning("could not stop %s: %s", row["run_id"], error)
+        self.timer.stop()
+        for player in self.gallery.players:
+            player.close()
+        event.accept()
+
+
+def run_desktop(home: str | Path | None = None, db: str | None = None) -> int:
+    """Open the main window on the data home ``home`` (and database ``db``); returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("RetroML")
+    try:
+        service = RunService(home, db)
+    except RetroMLError as error:
+        logger.error("%s", error)
+        return 2
+    window = MainWindow(service)
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,152 @@
+"""The Charts tab: episode score and loss of the selected run against timesteps, updated live.
+
+The curves are drawn with QPainter: two line plots do not justify a plotting dependency, and Qt's
+own QtCharts is not part of PySide6-Essentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from retroml.errors import RetroMLError
+from retroml.runs.service import RunService
+
+
+@dataclass
+class Series:
+    """One curve: a name, a colour and its points ``(timesteps, value)``."""
+
+    name: str
+    color: str
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+class LineChart(QWidget):
+    """A minimal line plot: a title, labelled axis extremes, one or more series and a legend."""
+
+    MARGIN = 48
+
+    def __init__(self, title: str, series: list[Series], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.series = series
+        self.setMinimumHeight(180)
+
+    def clear(self) -> None:
+        for series in self.series:
+            series.points.clear()
+        self.update()
+
+    def point_count(self) -> int:
+        return sum(len(series.points) for series in self.series)
+
+    def _bounds(self) -> tuple[float, float, float, float]:
+        points = [point for series in self.series for point in series.points]
+        xs = [x for x, _ in points]
+        ys = [y for _, y in points]
+        x0, x1 = min(xs), max(xs)
+        y0, y1 = min(ys), max(ys)
+        if x1 == x0:
+            x1 = x0 + 1
+        if y1 == y0:
+            y0, y1 = y0 - 1, y1 + 1
+        return x0, x1, y0, y1
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#1e1f24"))
+        painter.setPen(QColor("#e0e0e0"))
+        painter.drawText(QRectF(0, 4, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
+        plot = QRectF(self.MARGIN, 28, self.width() - self.MARGIN - 16, self.height() - 28 - 28)
+        painter.setPen(QColor("#666"))
+        painter.drawRect(plot)
+        if self.point_count() == 0:
+            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "no data yet")
+            painter.end()
+            return
+        x0, x1, y0, y1 = self._bounds()
+        painter.setPen(QColor("#aaa"))
+        painter.drawText(QRectF(0, plot.top() - 8, self.MARGIN - 4, 16), Qt.AlignmentFlag.AlignRight, f"{y1:.3g}")
+        painter.drawText(QRectF(0, plot.bottom() - 8, self.MARGIN - 4, 16), Qt.AlignmentFlag.AlignRight, f"{y0:.3g}")
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 2, 100, 16), Qt.AlignmentFlag.AlignLeft, f"{x0:,.0f}")
+        painter.drawText(
+            QRectF(plot.right() - 140, plot.bottom() + 2, 140, 16), Qt.AlignmentFlag.AlignRight, f"{x1:,.0f} steps"
+        )
+
+        def to_screen(x: float, y: float) -> QPointF:
+            return QPointF(
+                plot.left() + (x - x0) / (x1 - x0) * plot.width(),
+                plot.bottom() - (y - y0) / (y1 - y0) * plot.height(),
+            )
+
+        legend_x = plot.left() + 6
+        for series in self.series:
+            if not series.points:
+                continue
+            painter.setPen(QPen(QColor(series.color), 2))
+            painter.drawPolyline(QPolygonF([to_screen(x, y) for x, y in series.points]))
+            painter.drawText(QPointF(legend_x, plot.top() + 14), series.name)
+            legend_x += painter.fontMetrics().horizontalAdvance(series.name) + 16
+        painter.end()
+
+
+class ChartsTab(QWidget):
+    """Score and loss curves of the selected run; each refresh fetches only the new metrics rows."""
+
+    def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.run_id: str | None = None
+        self._last_metric_id = 0
+        self.score = LineChart(
+            "Episode score", [Series("mean score", "#4fc3f7"), Series("best score", "#ffb74d")], self
+        )
+        self.loss = LineChart("Loss", [Series("loss", "#e57373"), Series("value loss", "#81c784")], self)
+        self.note = QLabel("Select a run in the Runs tab.")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.score, 1)
+        layout.addWidget(self.loss, 1)
+
+    def show_run(self, run_id: str | None) -> None:
+        if run_id == self.run_id:
+            return
+        self.run_id = run_id
+        self._last_metric_id = 0
+        self.score.clear()
+        self.loss.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.run_id is None:
+            self.note.setText("Select a run in the Runs tab.")
+            return
+        try:
+            rows = self.service.metrics(self.run_id, since_id=self._last_metric_id)
+        except RetroMLError as error:
+            self.note.setText(str(error))
+            return
+        if rows:
+            self._add(rows)
+        self.note.setText(f"{len(self.score.series[0].points)} metrics rows of {self.run_id}")
+
+    def _add(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._last_metric_id = max(self._last_metric_id, int(row["id"]))
+            step = float(row["timesteps"])
+            for series, key in (
+                (self.score.series[0], "score_mean"),
+                (self.score.series[1], "score_max"),
+                (self.loss.series[0], "loss"),
+                (self.loss.series[1], "value_loss"),
+            ):
+                if row.get(key) is not None:
+                    series.points.append((step, float(row[key])))
+        self.score.update()
+        self.loss.update()

@@ -1,0 +1,205 @@
+"""The Start Training dialog: a preset, the game and budget, recording or Fast Mode; it starts the run.
+
+The config is built with :func:`retroml.config.build_config`, the same validation as the CLI and the
+web app, so a run started here is the same as ``retroml train … [--fast]``. A value the config refuses
+is shown as one sentence under the form and the dialog stays open.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from retroml.config import ALGOS, PRESETS, RunConfig, apply_assignment, build_config, preset_config
+from retroml.errors import InvalidInputError, RetroMLError
+from retroml.games import all_games
+from retroml.runs.service import RunService
+
+FAST_MODE_TRADE_OFF = (
+    "Fast Mode trains at full speed with no live clips; the learning journey is rendered from the "
+    "checkpoints when training ends."
+)
+_SUFFIXES = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+
+def parse_timesteps(text: str) -> int:
+    """``100000``, ``100_000``, ``100,000``, ``100k`` or ``2.5M`` as an int; a sentence if it is none."""
+    cleaned = text.strip().lower().replace("_", "").replace(",", "").replace(" ", "")
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kmb]?)", cleaned)
+    if not match:
+        raise InvalidInputError(f"total timesteps '{text}' is not a number; write e.g. 100000, 100k or 2.5M")
+    value = float(match.group(1)) * _SUFFIXES.get(match.group(2), 1)
+    return int(value)
+
+
+class StartTrainingDialog(QDialog):
+    """Pick a preset, game, algorithm and budget, then Start: the run is created and launched.
+
+    :param service: the run service the run is created with.
+    :param parent: the main window.
+
+    After ``accept()``, :attr:`created_run` holds the new run's row.
+    """
+
+    def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.created_run: dict[str, Any] | None = None
+        self.setWindowTitle("Start Training")
+        self.setMinimumWidth(460)
+
+        self.preset = QComboBox()
+        for key, preset in PRESETS.items():
+            self.preset.addItem(str(preset["title"]), key)
+        self.preset_note = QLabel()
+        self.preset_note.setWordWrap(True)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("automatic: <game>-<algo>-<date>")
+        self.game = QComboBox()
+        for game in all_games():
+            self.game.addItem(game.title, game.id)
+        self.algo = QComboBox()
+        for algo in ALGOS:
+            self.algo.addItem(algo.upper(), algo)
+        self.timesteps = QLineEdit()
+        self.n_envs = QSpinBox()
+        self.n_envs.setRange(0, 256)
+        self.n_envs.setSpecialValueText("algorithm default")
+        self.n_threads = QSpinBox()
+        self.n_threads.setRange(1, 256)
+        self.n_threads.setValue(os.cpu_count() or 1)
+        self.recording = QCheckBox("Training video recording")
+        self.recording.setChecked(True)
+        self._recording_before_fast = True
+        self.clip_seconds = QDoubleSpinBox()
+        self.clip_seconds.setRange(1, 600)
+        self.clip_seconds.setSuffix(" s")
+        self.clip_seconds.setValue(10)
+        self.journey_length = QLineEdit()
+        self.journey_length.setPlaceholderText("e.g. 90s, 3m, 1h30m, 10h")
+        self.fast_mode = QCheckBox("Fast Mode ⚡")
+        self.trade_off = QLabel(FAST_MODE_TRADE_OFF)
+        self.trade_off.setWordWrap(True)
+        self.trade_off.setVisible(False)
+        self.overrides = QLineEdit()
+        self.overrides.setPlaceholderText("advanced: train.n_steps=64 train.learning_rate=1e-4")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d32f2f;")
+        self.error.setVisible(False)
+
+        form = QFormLayout()
+        form.addRow("Preset", self.preset)
+        form.addRow("", self.preset_note)
+        form.addRow("Name", self.name)
+        form.addRow("Game", self.game)
+        form.addRow("Algorithm", self.algo)
+        form.addRow("Total timesteps", self.timesteps)
+        form.addRow("Environments", self.n_envs)
+        form.addRow("CPU threads", self.n_threads)
+        form.addRow(self.recording)
+        form.addRow("Clip length", self.clip_seconds)
+        form.addRow("Journey length", self.journey_length)
+        form.addRow(self.fast_mode)
+        form.addRow(self.trade_off)
+        form.addRow("Overrides", self.overrides)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.start_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.start_button.setText("Start")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        self.recording.toggled.connect(self.clip_seconds.setEnabled)
+        self.fast_mode.toggled.connect(self._on_fast_mode)
+        self.preset.currentIndexChanged.connect(lambda _index: self.apply_preset(self.preset.currentData()))
+        self.apply_preset(self.preset.currentData())
+
+    def select_preset(self, key: str) -> None:
+        self.preset.setCurrentIndex(self.preset.findData(key))
+
+    def apply_preset(self, key: str) -> None:
+        """Fill the form with a preset's values (the fields stay editable)."""
+        data = preset_config(key)
+        defaults = RunConfig()
+        self.preset_note.setText(str(PRESETS[key]["description"]))
+        self.game.setCurrentIndex(self.game.findData(data.get("game", {}).get("id", defaults.game.id)))
+        train = data.get("train", {})
+        self.algo.setCurrentIndex(self.algo.findData(train.get("algo", defaults.train.algo)))
+        self.timesteps.setText(f"{train.get('total_timesteps', defaults.train.total_timesteps):_}")
+        self.n_envs.setValue(int(train.get("n_envs") or 0))
+        self.journey_length.setText(str(data.get("render", {}).get("length", defaults.render.length)))
+        self.fast_mode.setChecked(bool(data.get("fast_mode", False)))
+
+    def _on_fast_mode(self, fast: bool) -> None:
+        # Fast Mode and live recording exclude each other: recording is the speed Fast Mode gives up.
+        if fast:
+            self._recording_before_fast = self.recording.isChecked()
+            self.recording.setChecked(False)
+        else:
+            self.recording.setChecked(self._recording_before_fast)
+        self.recording.setEnabled(not fast)
+        self.clip_seconds.setEnabled(not fast and self.recording.isChecked())
+        self.trade_off.setVisible(fast)
+
+    def config_data(self) -> dict[str, Any]:
+        """The raw config the form describes (before validation)."""
+        train: dict[str, Any] = {
+            "algo": self.algo.currentData(),
+            "total_timesteps": parse_timesteps(self.timesteps.text()),
+            "n_threads": self.n_threads.value(),
+        }
+        if self.n_envs.value():
+            train["n_envs"] = self.n_envs.value()
+        data: dict[str, Any] = {
+            "game": {"id": self.game.currentData()},
+            "train": train,
+            "recording": {
+                "enabled": self.recording.isChecked(),
+                "milestone_clip_seconds": self.clip_seconds.value(),
+            },
+            "render": {"length": self.journey_length.text().strip() or RunConfig().render.length},
+            "fast_mode": self.fast_mode.isChecked(),
+        }
+        if self.name.text().strip():
+            data["name"] = self.name.text().strip()
+        for assignment in self.overrides.text().split():
+            data = apply_assignment(data, assignment)
+        return data
+
+    def build(self) -> RunConfig:
+        """The validated config, or an :class:`InvalidInputError` with one sentence."""
+        return build_config(self.config_data())
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message[:1].upper() + message[1:])
+        self.error.setVisible(True)
+
+    def accept(self) -> None:
+        """Validate, create and start the run; on a refused value, say why and stay open."""
+        try:
+            config = self.build()
+            self.created_run = self.service.create(config)
+        except (RetroMLError, ValueError) as error:
+            self.show_error(str(error).splitlines()[0])
+            return
+        self.error.setVisible(False)
+        super().accept()

@@ -1,0 +1,57 @@
+"""The Logs tab: the tail of the selected run's ``train.log``, following new lines as they come."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from retroml.errors import RetroMLError
+from retroml.runs.service import RunService
+
+TAIL_LINES = 500
+
+
+class LogsTab(QWidget):
+    """The last lines of the selected run's log; with "Follow" on, the view stays at the bottom."""
+
+    def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.run_id: str | None = None
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setFont(QFont("monospace"))
+        self.text.setMaximumBlockCount(TAIL_LINES * 2)
+        self.follow = QCheckBox("Follow the tail")
+        self.follow.setChecked(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.follow)
+        layout.addWidget(self.text, 1)
+        self._shown: list[str] = []
+
+    def show_run(self, run_id: str | None) -> None:
+        if run_id != self.run_id:
+            self.run_id = run_id
+            self._shown = []
+            self.text.clear()
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self.run_id is None:
+            self.text.setPlainText("Select a run in the Runs tab.")
+            return
+        try:
+            lines = self.service.logs(self.run_id, tail=TAIL_LINES)
+        except RetroMLError as error:
+            lines = [str(error)]
+        if lines == self._shown:
+            return
+        self._shown = lines
+        scroll = self.text.verticalScrollBar()
+        position = scroll.value()
+        self.text.setPlainText("\n".join(lines))
+        if self.follow.isChecked():
+            self.text.moveCursor(QTextCursor.MoveOperation.End)
+            scroll.setValue(scroll.maximum())
+        else:
+            scroll.setValue(position)

@@ -1,0 +1,65 @@
+"""The sidebar: the Start Training button and this machine's status (CPU, memory, disk, GPU)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+GIB = 1024**3
+
+
+def _bar() -> QProgressBar:
+    bar = QProgressBar()
+    bar.setRange(0, 100)
+    bar.setTextVisible(True)
+    return bar
+
+
+class Sidebar(QFrame):
+    """Start Training, and the figures of :meth:`RunService.system_status` refreshed by the main window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedWidth(230)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.start_button = QPushButton("▶  Start Training")
+        self.start_button.setMinimumHeight(40)
+        self.start_button.setStyleSheet("font-weight: bold;")
+        self.cpu = _bar()
+        self.memory = _bar()
+        self.disk = _bar()
+        self.cpu_label = QLabel("CPU")
+        self.memory_label = QLabel("Memory")
+        self.disk_label = QLabel("Disk")
+        self.gpu_label = QLabel("GPU: —")
+        self.runs_label = QLabel("Training now: —")
+        self.home_label = QLabel()
+        self.home_label.setWordWrap(True)
+        self.home_label.setStyleSheet("color: gray;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>RetroML</b>"))
+        layout.addWidget(self.start_button)
+        layout.addSpacing(12)
+        for label, bar in ((self.cpu_label, self.cpu), (self.memory_label, self.memory), (self.disk_label, self.disk)):
+            layout.addWidget(label)
+            layout.addWidget(bar)
+        layout.addWidget(self.gpu_label)
+        layout.addWidget(self.runs_label)
+        layout.addStretch(1)
+        layout.addWidget(QLabel("Data home:"))
+        layout.addWidget(self.home_label)
+
+    def show_status(self, status: dict[str, Any]) -> None:
+        self.cpu_label.setText(f"CPU ({status['cpu_count']} cores)")
+        self.cpu.setValue(int(status["cpu_percent"]))
+        used, total = status["memory_used"] / GIB, status["memory_total"] / GIB
+        self.memory_label.setText(f"Memory {used:.1f} of {total:.1f} GiB")
+        self.memory.setValue(int(status["memory_percent"]))
+        self.disk_label.setText(f"Disk {status['disk_free'] / GIB:.0f} GiB free")
+        self.disk.setValue(int(status["disk_percent"]))
+        gpu = status.get("gpu")
+        self.gpu_label.setText(f"GPU: {gpu}" if gpu else "GPU: none (training on the CPU)")
+        running = len(status.get("running_runs") or [])
+        self.runs_label.setText(f"Training now: {running} run(s)")
+        self.home_label.setText(str(status["home"]))
