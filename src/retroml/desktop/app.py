@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
         try:
             rows = self.service.list_runs()
             self.runs_tab.set_rows(rows)
-            self.sidebar.show_status(self.service.system_status())
+            training = sum(1 for row in rows if is_active(row) and row["status"] != "queued")
+            self.sidebar.show_status(self.service.system_status(), training)
             current = self.tabs.currentWidget()
             if current is self.progress_tab:
                 self.progress_tab.refresh()

@@ -31,6 +31,7 @@ from retroml.errors import RetroMLError
 from retroml.runs.service import RunService, is_active
 
 POSTER_SIZE = QSize(240, 135)
+PLACEHOLDER = "#303238"  # the grey of a video without a poster
 
 
 def video_title(video: dict[str, Any], run_names: dict[str, str]) -> str:
@@ -138,7 +139,7 @@ class GalleryTab(QWidget):
                 pass
             if pixmap.isNull():
                 pixmap = QPixmap(POSTER_SIZE)
-                pixmap.fill(QColor("#303238"))
+                pixmap.fill(QColor(PLACEHOLDER))
             self._posters[video_id] = QIcon(pixmap.scaled(POSTER_SIZE, Qt.AspectRatioMode.KeepAspectRatio))
         return self._posters[video_id]
 

@@ -50,7 +50,8 @@ class Sidebar(QFrame):
         layout.addWidget(QLabel("Data home:"))
         layout.addWidget(self.home_label)
 
-    def show_status(self, status: dict[str, Any]) -> None:
+    def show_status(self, status: dict[str, Any], training: int) -> None:
+        """Show ``status`` and ``training``, the number of runs with a live process."""
         self.cpu_label.setText(f"CPU ({status['cpu_count']} cores)")
         self.cpu.setValue(int(status["cpu_percent"]))
         used, total = status["memory_used"] / GIB, status["memory_total"] / GIB
@@ -60,6 +61,5 @@ class Sidebar(QFrame):
         self.disk.setValue(int(status["disk_percent"]))
         gpu = status.get("gpu")
         self.gpu_label.setText(f"GPU: {gpu}" if gpu else "GPU: none (training on the CPU)")
-        running = len(status.get("running_runs") or [])
-        self.runs_label.setText(f"Training now: {running} run(s)")
+        self.runs_label.setText(f"Training now: {training} run(s)")
         self.home_label.setText(str(status["home"]))
