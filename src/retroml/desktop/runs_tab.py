@@ -71,7 +71,7 @@ class RunsTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected_run_id()))
+        self.table.itemSelectionChanged.connect(self._on_selection)
         self.empty = QLabel("No runs yet: press Start Training.")
 
         buttons = QHBoxLayout()
@@ -125,10 +125,15 @@ class RunsTab(QWidget):
                 self.table.blockSignals(not emit)
                 self.table.selectRow(index)
                 self.table.blockSignals(False)
+                self._enable_buttons()
                 return
         self.table.clearSelection()
         if emit:
             self.selection_changed.emit(None)
+
+    def _on_selection(self) -> None:
+        self._enable_buttons()
+        self.selection_changed.emit(self.selected_run_id())
 
     def selected_run_id(self) -> str | None:
         items = self.table.selectedItems()
