@@ -29,7 +29,7 @@ class Series:
 class LineChart(QWidget):
     """A minimal line plot: a title, labelled axis extremes, one or more series and a legend."""
 
-    MARGIN = 48
+    MARGIN = 64
 
     def __init__(self, title: str, series: list[Series], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,13 +85,13 @@ class LineChart(QWidget):
                 plot.bottom() - (y - y0) / (y1 - y0) * plot.height(),
             )
 
-        legend_x = plot.left() + 6
+        legend_x = plot.left() + 10
         for series in self.series:
             if not series.points:
                 continue
             painter.setPen(QPen(QColor(series.color), 2))
             painter.drawPolyline(QPolygonF([to_screen(x, y) for x, y in series.points]))
-            painter.drawText(QPointF(legend_x, plot.top() + 14), series.name)
+            painter.drawText(QPointF(legend_x, plot.top() + 16), series.name)
             legend_x += painter.fontMetrics().horizontalAdvance(series.name) + 16
         painter.end()
 
@@ -104,6 +104,7 @@ class ChartsTab(QWidget):
         self.service = service
         self.run_id: str | None = None
         self._last_metric_id = 0
+        self._rows = 0
         self.score = LineChart(
             "Episode score", [Series("mean score", "#4fc3f7"), Series("best score", "#ffb74d")], self
         )
@@ -119,6 +120,7 @@ class ChartsTab(QWidget):
             return
         self.run_id = run_id
         self._last_metric_id = 0
+        self._rows = 0
         self.score.clear()
         self.loss.clear()
         self.refresh()
@@ -134,7 +136,8 @@ class ChartsTab(QWidget):
             return
         if rows:
             self._add(rows)
-        self.note.setText(f"{len(self.score.series[0].points)} metrics rows of {self.run_id}")
+        self._rows += len(rows)
+        self.note.setText(f"{self._rows} metrics rows of {self.run_id} (score appears once episodes end)")
 
     def _add(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:

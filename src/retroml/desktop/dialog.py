@@ -61,7 +61,7 @@ class StartTrainingDialog(QDialog):
         self.service = service
         self.created_run: dict[str, Any] | None = None
         self.setWindowTitle("Start Training")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(560)
 
         self.preset = QComboBox()
         for key, preset in PRESETS.items():
@@ -148,6 +148,7 @@ class StartTrainingDialog(QDialog):
         self.n_envs.setValue(int(train.get("n_envs") or 0))
         self.journey_length.setText(str(data.get("render", {}).get("length", defaults.render.length)))
         self.fast_mode.setChecked(bool(data.get("fast_mode", False)))
+        self._fit()
 
     def _on_fast_mode(self, fast: bool) -> None:
         # Fast Mode and live recording exclude each other: recording is the speed Fast Mode gives up.
@@ -159,6 +160,14 @@ class StartTrainingDialog(QDialog):
         self.recording.setEnabled(not fast)
         self.clip_seconds.setEnabled(not fast and self.recording.isChecked())
         self.trade_off.setVisible(fast)
+        self._fit()
+
+    def _fit(self) -> None:
+        # Wrapped labels change height with their text; let the dialog grow to show them whole.
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.adjustSize()
 
     def config_data(self) -> dict[str, Any]:
         """The raw config the form describes (before validation)."""
