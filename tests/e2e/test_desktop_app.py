@@ -159,6 +159,18 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     journey = window.gallery.videos_of_kind("journey")[0]
     assert journey["run_id"] == run_id and (service.home / journey["path"]).stat().st_size > 0
     save(window, "desktop-gallery-journey.png")
+
+    # "Render journey" again at another length: progress shows until the new video is listed.
+    gallery = window.gallery
+    qtbot.waitUntil(lambda: service.get(run_id)["status"] == "completed", timeout=30_000)
+    qtbot.waitUntil(lambda: gallery.render_run.findData(run_id) >= 0)
+    gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
+    gallery.render_length.setText("4s")
+    qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
+    assert gallery.render_status.text().startswith("Rendering the journey"), gallery.render_status.text()
+    qtbot.waitUntil(lambda: len(gallery.videos_of_kind("journey")) == 2, timeout=180_000)
+    qtbot.waitUntil(lambda: "is ready" in gallery.render_status.text(), timeout=10_000)
+    assert not gallery.render_bar.isVisible()
     window.tabs.setCurrentWidget(window.progress_tab)
     qtbot.waitUntil(lambda: "rendered" in window.progress_tab.fields["Journey"].text(), timeout=10_000)
     save(window, "desktop-main-window.png")

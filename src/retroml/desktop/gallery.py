@@ -59,6 +59,7 @@ class GalleryTab(QWidget):
         self.players: list[PlayerWindow] = []
         self._shown_ids: list[int] = []
         self._posters: dict[int, QIcon] = {}
+        self._rendering: str | None = None  # the run whose render this tab started
 
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
@@ -181,8 +182,15 @@ class GalleryTab(QWidget):
             self.render_bar.setValue(int(done * 1000))
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
             self.render_status.setText(f"Rendering the journey of {row['name']}: {done * 100:.0f} %{others}")
-        elif self.render_status.text().startswith("Rendering"):
-            self.render_status.setText("Render finished; the journey is in the list above.")
+            return
+        finished = next((row for row in rows if row["run_id"] == self._rendering), None)
+        if finished is not None:
+            message = finished.get("message")
+            if message:
+                self.render_status.setText(f"The journey of {finished['name']} was not rendered: {message}.")
+            else:
+                self.render_status.setText(f"The journey of {finished['name']} is ready: it is in the list above.")
+            self._rendering = None
 
     def render_journey(self) -> None:
         run_id = self.render_run.currentData()
@@ -195,5 +203,6 @@ class GalleryTab(QWidget):
         except RetroMLError as error:
             self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
             return
+        self._rendering = run_id
         self.render_status.setText("Rendering the journey: 0 %")
         self.refresh()
