@@ -232,3 +232,12 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
     assert second.close()
     wait_until(lambda: service.get(run_id)["status"] == "stopped", timeout=60)
     assert service.paths(run_id).latest_checkpoint.exists()
+
+    # Continue trains the stopped run a new leg from latest.zip (the fixture stops it again).
+    third = make_window(qtbot, service, ask_steps=lambda _name: 4096, ask_on_close=lambda _running: "keep")
+    qtbot.waitUntil(lambda: third.runs_tab.table.rowCount() == 1)
+    third.runs_tab.select(run_id)
+    qtbot.mouseClick(third.runs_tab.buttons["Continue"], Qt.MouseButton.LeftButton)
+    row = service.get(run_id)
+    assert row["leg"] == 2 and row["status"] == "running", third.last_message
+    assert third.last_message == f"Training {run_id} 4,096 more steps."
