@@ -164,3 +164,16 @@ def test_decoder_frames_match_what_was_encoded(tmp_path: Path) -> None:
     assert decoder.seek(FRAMES - 1) is not None and decoder.position == FRAMES - 1
     assert decoder.next_frame() is None
     decoder.close()
+
+
+def test_a_damaged_video_is_reported_not_raised(qtbot, home: Path, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    other = RunService(home)
+    run_id = other.create(build_config(tiny_config()), start=False)["run_id"]
+    broken = other.paths(run_id).videos / "broken.mp4"
+    broken.write_bytes(b"this is not an MP4 file")
+    video_id = other.store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)
+    window.gallery.refresh()
+    assert window.gallery.video_ids() == [video_id]
+    assert window.gallery.play(video_id) is None
+    assert window.last_message.startswith("Cannot play this video:")
+    assert window.gallery.players == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import av
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -153,7 +154,7 @@ class GalleryTab(QWidget):
         try:
             path = self.service.video_file(video_id)
             player = PlayerWindow(path, title, self, autoplay=autoplay)
-        except (RetroMLError, OSError) as error:
+        except (RetroMLError, OSError, av.FFmpegError) as error:
             self.report(f"Cannot play this video: {error}")
             return None
         self.players = [window for window in self.players if window.isVisible()]
