@@ -146,6 +146,9 @@ def test_player_decodes_a_real_mp4_and_its_frame_counter_advances(qtbot, cli_vid
     assert player.counter.text() == f"frame {FRAMES} / {FRAMES}"
     player.seek(20)
     assert player.frame_index == 20 and player.slider.value() == 20
+    player.slider.setValue(5)  # as a click on the track or an arrow key does
+    assert player.frame_index == 5 and player.counter.text() == f"frame 6 / {FRAMES}"
+    player.seek(20)
     player.toggle()
     assert player.playing and player.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: player.frame_index > 22, timeout=3000)

@@ -101,7 +101,9 @@ class PlayerWidget(QWidget):
         self.play_button = QPushButton("Play")
         self.play_button.clicked.connect(self.toggle)
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        # A drag seeks once, on release; a click on the track or a key seeks at once.
         self.slider.sliderReleased.connect(lambda: self.seek(self.slider.value()))
+        self.slider.valueChanged.connect(self._on_slider_value)
         self.counter = QLabel("frame 0 / 0")
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.advance)
@@ -160,6 +162,10 @@ class PlayerWidget(QWidget):
             self.pause()
             return
         self._show(frame)
+
+    def _on_slider_value(self, value: int) -> None:
+        if not self.slider.isSliderDown():
+            self.seek(value)
 
     def seek(self, index: int) -> None:
         if self.decoder is not None:
