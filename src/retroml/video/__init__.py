@@ -1,0 +1,1 @@
+"""The learning-journey video: encoder, HUD, frame sources, live clips and the journey renderer."""
