@@ -19,6 +19,7 @@ from retroml.games import get_game
 
 Algo = Literal["ppo", "a2c", "dqn", "qrdqn"]
 Layout = Literal["single", "grid"]
+Resolution = Literal["640x480", "854x480", "1280x720", "1920x1080"]
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "dqn", "qrdqn")
 ON_POLICY = ("ppo", "a2c")
 
@@ -214,11 +215,27 @@ class RenderConfig(_Section):
     :param auto: render the journey automatically when training ends successfully.
     :param length: target length, e.g. ``90s``, ``3m``, ``1h30m``, ``10h``.
     :param layout: ``single`` (one game, big) or ``grid`` (several milestones side by side).
+    :param resolution: output size, ``WIDTHxHEIGHT``.
+    :param fps: frame rate; 30 shows every second frame of the 60 Hz console (real game speed).
+    :param crf: H.264 quality (lower is better and bigger).
+    :param preset: x264 speed preset.
+    :param weighting: ``equal`` time per milestone, or ``later`` milestones shown longer.
+    :param playback: ``deterministic`` policy, or ``sampled`` actions (ε-greedy for DQN) for variety.
+    :param stuck_seconds: an episode with no reward for this long is reset (the HUD says so).
+    :param seed: seed of the playback games (same seed, same video).
     """
 
     auto: bool = False
     length: str = "3m"
     layout: Layout = "single"
+    resolution: Resolution = "640x480"
+    fps: int = Field(30, ge=10, le=60)
+    crf: int = Field(23, ge=0, le=51)
+    preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$")
+    weighting: Literal["equal", "later"] = "equal"
+    playback: Literal["deterministic", "sampled"] = "deterministic"
+    stuck_seconds: float = Field(20.0, gt=0, le=3600)
+    seed: int = Field(0, ge=0)
 
     @field_validator("length")
     @classmethod

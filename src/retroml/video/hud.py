@@ -1,0 +1,223 @@
+"""What the viewer sees: the game scaled up with crisp pixels, a HUD band of true numbers, title cards.
+
+Text is drawn with Pillow's bundled font (no system fonts needed) and cached, so a frame costs one
+nearest-neighbour resize and a few array copies; the band is only redrawn when a number changes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from retroml.video.playback import Frame
+
+BACKGROUND = (12, 14, 22)
+BAND = (24, 28, 44)
+TEXT = (235, 238, 245)
+MUTED = (150, 160, 185)
+ACCENT = (255, 204, 64)
+BANNER_SECONDS = 1.5
+
+
+@dataclass(frozen=True)
+class MilestoneLabel:
+    """What a checkpoint is, for the HUD and the title card (all from the run's files and metrics).
+
+    :param milestone_pct: the milestone the checkpoint was saved at (``None`` for ``latest.zip``).
+    :param timesteps: timesteps trained when it was saved.
+    :param training_episodes: training episodes finished by then.
+    :param training_score_mean: mean score of the last training episodes then (``None`` before any).
+    """
+
+    milestone_pct: int | None
+    timesteps: int
+    training_episodes: int
+    training_score_mean: float | None
+
+    @property
+    def pct_text(self) -> str:
+        return "latest" if self.milestone_pct is None else f"{self.milestone_pct} %"
+
+    def title_line(self) -> str:
+        """``10 % — 200,000 steps — mean score 4.2`` (the title card's main line)."""
+        score = "no episode finished yet" if self.training_score_mean is None else (
+            f"mean score {self.training_score_mean:,.1f}"
+        )
+        return f"{self.pct_text} — {self.timesteps:,} steps — {score}"
+
+
+# DejaVu (Debian's fonts-dejavu-core, installed by scripts/setup.sh) has the dashes and the middle
+# dot of the HUD; Pillow's bundled font is the fallback and lacks the em dash.
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "DejaVuSans.ttf")
+
+
+@lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for candidate in FONT_FILES:
+        try:
+            return ImageFont.truetype(candidate, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
+def has_glyph(face: ImageFont.FreeTypeFont | ImageFont.ImageFont, character: str) -> bool:
+    return bool(face.getmask(character).getbbox())
+
+
+def text_image(text: str, size: int, color: tuple[int, int, int], background: tuple[int, int, int]) -> np.ndarray:
+    """``text`` rendered on ``background``, tightly cropped (height × width × 3)."""
+    face = font(size)
+    if not has_glyph(face, "—"):
+        text = text.replace("—", "-")
+    left, top, right, bottom = face.getbbox(text)
+    image = Image.new("RGB", (max(1, int(right - left) + 2), max(1, size + size // 3)), background)
+    ImageDraw.Draw(image).text((1 - left, (size + size // 3 - (bottom - top)) // 2 - top), text, font=face, fill=color)
+    return np.asarray(image)
+
+
+def paste(canvas: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
+    """Copy ``patch`` onto ``canvas`` at (x, y), clipped to the canvas."""
+    height = min(patch.shape[0], canvas.shape[0] - y)
+    width = min(patch.shape[1], canvas.shape[1] - x)
+    if height > 0 and width > 0:
+        canvas[y : y + height, x : x + width] = patch[:height, :width]
+
+
+def fit(frame_shape: tuple[int, int], box_width: int, box_height: int) -> tuple[int, int]:
+    """The largest size of a ``frame_shape`` (h, w) image inside the box, aspect ratio kept."""
+    scale = min(box_width / frame_shape[1], box_height / frame_shape[0])
+    return max(1, int(frame_shape[1] * scale)), max(1, int(frame_shape[0] * scale))
+
+
+class GamePane:
+    """A game screen with its HUD band, drawn into a region of the output frame.
+
+    :param width: pane width.
+    :param height: pane height.
+    :param heading: the band's first line, fixed for the pane (game, algorithm, milestone, steps).
+    :param fps: video frame rate (how long the NEW EPISODE banner stays).
+    :param compact: smaller text, for grid panes.
+    """
+
+    def __init__(self, width: int, height: int, heading: Sequence[str], fps: int, compact: bool = False) -> None:
+        self.width, self.height, self.fps = width, height, fps
+        self.size = max(11, height // (30 if compact else 24))
+        self.band_height = self.size * (3 if compact else 4) + (4 if compact else 8)
+        self.band = np.full((self.band_height, width, 3), BAND, dtype=np.uint8)
+        x = self.size // 2
+        for index, text in enumerate(heading):
+            patch = text_image(text, self.size, TEXT if index == 0 else MUTED, BAND)
+            paste(self.band, patch, x, 4 + index * (self.size + self.size // 3))
+        self.stats_y = 4 + len(heading) * (self.size + self.size // 3)
+        self.game_width, self.game_height = fit((210, 160), width, height - self.band_height - 2)
+        self.game_x = (width - self.game_width) // 2
+        self.game_y = self.band_height + 2
+        self._stats: OrderedDict[tuple[int, float, float], np.ndarray] = OrderedDict()
+        self._banners: dict[str, np.ndarray] = {}
+        self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+
+    def draw(self, frame: Frame) -> np.ndarray:
+        """The pane for ``frame`` (a view of an internal buffer, valid until the next call)."""
+        self.canvas[: self.band_height] = self._stats_band(frame.episode, frame.score, frame.best)
+        game = cv2.resize(frame.rgb, (self.game_width, self.game_height), interpolation=cv2.INTER_NEAREST)
+        self.canvas[self.game_y : self.game_y + self.game_height, self.game_x : self.game_x + self.game_width] = game
+        if frame.episode_frame < BANNER_SECONDS * self.fps:
+            banner = self._banner(frame.note)
+            x = (self.width - banner.shape[1]) // 2
+            paste(self.canvas, banner, max(0, x), self.game_y + self.game_height // 3)
+        return self.canvas
+
+    def _stats_band(self, episode: int, score: float, best: float) -> np.ndarray:
+        key = (episode, score, best)
+        band = self._stats.get(key)
+        if band is None:
+            band = self.band.copy()
+            text = f"Episode {episode}    Score {score:,.0f}    Best {best:,.0f}"
+            paste(band, text_image(text, self.size, ACCENT, BAND), self.size // 2, self.stats_y)
+            self._stats[key] = band
+            if len(self._stats) > 64:
+                self._stats.popitem(last=False)
+        return band
+
+    def _banner(self, note: str) -> np.ndarray:
+        banner = self._banners.get(note)
+        if banner is None:
+            big = text_image("NEW EPISODE", self.size * 3 // 2, (20, 20, 20), ACCENT)
+            rows = [big]
+            if note:
+                rows.append(text_image(note, self.size, (20, 20, 20), ACCENT))
+            width = max(row.shape[1] for row in rows) + self.size * 2
+            height = sum(row.shape[0] for row in rows) + self.size
+            banner = np.full((height, width, 3), ACCENT, dtype=np.uint8)
+            y = self.size // 2
+            for row in rows:
+                paste(banner, row, (width - row.shape[1]) // 2, y)
+                y += row.shape[0]
+            self._banners[note] = banner
+        return banner
+
+
+def heading_for(game_title: str, algo: str, label: MilestoneLabel) -> list[str]:
+    """The fixed lines of a single-layout HUD band."""
+    return [
+        f"{game_title}  ·  {algo.upper()}  ·  {label.pct_text} trained",
+        f"{label.timesteps:,} timesteps  ·  {label.training_episodes:,} training episodes",
+    ]
+
+
+def grid_heading(label: MilestoneLabel) -> list[str]:
+    """The fixed line of a grid pane."""
+    return [f"{label.pct_text}  ·  {label.timesteps:,} steps  ·  {label.training_episodes:,} ep"]
+
+
+def grid_shape(panes: int) -> tuple[int, int]:
+    """Columns and rows for ``panes`` games side by side."""
+    return {1: (1, 1), 2: (2, 1), 3: (3, 1)}.get(panes, (2, (panes + 1) // 2))
+
+
+class GridCanvas:
+    """Several panes in one frame under a title band (the ``grid`` layout)."""
+
+    def __init__(self, width: int, height: int, title: str, labels: Sequence[MilestoneLabel], fps: int) -> None:
+        self.size = max(12, height // 26)
+        self.title_height = self.size * 2
+        self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+        paste(self.canvas, text_image(title, self.size, TEXT, BACKGROUND), self.size // 2, self.size // 3)
+        columns, rows = grid_shape(len(labels))
+        self.cell_width = width // columns
+        self.cell_height = (height - self.title_height) // rows
+        self.positions = [
+            ((index % columns) * self.cell_width, self.title_height + (index // columns) * self.cell_height)
+            for index in range(len(labels))
+        ]
+        self.panes = [
+            GamePane(self.cell_width - 4, self.cell_height - 4, grid_heading(label), fps, compact=True)
+            for label in labels
+        ]
+
+    def draw(self, frames: Sequence[Frame]) -> np.ndarray:
+        for pane, (x, y), frame in zip(self.panes, self.positions, frames, strict=True):
+            paste(self.canvas, pane.draw(frame), x + 2, y + 2)
+        return self.canvas
+
+
+def title_card(width: int, height: int, heading: str, lines: Sequence[str]) -> np.ndarray:
+    """A still card between milestones: a heading and centred lines of text."""
+    canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+    size = max(14, height // 18)
+    rows = [text_image(heading, size, MUTED, BACKGROUND)]
+    rows += [text_image(line, size if len(lines) > 1 else int(size * 1.3), TEXT, BACKGROUND) for line in lines]
+    rows = [row[:, : width - 8] for row in rows]
+    y = (height - sum(row.shape[0] + size // 2 for row in rows)) // 2
+    for row in rows:
+        paste(canvas, row, (width - row.shape[1]) // 2, max(0, y))
+        y += row.shape[0] + size // 2
+    cv2.rectangle(canvas, (width // 4, y + size // 2), (3 * width // 4, y + size // 2 + 3), ACCENT, thickness=-1)
+    return canvas

@@ -1,0 +1,332 @@
+"""The learning-journey video of a run: plan segments from its checkpoints, render them in parallel, join.
+
+Segment planning (:func:`plan_journey`), frame sources (``playback``), the HUD (``hud``) and encoding
+(``encoder``) are separate, so another layout is a new painter and another executor a new ``run``
+function: segments are plain picklable specs rendered by :func:`render_segment` wherever there is a
+free core (a local process pool here, Ray tasks on a cluster).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from retroml.config import RenderConfig, parse_duration, read_config
+from retroml.engine.checkpoints import latest_timesteps, list_milestones
+from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
+from retroml.games import get_game
+from retroml.paths import RunPaths, run_paths
+from retroml.store import Store
+from retroml.video.encoder import join_segments, save_poster
+from retroml.video.hud import MilestoneLabel
+from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+SegmentRunner = Callable[[Sequence[SegmentSpec], int, Callable[[], None]], Iterator[dict[str, Any]]]
+TITLE_SECONDS = 2.5
+GRID_PANES = 4
+# Measured on this project's benchmark (benchmarks/render_speed.py): used only to state the expected
+# time and size before a long render, and to refuse one that would not fit on the disk.
+EXPECTED_FRAMES_PER_SEC_PER_WORKER = 150.0
+EXPECTED_BYTES_PER_SEC = {"640x480": 60_000, "854x480": 75_000, "1280x720": 140_000, "1920x1080": 260_000}
+DISK_MARGIN_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class JourneyPlan:
+    """The segments of a journey and where its files go."""
+
+    run_id: str
+    settings: RenderConfig
+    segments: list[SegmentSpec]
+    output: Path
+    work_dir: Path
+
+    @property
+    def frames(self) -> int:
+        return sum(segment.frames for segment in self.segments)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.settings.fps
+
+    def expected_bytes(self) -> int:
+        return int(self.seconds * EXPECTED_BYTES_PER_SEC[self.settings.resolution])
+
+    def expected_render_seconds(self, workers: int) -> float:
+        panes = max(len(segment.panes) for segment in self.segments)
+        return self.frames * panes / (EXPECTED_FRAMES_PER_SEC_PER_WORKER * max(1, workers))
+
+
+def journey_name(game: str, algo: str, run_id: str, settings: RenderConfig) -> str:
+    layout = "" if settings.layout == "single" else f"_{settings.layout}"
+    return f"{game}__{algo}__{run_id}__journey_{settings.length}{layout}.mp4"
+
+
+def milestone_labels(store: Store, run_id: str, paths: RunPaths) -> list[tuple[Path, MilestoneLabel]]:
+    """The run's checkpoints in training order, with what each one had learned (from the store)."""
+    saved = {Path(row["path"]).name: row for row in store.artifacts(run_id, ["checkpoint"])}
+    found: list[tuple[Path, MilestoneLabel]] = []
+    for checkpoint in list_milestones(paths.checkpoints):
+        found.append((checkpoint.path, _label(store, run_id, checkpoint.milestone_pct, checkpoint.timesteps, saved)))
+    latest = paths.latest_checkpoint
+    if latest.is_file():
+        steps = latest_timesteps(latest)
+        if not found or steps > found[-1][1].timesteps:
+            found.append((latest, _label(store, run_id, None, steps, saved)))
+    return found
+
+
+def _label(
+    store: Store, run_id: str, milestone_pct: int | None, timesteps: int, saved: dict[str, dict[str, Any]]
+) -> MilestoneLabel:
+    matches = (row for row in saved.values() if (row["timesteps"], row["milestone_pct"]) == (timesteps, milestone_pct))
+    row = next(matches, None)
+    metrics = store.metrics_at(run_id, timesteps)
+    episodes = row["episodes"] if row and row["episodes"] is not None else (metrics or {}).get("episodes", 0)
+    score = ((row or {}).get("meta") or {}).get("score_mean")
+    if score is None and metrics is not None and episodes:
+        score = metrics.get("score_mean")
+    return MilestoneLabel(milestone_pct, timesteps, int(episodes or 0), score)
+
+
+def allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """Split ``total`` frames in proportion to ``weights``, exactly (largest remainders)."""
+    whole = sum(weights)
+    shares = [total * weight / whole for weight in weights]
+    counts = [int(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda index: counts[index] - shares[index])
+    for index in by_remainder[: total - sum(counts)]:
+        counts[index] += 1
+    return counts
+
+
+def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Path, threads: int = 1) -> JourneyPlan:
+    """Divide the target length among the checkpoints of ``run_id`` (one segment per milestone, or grids)."""
+    row = store.get_run(run_id)
+    if row is None:
+        raise NotFoundError(f"there is no run {run_id}")
+    paths = run_paths(store.home, run_id)
+    config = read_config(paths.config)
+    checkpoints = milestone_labels(store, run_id, paths)
+    if not checkpoints:
+        raise InvalidInputError(f"run {run_id} has no checkpoint yet, so it has no journey to render; train it first")
+    if settings.layout == "grid":
+        groups = [checkpoints[start : start + GRID_PANES] for start in range(0, len(checkpoints), GRID_PANES)]
+    else:
+        groups = [[checkpoint] for checkpoint in checkpoints]
+    total = round(parse_duration(settings.length) * settings.fps)
+    if total < 2 * len(groups):
+        shortest = 2 * len(groups) / settings.fps
+        raise InvalidInputError(
+            f"a {settings.length} journey is too short for {len(groups)} segments; ask for at least {shortest:.0f}s"
+        )
+    # "later": the last milestone gets three times the screen time of the first.
+    ramp = 2.0 if settings.weighting == "later" else 0.0
+    weights = [1.0 + ramp * index / max(1, len(groups) - 1) for index in range(len(groups))]
+    width, height = (int(part) for part in settings.resolution.split("x"))
+    segments = []
+    for index, (group, frames) in enumerate(zip(groups, allocate(total, weights), strict=True)):
+        title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
+        segments.append(
+            SegmentSpec(
+                index=index,
+                output=str(work_dir / f"segment_{index:03d}.mp4"),
+                game=config.game,
+                game_title=get_game(config.game.id).title,
+                algo=config.train.algo,
+                panes=tuple(PaneSpec(str(path), label) for path, label in group),
+                title_frames=title,
+                play_frames=frames - title,
+                width=width,
+                height=height,
+                fps=settings.fps,
+                crf=settings.crf,
+                preset=settings.preset,
+                threads=threads,
+                seed=settings.seed,
+                sampled=settings.playback == "sampled",
+                stuck_seconds=settings.stuck_seconds,
+                progress_file=str(work_dir / f"segment_{index:03d}.progress"),
+            )
+        )
+    output = paths.videos / journey_name(config.game.id, config.train.algo, run_id, settings)
+    return JourneyPlan(run_id, settings, segments, output, work_dir)
+
+
+def check_disk(plan: JourneyPlan) -> None:
+    """Refuse a render that would not fit: segments and the joined file both need the expected size."""
+    free = shutil.disk_usage(plan.output.parent).free
+    needed = 2 * plan.expected_bytes() + DISK_MARGIN_BYTES
+    if free < needed:
+        raise InvalidInputError(
+            f"not enough free disk for a {plan.settings.length} journey: it needs about {needed / 1e9:.1f} GB "
+            f"and {free / 1e9:.1f} GB are free under {plan.output.parent}"
+        )
+
+
+def run_in_pool(segments: Sequence[SegmentSpec], workers: int, tick: Callable[[], None]) -> Iterator[dict[str, Any]]:
+    """Render segments in ``workers`` processes (in this one if 1), yielding results as they finish."""
+    if workers <= 1:
+        for segment in segments:
+            yield render_segment(segment)
+            tick()
+        return
+    # spawn, not fork: the parent may hold torch threads and a database connection.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        pending: set[Future[dict[str, Any]]] = {pool.submit(render_segment, segment) for segment in segments}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+                tick()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def render_run_journey(
+    store: Store,
+    run_id: str,
+    settings: RenderConfig,
+    workers: int | None = None,
+    music: Path | None = None,
+    progress: Progress | None = None,
+    runner: SegmentRunner = run_in_pool,
+) -> Path:
+    """Render the journey of ``run_id``; returns the MP4 under the run's ``videos/``.
+
+    Also writes a JSON manifest and a poster JPEG beside it and records the video in the store.
+    ``render_progress`` of the run follows the frames rendered. Nothing is left in ``videos/`` if the
+    render fails or is cancelled.
+    """
+    paths = run_paths(store.home, run_id)
+    paths.videos.mkdir(parents=True, exist_ok=True)
+    work_dir = paths.videos / f".render-{uuid.uuid4().hex[:8]}"
+    workers = max(1, workers or os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    plan = plan_journey(store, run_id, settings, work_dir, threads=max(1, cores // workers) if workers < cores else 1)
+    if music is not None and not music.is_file():
+        raise InvalidInputError(f"the music file {music} does not exist")
+    check_disk(plan)
+    workers = min(workers, len(plan.segments))
+    logger.info(
+        "journey of %s: %d segments, %s (%d frames); expected about %.0f MB in about %.0f s with %d workers",
+        run_id, len(plan.segments), settings.length, plan.frames, plan.expected_bytes() / 1e6,
+        plan.expected_render_seconds(workers), workers,
+    )
+    work_dir.mkdir(parents=True)
+    partial = plan.output.with_name(f".{plan.output.name}.partial")
+    try:
+        results = _render_segments(store, plan, workers, progress, runner)
+        info = join_segments([Path(segment.output) for segment in plan.segments], partial, music)
+        os.replace(partial, plan.output)
+    except OSError as error:
+        if error.errno == 28:  # ENOSPC
+            raise RetroMLError("the disk filled up during the render; no video was written, free some space") from None
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return _publish(store, plan, results, info.size_bytes, info.duration, music)
+
+
+def _render_segments(
+    store: Store, plan: JourneyPlan, workers: int, progress: Progress | None, runner: SegmentRunner
+) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    finished: dict[int, dict[str, Any]] = {}
+    last_fraction = -1.0
+
+    def tick() -> None:
+        nonlocal last_fraction
+        done = sum(result["frames"] for result in finished.values()) + sum(
+            _frames_so_far(segment) for segment in plan.segments if segment.index not in finished
+        )
+        fraction = min(0.99, done / plan.frames)
+        elapsed = time.perf_counter() - started
+        size = sum(Path(segment.output).stat().st_size for segment in plan.segments if Path(segment.output).exists())
+        speed = done / max(elapsed, 1e-6)
+        detail = f"segments {len(finished)}/{len(plan.segments)} · {speed:.0f} frames/s · {size / 1e6:.1f} MB"
+        if progress is not None:
+            progress(fraction, detail)
+        if fraction - last_fraction >= 0.01 or len(finished) == len(plan.segments):
+            store.update_run(plan.run_id, render_progress=round(fraction, 3))
+            last_fraction = fraction
+
+    for result in runner(plan.segments, workers, tick):
+        finished[result["index"]] = result
+        tick()
+    return [finished[segment.index] for segment in plan.segments]
+
+
+def _frames_so_far(segment: SegmentSpec) -> int:
+    try:
+        return int(Path(segment.progress_file or "").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+
+
+def _publish(
+    store: Store, plan: JourneyPlan, results: list[dict[str, Any]], size: int, seconds: float, music: Path | None
+) -> Path:
+    """Write the poster and manifest beside the video and record it in the store."""
+    output = plan.output
+    poster = save_poster(output, output.with_suffix(".jpg"), at_fraction=0.9)
+    start = 0
+    for result in results:
+        result["start_frame"] = start
+        start += result["frames"]
+        result.pop("render_seconds", None)
+    last = results[-1]["panes"][-1]
+    manifest = {
+        "run_id": plan.run_id,
+        "video": output.name,
+        "layout": plan.settings.layout,
+        "length": plan.settings.length,
+        "fps": plan.settings.fps,
+        "frames": plan.frames,
+        "seconds": plan.seconds,
+        "resolution": plan.settings.resolution,
+        "playback": plan.settings.playback,
+        "seed": plan.settings.seed,
+        "music": music.name if music else None,
+        "segments": results,
+    }
+    manifest_path = output.with_suffix(".json")
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    home = store.home
+    store.add_artifact(
+        plan.run_id,
+        "journey",
+        str(output.relative_to(home)),
+        milestone_pct=last["milestone_pct"],
+        timesteps=last["timesteps"],
+        episodes=last["training_episodes"],
+        size_bytes=size,
+        duration_sec=seconds,
+        meta={
+            "poster": str(poster.relative_to(home)),
+            "manifest": str(manifest_path.relative_to(home)),
+            "layout": plan.settings.layout,
+            "length": plan.settings.length,
+            "frames": plan.frames,
+            "segments": len(results),
+        },
+    )
+    logger.info("journey of %s: %s (%.1f MB, %.1f s)", plan.run_id, output, size / 1e6, seconds)
+    return output

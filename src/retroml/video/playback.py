@@ -1,0 +1,183 @@
+"""A checkpoint playing one game, as a stream of video frames at the console's real speed.
+
+The agent sees exactly what it saw in training — ale-py's native preprocessing (frame-skip 4 with
+the last two frames max-pooled, 84×84 grey by area interpolation, a stack of 4, random no-ops and
+FIRE on reset) — rebuilt here around one emulator, because the native vector env gives no colour
+frames. The viewer sees every second emulator frame: the Atari runs at 60 Hz, so 30 video frames
+per second is real game speed, not fast-forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from retroml.config import GameConfig
+
+EMULATOR_HZ = 60
+# ale-py's default episode cap (108,000 emulator frames = 30 minutes of play), as in training.
+MAX_EPISODE_FRAMES = 108_000
+
+
+@dataclass
+class Frame:
+    """One video frame and what the HUD must say about it.
+
+    :param rgb: the console screen, 210×160×3.
+    :param episode: playback episode number, starting at 1.
+    :param score: the game score of this episode so far (unclipped, over all lives).
+    :param best: the best episode score seen in this playback (finished or current).
+    :param episode_frame: video frames since this episode started (0 on its first frame).
+    :param note: why the last episode ended early, shown with the NEW EPISODE banner ("" if it did not).
+    """
+
+    rgb: np.ndarray
+    episode: int
+    score: float
+    best: float
+    episode_frame: int
+    note: str = ""
+
+
+@dataclass
+class Episode:
+    """A finished (or cut) playback episode, as recorded in the manifest."""
+
+    episode: int
+    score: float
+    frames: int
+    end: str  # "game over" | "time limit" | "stuck" | "cut"
+
+
+@dataclass
+class Playback:
+    """A policy playing one emulator.
+
+    :param game: the run's game settings (the same as in training).
+    :param policy: an SB3 model (``predict``) or ``None`` for uniformly random actions.
+    :param seed: seeds the emulator, the no-op starts and any sampling: same seed, same frames.
+    :param sampled: sample actions (PPO/A2C from the policy distribution, DQN ε-greedy) instead of
+        taking the most likely one.
+    :param stuck_seconds: reset an episode in which no reward happened for this long.
+    :param fps: video frame rate (30 shows every second frame of the 60 Hz console).
+    """
+
+    game: GameConfig
+    policy: Any
+    seed: int = 0
+    sampled: bool = False
+    stuck_seconds: float = 20.0
+    fps: int = 30
+    episodes: list[Episode] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        from ale_py.env import AtariEnv
+
+        self._env = AtariEnv(
+            game=self.game.id,
+            frameskip=1,
+            repeat_action_probability=self.game.repeat_action_probability,
+            full_action_space=False,
+            max_num_frames_per_episode=MAX_EPISODE_FRAMES,
+        )
+        self._env.reset(seed=self.seed)
+        self.ale = self._env.ale
+        self.action_set = list(self._env._action_set)
+        self.meanings = self._env.get_action_meanings()
+        self._rng = np.random.default_rng(self.seed)
+        self._frames_per_video_frame = max(1, round(EMULATOR_HZ / self.fps))
+        self._stack = np.zeros((4, 84, 84), dtype=np.uint8)
+        self._grey = [np.zeros((210, 160), dtype=np.uint8), np.zeros((210, 160), dtype=np.uint8)]
+        if self.sampled and self.policy is not None:
+            import torch
+
+            torch.manual_seed(self.seed)
+
+    def frames(self) -> Iterator[Frame]:
+        """Video frames forever (the caller takes as many as it needs); episodes restart by themselves."""
+        episode, best = 0, float("-inf")
+        emulator_frame = 0
+        note = ""
+        while True:
+            episode += 1
+            score, episode_frame, quiet_frames = 0.0, 0, 0
+            self._reset_game()
+            stuck_limit = int(self.stuck_seconds * self.fps)
+            while True:
+                action = self._act()
+                reward, ended = 0.0, ""
+                for skip in range(self.game.frameskip):
+                    reward += self.ale.act(action)
+                    emulator_frame += 1
+                    if skip >= self.game.frameskip - 2:
+                        self.ale.getScreenGrayscale(self._grey[skip - self.game.frameskip + 2])
+                    if emulator_frame % self._frames_per_video_frame == 0:
+                        best = max(best, score + reward)
+                        yield Frame(self.ale.getScreenRGB(), episode, score + reward, best, episode_frame, note)
+                        episode_frame += 1
+                    if self.ale.game_over():
+                        ended = "time limit" if self.ale.getEpisodeFrameNumber() >= MAX_EPISODE_FRAMES else "game over"
+                        break
+                score += reward
+                quiet_frames = 0 if reward else quiet_frames + self.game.frameskip // self._frames_per_video_frame
+                if not ended and quiet_frames >= stuck_limit:
+                    ended = "stuck"
+                if ended:
+                    self.episodes.append(Episode(episode, score, episode_frame, ended))
+                    note = f"no reward for {self.stuck_seconds:g} s: episode reset" if ended == "stuck" else ""
+                    break
+                self._observe()
+
+    def cut(self, episode: int, score: float, frames: int) -> None:
+        """Record the episode on screen when the segment ends as ``cut``."""
+        self.episodes.append(Episode(episode, score, frames, "cut"))
+
+    def close(self) -> None:
+        self._env.close()
+
+    # The training preprocessing -------------------------------------------------------------
+    def _reset_game(self) -> None:
+        self.ale.reset_game()
+        noops = int(self._rng.integers(1, self.game.noop_max + 1)) if self.game.noop_max > 0 else 0
+        for _ in range(noops):
+            self.ale.act(self.action_set[0])
+        if "FIRE" in self.meanings:
+            self.ale.act(self.action_set[self.meanings.index("FIRE")])
+        self.ale.getScreenGrayscale(self._grey[1])
+        self._grey[0][:] = self._grey[1]
+        self._stack[:] = 0
+        self._observe()
+
+    def _observe(self) -> None:
+        pooled = np.maximum(self._grey[0], self._grey[1])
+        self._stack[:-1] = self._stack[1:]
+        self._stack[-1] = cv2.resize(pooled, (84, 84), interpolation=cv2.INTER_AREA)
+
+    def _act(self) -> Any:
+        """The ALE action to play next (an ``ale_py.Action``)."""
+        if self.policy is None:
+            return self.action_set[int(self._rng.integers(len(self.action_set)))]
+        if self.sampled and _is_value_based(self.policy) and self._rng.random() < 0.05:
+            return self.action_set[int(self._rng.integers(len(self.action_set)))]
+        deterministic = not self.sampled or _is_value_based(self.policy)
+        action, _ = self.policy.predict(self._stack, deterministic=deterministic)
+        return self.action_set[int(action)]
+
+
+def load_playback_policy(algo: str, checkpoint: Path) -> Any:
+    """The policy saved in ``checkpoint``, on one CPU thread (renders run several in parallel)."""
+    import torch
+
+    from retroml.engine.algos import load_policy
+
+    torch.set_num_threads(1)
+    return load_policy(algo, checkpoint)
+
+
+def _is_value_based(policy: Any) -> bool:
+    return hasattr(policy, "q_net") or hasattr(policy, "quantile_net")

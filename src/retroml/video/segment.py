@@ -1,0 +1,151 @@
+"""One segment of a journey (or one live clip): a title card, then checkpoints playing, into one MP4.
+
+:func:`render_segment` is a top-level function of a picklable :class:`SegmentSpec`, so the same
+segment renders in this process, in a process pool or as a Ray task, and gives the same frames for
+the same seed wherever it runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retroml.config import GameConfig
+from retroml.video.encoder import VideoEncoder
+from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, heading_for, title_card
+from retroml.video.playback import Frame, Playback, load_playback_policy
+
+PROGRESS_EVERY_SEC = 1.0
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """A checkpoint shown in a segment: its file and what it is."""
+
+    checkpoint: str
+    label: MilestoneLabel
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    """Everything needed to render one segment, with no handle on the store or the run.
+
+    :param index: position in the journey (0-based).
+    :param output: the MP4 to write.
+    :param panes: one checkpoint (``single``) or several playing side by side (``grid``).
+    :param title_frames: frames of the title card before play.
+    :param play_frames: frames of play.
+    :param seed: playback seed (the same for every pane, so they start from the same game state).
+    :param faststart: index at the front (for files played as they are, such as clips).
+    :param progress_file: where to write the frames done so far (read by the parent for progress).
+    """
+
+    index: int
+    output: str
+    game: GameConfig
+    game_title: str
+    algo: str
+    panes: tuple[PaneSpec, ...]
+    title_frames: int
+    play_frames: int
+    width: int = 640
+    height: int = 480
+    fps: int = 30
+    crf: int = 23
+    preset: str = "veryfast"
+    threads: int = 1
+    seed: int = 0
+    sampled: bool = False
+    stuck_seconds: float = 20.0
+    faststart: bool = False
+    progress_file: str | None = None
+
+    @property
+    def frames(self) -> int:
+        return self.title_frames + self.play_frames
+
+
+def title_lines(spec: SegmentSpec) -> tuple[str, list[str]]:
+    """The title card of a segment: a heading and one line per checkpoint."""
+    heading = f"{spec.game_title}  ·  {spec.algo.upper()}"
+    return heading, [pane.label.title_line() for pane in spec.panes]
+
+
+def render_segment(spec: SegmentSpec) -> dict[str, Any]:
+    """Render ``spec`` to ``spec.output``; returns what was shown (episodes and scores per pane).
+
+    Frames stream from the emulators through the HUD into the encoder; nothing is held in lists.
+    """
+    started = time.perf_counter()
+    playbacks = [
+        Playback(
+            spec.game,
+            load_playback_policy(spec.algo, Path(pane.checkpoint)),
+            seed=spec.seed,
+            sampled=spec.sampled,
+            stuck_seconds=spec.stuck_seconds,
+            fps=spec.fps,
+        )
+        for pane in spec.panes
+    ]
+    draw = _painter(spec)
+    output = Path(spec.output)
+    last_report = 0.0
+    current: list[Frame] = []
+    try:
+        with VideoEncoder(
+            output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
+        ) as encoder:
+            if spec.title_frames:
+                heading, lines = title_lines(spec)
+                card = title_card(spec.width, spec.height, heading, lines)
+                for _ in range(spec.title_frames):
+                    encoder.write(card)
+            streams = [playback.frames() for playback in playbacks]
+            for done in range(spec.play_frames):
+                current = [next(stream) for stream in streams]
+                encoder.write(draw(current))
+                now = time.perf_counter()
+                if spec.progress_file and now - last_report > PROGRESS_EVERY_SEC:
+                    Path(spec.progress_file).write_text(str(spec.title_frames + done + 1), encoding="utf-8")
+                    last_report = now
+    finally:
+        for playback in playbacks:
+            playback.close()
+    for playback, frame in zip(playbacks, current, strict=False):
+        playback.cut(frame.episode, frame.score, frame.episode_frame + 1)
+    return {
+        "index": spec.index,
+        "file": output.name,
+        "frames": spec.frames,
+        "title_frames": spec.title_frames,
+        "play_frames": spec.play_frames,
+        "seconds": spec.frames / spec.fps,
+        "render_seconds": time.perf_counter() - started,
+        "panes": [
+            {
+                "checkpoint": Path(pane.checkpoint).name,
+                **asdict(pane.label),
+                "episodes": [asdict(episode) for episode in playback.episodes],
+                "best_score": max((episode.score for episode in playback.episodes), default=None),
+            }
+            for pane, playback in zip(spec.panes, playbacks, strict=True)
+        ],
+    }
+
+
+def _painter(spec: SegmentSpec) -> Any:
+    if len(spec.panes) == 1:
+        pane = GamePane(spec.width, spec.height, heading_for(spec.game_title, spec.algo, spec.panes[0].label), spec.fps)
+
+        def single(frames: list[Frame]) -> np.ndarray:
+            return pane.draw(frames[0])
+
+        return single
+    title = f"{spec.game_title}  ·  {spec.algo.upper()}  ·  the same game at {len(spec.panes)} points of training"
+    grid = GridCanvas(spec.width, spec.height, title, [pane.label for pane in spec.panes], spec.fps)
+    return grid.draw
