@@ -1,0 +1,1 @@
+"""The ``/api`` routers, one per resource: games, presets, runs, events, videos, system."""

@@ -1,0 +1,131 @@
+"""Request bodies of ``/api/runs`` and how a :class:`TrainingConfig` becomes a :class:`RunConfig`.
+
+The body is flat where the form is flat (``game``, ``algo``, ``total_timesteps`` …) and nested where
+the config is (``recording``, ``render``). Validation is :class:`RunConfig`'s own, so the web app
+refuses exactly what the CLI and the desktop app refuse; each problem is reported at the body field
+the user typed it in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retroml.config import Algo, Layout, RunConfig, apply_assignment, merge, preset_config
+from retroml.errors import InvalidInputError
+from retroml.games import get_game
+from retroml.web.errors import FieldError
+
+# Train settings the body has at its top level; the rest reach the config through ``overrides``.
+TOP_LEVEL_TRAIN_FIELDS = ("algo", "total_timesteps", "n_envs", "seed", "n_threads")
+FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "auto", "length", "layout")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordingBody(_Body):
+    """Live milestone clips; ignored (forced off) in Fast Mode."""
+
+    enabled: bool = True
+    milestone_clip_seconds: float = 10.0
+
+
+class RenderBody(_Body):
+    """The learning-journey video: rendered automatically at the end (always in Fast Mode), its length and layout."""
+
+    auto: bool = False
+    length: str = "3m"
+    layout: Layout = "single"
+
+
+class TrainingConfig(_Body):
+    """What the New run form sends.
+
+    :param preset: a preset id from ``/api/presets``; the other fields override it.
+    :param fast_mode: full speed, no live recording, journey rendered at the end (recording is forced off).
+    :param overrides: advanced ``section.key=value`` settings, as ``retroml train --set``.
+    """
+
+    preset: str | None = None
+    game: str | None = None
+    algo: Algo | None = None
+    total_timesteps: int | None = None
+    n_envs: int | None = None
+    seed: int | None = None
+    n_threads: int | None = None
+    name: str | None = None
+    fast_mode: bool = False
+    recording: RecordingBody | None = None
+    render: RenderBody | None = None
+    overrides: list[str] = Field(default_factory=list)
+
+
+class ContinueBody(_Body):
+    steps: int = Field(gt=0, description="More timesteps to train (a new leg).")
+
+
+class BranchBody(_Body):
+    from_milestone_pct: int = Field(ge=0, le=100, description="The parent's milestone checkpoint to start from.")
+    overrides: list[str] = Field(default_factory=list, description="Changed settings, as section.key=value.")
+    steps: int | None = Field(None, gt=0, description="Budget of the branch (default: the parent's).")
+    name: str | None = None
+
+
+class RenderRequest(_Body):
+    length: str | None = None
+    layout: Layout | None = None
+    workers: int | None = Field(None, ge=1, le=256)
+
+
+def to_run_config(body: TrainingConfig) -> RunConfig:
+    """Merge preset, form fields and overrides, then validate; a refused value raises :class:`FieldError`."""
+    try:
+        data: dict[str, Any] = preset_config(body.preset) if body.preset else {}
+    except InvalidInputError as error:
+        raise FieldError([("preset", str(error))]) from None
+    if body.game is not None:
+        try:
+            get_game(body.game)
+        except InvalidInputError as error:
+            raise FieldError([("game", str(error))]) from None
+    train = {name: getattr(body, name) for name in TOP_LEVEL_TRAIN_FIELDS if getattr(body, name) is not None}
+    flags: dict[str, Any] = {
+        "name": body.name.strip() if body.name and body.name.strip() else None,
+        "game": {"id": body.game} if body.game else None,
+        "train": train or None,
+        "recording": body.recording.model_dump() if body.recording else None,
+        "render": body.render.model_dump() if body.render else None,
+    }
+    data = merge(data, {key: value for key, value in flags.items() if value is not None})
+    data["fast_mode"] = body.fast_mode or bool(data.get("fast_mode"))
+    for assignment in body.overrides:
+        try:
+            data = apply_assignment(data, assignment)
+        except InvalidInputError as error:
+            raise FieldError([("overrides", str(error))]) from None
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        raise FieldError([(_body_field(problem["loc"], body), problem["msg"]) for problem in error.errors()]) from None
+
+
+def _body_field(location: tuple[Any, ...], body: TrainingConfig) -> str:
+    """The body field a config error belongs to (``("train", "n_envs")`` → ``n_envs``)."""
+    parts = [str(part) for part in location]
+    if parts[:1] == ["game"]:
+        return "game"
+    if parts[:1] == ["train"]:
+        if len(parts) > 1 and parts[1] in TOP_LEVEL_TRAIN_FIELDS:
+            return parts[1]
+        overridden = any(assignment.strip().startswith("train.") for assignment in body.overrides)
+        # A model-level train error (batch_size must divide n_envs × n_steps) is about the env count
+        # unless the user changed the rollout settings themselves.
+        return "overrides" if overridden else "n_envs"
+    if parts[:1] in (["recording"], ["render"]) and len(parts) > 1 and parts[1] in FORM_SUBFIELDS:
+        return ".".join(parts[:2])
+    if parts[:1] == ["name"]:
+        return "name"
+    return "overrides"

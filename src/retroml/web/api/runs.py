@@ -1,0 +1,141 @@
+"""``/api/runs``: create, list, inspect and control runs; their metrics, logs and frozen config.
+
+Every route is one :class:`RunService` call: the web app starts no process and opens no run file
+itself (the config viewer reads the path the service gives for ``config.yaml``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import PlainTextResponse
+
+from retroml.runs.service import RunService
+from retroml.web.api.run_models import BranchBody, ContinueBody, RenderRequest, TrainingConfig, to_run_config
+from retroml.web.dependencies import Service
+
+router = APIRouter(tags=["runs"])
+
+RunStatus = Literal["queued", "running", "paused", "rendering", "completed", "failed", "stopped", "interrupted"]
+
+
+def run_view(service: RunService, row: dict[str, Any]) -> dict[str, Any]:
+    """A run's row plus what a face shows about it: progress of the leg (0..1) and the ETA in seconds."""
+    view = dict(row)
+    view["progress"] = service.progress(row)
+    speed = row.get("steps_per_sec") or 0
+    remaining = max(int(row["total_timesteps"]) - int(row["timesteps"]), 0)
+    view["eta_seconds"] = remaining / speed if row["status"] == "running" and speed > 0 else None
+    return view
+
+
+@router.get("/runs")
+def list_runs(service: Service, status: RunStatus | None = None, game: str | None = None) -> list[dict[str, Any]]:
+    """Every run, newest first, optionally only those with a status or of a game."""
+    return [run_view(service, row) for row in service.list_runs(status=status, game=game)]
+
+
+@router.post("/runs", status_code=201)
+def create_run(body: TrainingConfig, service: Service, start: bool = True) -> dict[str, Any]:
+    """Create a run from the form's settings and (by default) start training it.
+
+    With ``fast_mode`` the run's config.yaml has recording off and the journey is rendered at the end,
+    whatever ``recording`` said.
+    """
+    return run_view(service, service.create(to_run_config(body), start=start))
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: str, service: Service) -> dict[str, Any]:
+    """The run, with its lineage: the runs branched from it."""
+    view = run_view(service, service.get(run_id))
+    view["branches"] = [
+        {"run_id": row["run_id"], "name": row["name"], "status": row["status"]}
+        for row in service.list_runs()
+        if row.get("parent_run_id") == run_id
+    ]
+    return view
+
+
+@router.post("/runs/{run_id}/start")
+def start_run(run_id: str, service: Service) -> dict[str, Any]:
+    """Launch a queued run (409 if it already trains)."""
+    return run_view(service, service.start(run_id))
+
+
+@router.post("/runs/{run_id}/stop")
+def stop_run(run_id: str, service: Service) -> dict[str, Any]:
+    """Save a checkpoint and stop (the run becomes ``stopped`` a moment later)."""
+    return run_view(service, service.stop(run_id))
+
+
+@router.post("/runs/{run_id}/pause")
+def pause_run(run_id: str, service: Service) -> dict[str, Any]:
+    return run_view(service, service.pause(run_id))
+
+
+@router.post("/runs/{run_id}/resume")
+def resume_run(run_id: str, service: Service) -> dict[str, Any]:
+    return run_view(service, service.resume(run_id))
+
+
+@router.post("/runs/{run_id}/continue")
+def continue_run(run_id: str, body: ContinueBody, service: Service) -> dict[str, Any]:
+    """Train the same run further from its latest checkpoint (a new leg)."""
+    return run_view(service, service.continue_run(run_id, body.steps))
+
+
+@router.post("/runs/{run_id}/branch", status_code=201)
+def branch_run(run_id: str, body: BranchBody, service: Service) -> dict[str, Any]:
+    """A new run starting from one of this run's milestone checkpoints, with settings changed."""
+    row = service.branch(run_id, body.from_milestone_pct, overrides=body.overrides, steps=body.steps, name=body.name)
+    return run_view(service, row)
+
+
+@router.post("/runs/{run_id}/render", status_code=202)
+def render_run(run_id: str, body: RenderRequest, service: Service) -> dict[str, Any]:
+    """Render the learning journey in the background; the run shows ``rendering`` and ``render_progress``."""
+    return run_view(service, service.start_render(run_id, body.length, body.layout, body.workers))
+
+
+@router.delete("/runs/{run_id}", status_code=204)
+def delete_run(run_id: str, service: Service) -> Response:
+    """Remove the run, its folder and its videos (409 while it trains)."""
+    service.delete(run_id)
+    return Response(status_code=204)
+
+
+@router.get("/runs/{run_id}/metrics", response_model=None)
+def run_metrics(
+    run_id: str,
+    service: Service,
+    since: int = Query(0, ge=0, description="Only rows with an id above this."),
+    format: Literal["json", "csv"] = "json",
+) -> list[dict[str, Any]] | Response:
+    """The run's metrics rows (one per rollout or per ``metrics_every_steps``), as JSON or a CSV download."""
+    rows = service.metrics(run_id, since)
+    if format == "json":
+        return rows
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    disposition = f'attachment; filename="{run_id}-metrics.csv"'
+    return Response(buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": disposition})
+
+
+@router.get("/runs/{run_id}/logs")
+def run_logs(run_id: str, service: Service, tail: int = Query(200, ge=0, le=100_000)) -> dict[str, Any]:
+    """The last ``tail`` lines of the run's ``train.log``."""
+    return {"run_id": run_id, "lines": service.logs(run_id, tail)}
+
+
+@router.get("/runs/{run_id}/config", response_class=PlainTextResponse)
+def run_config(run_id: str, service: Service) -> PlainTextResponse:
+    """The run's frozen ``config.yaml``, as written at creation."""
+    text = service.paths(run_id).config.read_text(encoding="utf-8")
+    return PlainTextResponse(text, media_type="text/yaml; charset=utf-8")

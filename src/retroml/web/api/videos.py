@@ -1,0 +1,73 @@
+"""``/api/videos``: every clip and journey under the data home, their files and posters.
+
+Files are served with HTTP Range support (206 Partial Content), so the browser's player seeks
+without downloading the whole video. The path of a file comes from the service, resolved inside
+the home; nothing in the request is ever used as a path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from retroml.web.dependencies import Service
+
+router = APIRouter(tags=["videos"])
+
+
+def video_view(video: dict[str, Any], run: dict[str, Any] | None) -> dict[str, Any]:
+    meta = video.get("meta") or {}
+    video_id = int(video["id"])
+    return {
+        "id": video_id,
+        "kind": video["kind"],
+        "run_id": video["run_id"],
+        "run_name": run["name"] if run else video["run_id"],
+        "game": run["game"] if run else None,
+        "algo": run["algo"] if run else None,
+        "milestone_pct": video.get("milestone_pct"),
+        "timesteps": video.get("timesteps"),
+        "episodes": video.get("episodes"),
+        "duration_sec": video.get("duration_sec"),
+        "size_bytes": video.get("size_bytes"),
+        "layout": meta.get("layout"),
+        "length": meta.get("length"),
+        "filename": Path(video["path"]).name,
+        "created_at": video["created_at"],
+        "file_url": f"/api/videos/{video_id}/file",
+        "poster_url": f"/api/videos/{video_id}/poster" if meta.get("poster") else None,
+    }
+
+
+@router.get("/videos")
+def list_videos(
+    service: Service,
+    run_id: str | None = None,
+    game: str | None = None,
+    kind: Literal["clip", "journey"] | None = None,
+) -> list[dict[str, Any]]:
+    """Every clip and journey (newest first), optionally of one run, one game or one kind."""
+    runs = {row["run_id"]: row for row in service.list_runs()}
+    views = [video_view(video, runs.get(video["run_id"])) for video in service.videos(run_id)]
+    chosen = [
+        view for view in views if (game is None or view["game"] == game) and (kind is None or view["kind"] == kind)
+    ]
+    return sorted(chosen, key=lambda view: (view["created_at"], view["id"]), reverse=True)
+
+
+@router.get("/videos/{video_id}/file", response_class=FileResponse, responses={206: {"description": "A byte range"}})
+def video_file(video_id: int, service: Service, download: bool = False) -> FileResponse:
+    """The MP4 (``Range: bytes=…`` answers 206); ``?download=true`` asks the browser to save it."""
+    path = service.video_file(video_id)
+    if download:
+        return FileResponse(path, media_type="video/mp4", filename=path.name)
+    return FileResponse(path, media_type="video/mp4")
+
+
+@router.get("/videos/{video_id}/poster", response_class=FileResponse)
+def video_poster(video_id: int, service: Service) -> FileResponse:
+    """A JPEG frame of the video."""
+    return FileResponse(service.video_poster(video_id), media_type="image/jpeg")

@@ -1,0 +1,112 @@
+"""The web app: the ``/api`` routers, OpenAPI at ``/docs``, and the built React app at ``/``.
+
+``create_app`` wires a :class:`RunService` into FastAPI; ``serve`` runs it with uvicorn for
+``retroml ui``. The React app is a build output (``scripts/build_frontend.sh`` writes it to
+``web/static``); without it ``/`` says how to build it and the API still works.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from retroml.errors import InvalidInputError, NotFoundError
+from retroml.paths import inside
+from retroml.runs.service import RunService
+from retroml.web.api import events, games, presets, runs, system, videos
+from retroml.web.auth import TOKEN_ENV_VAR, install_token_check, token_for_host
+from retroml.web.errors import install_error_handlers
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+NOT_BUILT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>RetroML</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
+<h1>RetroML</h1>
+<p>The web app has not been built yet. Run <code>scripts/build_frontend.sh</code> and reload this page.</p>
+<p>The API works already: see <a href="/docs">/docs</a>.</p>
+</body></html>
+"""
+
+
+def create_app(
+    service: RunService | None = None,
+    home: str | Path | None = None,
+    db: str | None = None,
+    token: str | None = None,
+    static_dir: Path | None = None,
+) -> FastAPI:
+    """The FastAPI app over ``service`` (or a new one on ``home``/``db``).
+
+    :param token: when set, every ``/api`` request must present it (bearer header or cookie).
+    :param static_dir: the built React app (default: ``web/static`` of this package).
+    """
+    app = FastAPI(
+        title="RetroML",
+        summary="Train reinforcement-learning agents on Atari games and watch them learn.",
+        version="0.1.0",
+    )
+    app.state.service = service or RunService(home, db)
+    install_error_handlers(app)
+    if token:
+        install_token_check(app, token)
+    for router in (games.router, presets.router, runs.router, events.router, videos.router, system.router):
+        app.include_router(router, prefix="/api")
+    _mount_frontend(app, static_dir or STATIC_DIR)
+    return app
+
+
+def _mount_frontend(app: FastAPI, static: Path) -> None:
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api_route(rest: str) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": f"There is no API route /api/{rest}."})
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def frontend(path: str) -> Response:
+        index = static / "index.html"
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT_PAGE)
+        if path:
+            try:
+                asset = inside(static, path)
+            except NotFoundError:
+                return JSONResponse(status_code=404, content={"detail": "Not found."})
+            if asset.is_file():
+                return FileResponse(asset)
+            if path.startswith("assets/"):
+                return JSONResponse(status_code=404, content={"detail": "Not found."})
+        # Every other path is a page of the single-page app (/runs/<id>, /gallery …).
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise InvalidInputError(f"port {port} on {host} is in use; pass --port with another number") from None
+
+
+def serve(home: str | Path | None = None, db: str | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the web app with uvicorn until Ctrl-C; runs keep training after the server stops."""
+    import uvicorn
+    from rich.console import Console
+
+    _check_port_free(host, port)
+    token = token_for_host(host)
+    app = create_app(home=home, db=db, token=token)
+    console = Console()
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if token:
+        console.print(f"RetroML web app: http://{shown_host}:{port}/?token={token}")
+        console.print(f"Anyone with this link (or ${TOKEN_ENV_VAR}) can control your runs; keep it private.")
+    else:
+        console.print(f"RetroML web app: http://{shown_host}:{port}/")
+    if not (STATIC_DIR / "index.html").is_file():
+        console.print("The React app is not built: run scripts/build_frontend.sh (the API works meanwhile).")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
