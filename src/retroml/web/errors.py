@@ -37,7 +37,9 @@ def unprocessable(problems: Sequence[tuple[str, str]]) -> JSONResponse:
 
 def _sentence(message: str) -> str:
     message = message.removeprefix("Value error, ").strip()
-    return message[:1].upper() + message[1:]
+    first_word = message.split(" ", 1)[0]
+    # "unknown game …" becomes "Unknown game …"; "batch_size 7 …" keeps the setting's own spelling.
+    return message[:1].upper() + message[1:] if first_word.isalpha() else message
 
 
 def _status_of(error: RetroMLError) -> int:

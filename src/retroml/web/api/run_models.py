@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from retroml.config import Algo, Layout, RunConfig, apply_assignment, merge, preset_config
+from retroml.config import Algo, Layout, RunConfig, apply_assignment, merge, parse_duration, preset_config
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
 from retroml.web.errors import FieldError
@@ -75,9 +75,16 @@ class BranchBody(_Body):
 
 
 class RenderRequest(_Body):
-    length: str | None = None
+    length: str | None = Field(None, description="Target length, e.g. 90s, 3m, 1h30m (default: the run's).")
     layout: Layout | None = None
     workers: int | None = Field(None, ge=1, le=256)
+
+    @field_validator("length")
+    @classmethod
+    def _valid_length(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
 
 
 def to_run_config(body: TrainingConfig) -> RunConfig:
