@@ -94,6 +94,8 @@ def test_get_shows_lineage_metrics_logs_and_config(client: TestClient, service: 
     assert client.get(f"/api/runs/{run_id}/logs?tail=5").json() == {"run_id": run_id, "lines": []}
     config = client.get(f"/api/runs/{run_id}/config")
     assert config.headers["content-type"].startswith("text/yaml") and "name: reader" in config.text
+    settings = client.get(f"/api/runs/{run_id}/config?format=json").json()
+    assert settings["name"] == "reader" and settings["milestones_pct"][:3] == [0, 1, 2]
 
 
 def test_metrics_since_and_as_csv(client: TestClient, service: RunService) -> None:

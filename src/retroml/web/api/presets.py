@@ -33,6 +33,7 @@ def defaults() -> dict[str, Any]:
     return {
         "algos": list(ALGOS),
         "n_envs": {algo: ZOO_ATARI_DEFAULTS[algo]["n_envs"] for algo in ALGOS},
+        "zoo": ZOO_ATARI_DEFAULTS,
         "max_timesteps": MAX_TIMESTEPS,
         "layouts": ["single", "grid"],
         "recording": config.recording.model_dump(mode="json"),

@@ -134,8 +134,12 @@ def run_logs(run_id: str, service: Service, tail: int = Query(200, ge=0, le=100_
     return {"run_id": run_id, "lines": service.logs(run_id, tail)}
 
 
-@router.get("/runs/{run_id}/config", response_class=PlainTextResponse)
-def run_config(run_id: str, service: Service) -> PlainTextResponse:
-    """The run's frozen ``config.yaml``, as written at creation."""
+@router.get("/runs/{run_id}/config", response_model=None)
+def run_config(
+    run_id: str, service: Service, format: Literal["yaml", "json"] = "yaml"
+) -> PlainTextResponse | dict[str, Any]:
+    """The run's frozen ``config.yaml`` as written at creation, or (``format=json``) the settings it holds."""
+    if format == "json":
+        return service.config(run_id).model_dump(mode="json")
     text = service.paths(run_id).config.read_text(encoding="utf-8")
     return PlainTextResponse(text, media_type="text/yaml; charset=utf-8")

@@ -1,0 +1,203 @@
+// The /api client: typed resources and one error type that carries the server's sentences by field.
+
+export type Algo = "ppo" | "a2c" | "dqn" | "qrdqn";
+export type Layout = "single" | "grid";
+export type RunStatus =
+  | "queued"
+  | "running"
+  | "paused"
+  | "rendering"
+  | "completed"
+  | "failed"
+  | "stopped"
+  | "interrupted";
+
+export interface Leg {
+  leg: number;
+  budget: number;
+  start_timesteps: number;
+  from_checkpoint: string | null;
+  created_at: number;
+}
+
+export interface Run {
+  run_id: string;
+  name: string;
+  game: string;
+  algo: Algo;
+  status: RunStatus;
+  fast_mode: boolean;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  leg: number;
+  leg_start_timesteps: number;
+  total_timesteps: number;
+  timesteps: number;
+  episodes: number;
+  score_mean: number | null;
+  score_best: number | null;
+  steps_per_sec: number | null;
+  parent_run_id: string | null;
+  parent_checkpoint: string | null;
+  changes: Record<string, unknown> | null;
+  legs: Leg[] | null;
+  message: string | null;
+  render_progress: number | null;
+  progress: number;
+  eta_seconds: number | null;
+  branches?: { run_id: string; name: string; status: RunStatus }[];
+}
+
+export interface Metric {
+  id: number;
+  run_id: string;
+  leg: number;
+  timesteps: number;
+  episodes: number;
+  score_mean: number | null;
+  score_max: number | null;
+  steps_per_sec: number | null;
+  loss: number | null;
+  entropy: number | null;
+  wall_time: number;
+  created_at: number;
+}
+
+export interface Video {
+  id: number;
+  kind: "clip" | "journey";
+  run_id: string;
+  run_name: string;
+  game: string | null;
+  algo: string | null;
+  milestone_pct: number | null;
+  timesteps: number | null;
+  duration_sec: number | null;
+  size_bytes: number | null;
+  layout: string | null;
+  length: string | null;
+  filename: string;
+  created_at: number;
+  file_url: string;
+  poster_url: string | null;
+}
+
+export interface Game {
+  id: string;
+  title: string;
+  difficulty: string;
+  description: string;
+  featured: boolean;
+}
+
+export interface Preset {
+  id: string;
+  title: string;
+  description: string;
+  config: Record<string, any>;
+}
+
+export interface Defaults {
+  algos: Algo[];
+  n_envs: Record<Algo, number>;
+  zoo: Record<Algo, Record<string, number>>;
+  max_timesteps: number;
+  layouts: Layout[];
+  recording: { enabled: boolean; milestone_clip_seconds: number };
+  render: { length: string; layout: Layout };
+}
+
+export interface SystemStatus {
+  cpu_percent: number;
+  cpu_count: number;
+  memory_total: number;
+  memory_used: number;
+  memory_percent: number;
+  disk_total: number;
+  disk_free: number;
+  disk_percent: number;
+  gpu: string | null;
+  home: string;
+  running_runs: string[];
+}
+
+export interface TrainingConfig {
+  preset?: string;
+  game: string;
+  algo: Algo;
+  total_timesteps: number;
+  n_envs?: number;
+  seed?: number;
+  n_threads?: number;
+  name?: string;
+  fast_mode: boolean;
+  recording: { enabled: boolean; milestone_clip_seconds: number };
+  render: { auto: boolean; length: string; layout: Layout };
+  overrides: string[];
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: FieldProblem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`;
+    let errors: FieldProblem[] = [];
+    try {
+      const payload = await response.json();
+      detail = typeof payload.detail === "string" ? payload.detail : detail;
+      errors = Array.isArray(payload.errors) ? payload.errors : [];
+    } catch {
+      // Not JSON (a proxy's error page): the status line is the best sentence there is.
+    }
+    throw new ApiError(response.status, detail, errors);
+  }
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get("content-type") ?? "";
+  return (type.includes("json") ? await response.json() : await response.text()) as T;
+}
+
+export const api = {
+  games: () => request<Game[]>("GET", "/api/games"),
+  presets: () => request<Preset[]>("GET", "/api/presets"),
+  defaults: () => request<Defaults>("GET", "/api/defaults"),
+  system: () => request<SystemStatus>("GET", "/api/system"),
+  runs: () => request<Run[]>("GET", "/api/runs"),
+  run: (runId: string) => request<Run>("GET", `/api/runs/${encodeURIComponent(runId)}`),
+  createRun: (body: TrainingConfig) => request<Run>("POST", "/api/runs", body),
+  action: (runId: string, action: "stop" | "pause" | "resume" | "start") =>
+    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/${action}`),
+  continueRun: (runId: string, steps: number) =>
+    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/continue`, { steps }),
+  branch: (runId: string, body: { from_milestone_pct: number; overrides: string[]; steps?: number; name?: string }) =>
+    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/branch`, body),
+  render: (runId: string, body: { length?: string; layout?: Layout }) =>
+    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render`, body),
+  deleteRun: (runId: string) => request<void>("DELETE", `/api/runs/${encodeURIComponent(runId)}`),
+  metrics: (runId: string, since = 0) =>
+    request<Metric[]>("GET", `/api/runs/${encodeURIComponent(runId)}/metrics?since=${since}`),
+  config: (runId: string) => request<string>("GET", `/api/runs/${encodeURIComponent(runId)}/config`),
+  configJson: (runId: string) =>
+    request<{ milestones_pct: number[] }>("GET", `/api/runs/${encodeURIComponent(runId)}/config?format=json`),
+  videos: (runId?: string) =>
+    request<Video[]>("GET", runId ? `/api/videos?run_id=${encodeURIComponent(runId)}` : "/api/videos"),
+};

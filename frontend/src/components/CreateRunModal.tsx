@@ -1,0 +1,256 @@
+// The New run modal: preset, game, algorithm, budget, environments, seed, name, CPU threads,
+// live recording or Fast Mode ⚡, journey length and layout. The rules live in runForm.ts.
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { api, ApiError, type Defaults, type Game, type Preset, type Run, type TrainingConfig } from "../api";
+import {
+  applyPreset,
+  clipLengthDisabled,
+  emptyForm,
+  FAST_MODE_TRADE_OFF,
+  RECORDING_OFF_REASON,
+  recordingLocked,
+  serverErrors,
+  setFastMode,
+  THREADS_NOTE,
+  toBody,
+  validate,
+  type FormErrors,
+  type FormField,
+  type RunForm,
+} from "../runForm";
+
+interface Props {
+  games: Game[];
+  presets: Preset[];
+  defaults?: Defaults;
+  cpuCount: number;
+  onClose: () => void;
+  onCreated: (run: Run) => void;
+  initialForm?: RunForm;
+  submit?: (body: TrainingConfig) => Promise<Run>;
+}
+
+export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, onCreated, initialForm, submit }: Props) {
+  const [form, setForm] = useState<RunForm>(() => initialForm ?? emptyForm(cpuCount));
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [busy, setBusy] = useState(false);
+  const dialog = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    dialog.current?.querySelector<HTMLElement>("select, input")?.focus();
+    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onClose();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onClose]);
+
+  const update = (changes: Partial<RunForm>) => {
+    setForm((current) => ({ ...current, ...changes }));
+    setErrors((current) => {
+      const next = { ...current, general: undefined };
+      for (const key of Object.keys(changes)) delete next[key as FormField];
+      return next;
+    });
+  };
+
+  const choosePreset = (id: string) => {
+    const preset = presets.find((candidate) => candidate.id === id);
+    setForm((current) => (preset ? applyPreset(current, preset) : { ...current, preset: "" }));
+    setErrors({});
+  };
+
+  const start = async (event: FormEvent) => {
+    event.preventDefault();
+    const found = validate(form, defaults);
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    setBusy(true);
+    try {
+      onCreated(await (submit ?? api.createRun)(toBody(form)));
+    } catch (error) {
+      if (error instanceof ApiError) setErrors(serverErrors(error.errors, error.message));
+      else setErrors({ general: `The server could not be reached (${String(error)}).` });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const field = (name: FormField, label: string, control: ReactNode, note?: string) => (
+    <div className={`field${errors[name] ? " invalid" : ""}`}>
+      <label htmlFor={`run-${name}`}>{label}</label>
+      {control}
+      {note && (
+        <p className="note" id={`run-${name}-note`}>
+          {note}
+        </p>
+      )}
+      {errors[name] && (
+        <p className="field-error" id={`run-${name}-error`} role="alert">
+          {errors[name]}
+        </p>
+      )}
+    </div>
+  );
+  const describedBy = (name: FormField, note = false) =>
+    [note ? `run-${name}-note` : "", errors[name] ? `run-${name}-error` : ""].filter(Boolean).join(" ") || undefined;
+  const text = (name: FormField, extra: Record<string, unknown> = {}) => ({
+    id: `run-${name}`,
+    name,
+    value: String(form[name]),
+    "aria-invalid": errors[name] ? true : undefined,
+    "aria-describedby": describedBy(name, Boolean(extra.note)),
+    onChange: (event: { target: { value: string } }) => update({ [name]: event.target.value } as Partial<RunForm>),
+  });
+  const presetNote = presets.find((preset) => preset.id === form.preset)?.description;
+  const envsDefault = defaults?.n_envs[form.algo];
+
+  return (
+    <div className="backdrop" onMouseDown={(event) => event.target === event.currentTarget && onClose()}>
+      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="new-run-title" ref={dialog}>
+        <h2 id="new-run-title">New run</h2>
+        <form onSubmit={start} noValidate>
+          {errors.general && (
+            <p className="form-error" role="alert">
+              {errors.general}
+            </p>
+          )}
+          <div className="grid-2">
+            {field(
+              "preset",
+              "Preset",
+              <select {...text("preset")} onChange={(event) => choosePreset(event.target.value)}>
+                <option value="">No preset</option>
+                {presets.map((preset) => (
+                  <option key={preset.id} value={preset.id}>
+                    {preset.title}
+                  </option>
+                ))}
+              </select>,
+              presetNote,
+            )}
+            {field("name", "Name", <input type="text" placeholder="automatic: game-algo-date" {...text("name")} />)}
+            {field(
+              "game",
+              "Game",
+              <select {...text("game")}>
+                {games.map((game) => (
+                  <option key={game.id} value={game.id}>
+                    {game.title}
+                    {game.featured ? ` (${game.difficulty})` : ""}
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field(
+              "algo",
+              "Algorithm",
+              <select {...text("algo")}>
+                {(defaults?.algos ?? ["ppo", "a2c", "dqn", "qrdqn"]).map((algo) => (
+                  <option key={algo} value={algo}>
+                    {algo.toUpperCase()}
+                  </option>
+                ))}
+              </select>,
+            )}
+            {field(
+              "totalTimesteps",
+              "Budget (timesteps)",
+              <input type="text" inputMode="numeric" {...text("totalTimesteps")} />,
+            )}
+            {field(
+              "nEnvs",
+              "Environments",
+              <input
+                type="number"
+                min={1}
+                max={256}
+                placeholder={envsDefault ? `default ${envsDefault}` : "algorithm default"}
+                {...text("nEnvs")}
+              />,
+            )}
+            {field("seed", "Seed", <input type="number" min={0} {...text("seed")} />)}
+            {field(
+              "nThreads",
+              "CPU threads",
+              <input type="number" min={0} max={256} {...text("nThreads", { note: true })} />,
+              `${THREADS_NOTE} This machine has ${cpuCount}.`,
+            )}
+          </div>
+
+          <fieldset className="mode">
+            <legend>Speed and videos</legend>
+            <div className="toggle">
+              <input
+                type="checkbox"
+                id="run-fastMode"
+                checked={form.fastMode}
+                aria-describedby="run-fastMode-note"
+                onChange={(event) => {
+                  setForm((current) => setFastMode(current, event.target.checked));
+                  setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
+                }}
+              />
+              <label htmlFor="run-fastMode">Fast Mode ⚡</label>
+            </div>
+            <p className="note" id="run-fastMode-note">
+              {FAST_MODE_TRADE_OFF}
+            </p>
+            <div className="toggle">
+              <input
+                type="checkbox"
+                id="run-recording"
+                checked={form.recording}
+                disabled={recordingLocked(form)}
+                aria-describedby={form.fastMode ? "run-recording-why" : undefined}
+                onChange={(event) => update({ recording: event.target.checked })}
+              />
+              <label htmlFor="run-recording">Live video recording (a clip at each milestone)</label>
+            </div>
+            {form.fastMode && (
+              <p className="note why" id="run-recording-why">
+                {RECORDING_OFF_REASON}
+              </p>
+            )}
+            {field(
+              "clipSeconds",
+              "Clip length (seconds)",
+              <input type="number" min={0} max={600} disabled={clipLengthDisabled(form)} {...text("clipSeconds")} />,
+            )}
+            <div className="grid-2">
+              {field(
+                "journeyLength",
+                "Journey video length",
+                <input type="text" placeholder="e.g. 90s, 3m, 1h30m" {...text("journeyLength")} />,
+              )}
+              {field(
+                "layout",
+                "Journey layout",
+                <select {...text("layout")}>
+                  <option value="single">Single (one game, big)</option>
+                  <option value="grid">Grid (milestones side by side)</option>
+                </select>,
+              )}
+            </div>
+          </fieldset>
+
+          <details>
+            <summary>Advanced settings</summary>
+            {field(
+              "overrides",
+              "Overrides (section.key=value, space separated)",
+              <input type="text" placeholder="train.n_steps=64 train.learning_rate=1e-4" {...text("overrides")} />,
+            )}
+          </details>
+
+          <div className="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? "Starting…" : form.fastMode ? "Start ⚡" : "Start training"}
+            </button>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}

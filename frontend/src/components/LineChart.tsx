@@ -1,0 +1,89 @@
+// A line chart in plain SVG: a few series over a shared x axis, with min/max labels. Enough for
+// training curves without a charting library.
+
+export interface Series {
+  label: string;
+  color: string;
+  points: [number, number][];
+}
+
+interface Props {
+  title: string;
+  series: Series[];
+  xLabel: string;
+  formatX?: (value: number) => string;
+}
+
+const WIDTH = 480;
+const HEIGHT = 200;
+const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
+
+function compact(value: number): string {
+  const size = Math.abs(value);
+  if (size >= 1e6) return `${(value / 1e6).toFixed(1)}M`;
+  if (size >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
+  if (size >= 10 || size === 0) return value.toFixed(0);
+  return value.toPrecision(2);
+}
+
+export function LineChart({ title, series, xLabel, formatX = compact }: Props) {
+  const all = series.flatMap((line) => line.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const pointCount = all.length;
+  const [minX, maxX] = pointCount ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
+  let [minY, maxY] = pointCount ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
+  if (minY === maxY) [minY, maxY] = [minY - 1, maxY + 1];
+  const spanX = maxX - minX || 1;
+  const x = (value: number) => PAD.left + ((value - minX) / spanX) * (WIDTH - PAD.left - PAD.right);
+  const y = (value: number) => HEIGHT - PAD.bottom - ((value - minY) / (maxY - minY)) * (HEIGHT - PAD.top - PAD.bottom);
+  return (
+    <figure className="chart" data-points={pointCount}>
+      <figcaption>
+        {title}
+        {series.length > 1 && (
+          <span className="legend">
+            {series.map((line) => (
+              <span key={line.label}>
+                <i style={{ background: line.color }} /> {line.label}
+              </span>
+            ))}
+          </span>
+        )}
+      </figcaption>
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`${title}: ${pointCount} points`}>
+        <line className="axis" x1={PAD.left} y1={HEIGHT - PAD.bottom} x2={WIDTH - PAD.right} y2={HEIGHT - PAD.bottom} />
+        <line className="axis" x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={HEIGHT - PAD.bottom} />
+        <text className="tick" x={PAD.left - 6} y={PAD.top + 8} textAnchor="end">
+          {compact(maxY)}
+        </text>
+        <text className="tick" x={PAD.left - 6} y={HEIGHT - PAD.bottom} textAnchor="end">
+          {compact(minY)}
+        </text>
+        <text className="tick" x={PAD.left} y={HEIGHT - 8}>
+          {formatX(minX)}
+        </text>
+        <text className="tick" x={WIDTH - PAD.right} y={HEIGHT - 8} textAnchor="end">
+          {formatX(maxX)}
+        </text>
+        <text className="tick" x={(WIDTH + PAD.left) / 2} y={HEIGHT - 8} textAnchor="middle">
+          {xLabel}
+        </text>
+        {!pointCount && (
+          <text className="empty" x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle">
+            waiting for data…
+          </text>
+        )}
+        {series.map((line) => {
+          const points = line.points.filter(([px, py]) => Number.isFinite(px) && Number.isFinite(py));
+          if (!points.length) return null;
+          const path = points.map(([px, py], index) => `${index ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`);
+          return (
+            <g key={line.label}>
+              <path d={path.join(" ")} fill="none" stroke={line.color} strokeWidth={2} />
+              {points.length === 1 && <circle cx={x(points[0][0])} cy={y(points[0][1])} r={3} fill={line.color} />}
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}

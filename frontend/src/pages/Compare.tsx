@@ -1,0 +1,114 @@
+// Several runs' score curves overlaid (x = timesteps or wall time), a table of their numbers, and
+// each run's metrics as CSV or JSON.
+import { useEffect, useState } from "react";
+import { api, type Metric } from "../api";
+import { LineChart } from "../components/LineChart";
+import { count, duration, score } from "../format";
+import { Link } from "../router";
+import { usePolling } from "../usePolling";
+
+const COLORS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292"];
+
+export function Compare() {
+  const runs = usePolling(api.runs, 5000);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [axis, setAxis] = useState<"timesteps" | "wall_time">("timesteps");
+  const [metrics, setMetrics] = useState<Record<string, Metric[]>>({});
+
+  useEffect(() => {
+    for (const runId of chosen) {
+      api.metrics(runId).then((rows) => setMetrics((current) => ({ ...current, [runId]: rows })), () => undefined);
+    }
+  }, [chosen, runs.data]);
+
+  const toggle = (runId: string) =>
+    setChosen((current) => (current.includes(runId) ? current.filter((id) => id !== runId) : [...current, runId]));
+  const picked = (runs.data ?? []).filter((run) => chosen.includes(run.run_id));
+  const series = picked.map((run, index) => {
+    const rows = metrics[run.run_id] ?? [];
+    const start = rows[0]?.wall_time ?? 0;
+    return {
+      label: run.name,
+      color: COLORS[index % COLORS.length],
+      points: rows
+        .filter((row) => row.score_mean !== null)
+        .map((row) => [axis === "timesteps" ? row.timesteps : row.wall_time - start, row.score_mean as number] as [number, number]),
+    };
+  });
+  const finalScore = (runId: string) => {
+    const rows = (metrics[runId] ?? []).filter((row) => row.score_mean !== null);
+    return rows.length ? rows[rows.length - 1].score_mean : null;
+  };
+
+  return (
+    <>
+      <h1>Compare runs</h1>
+      <fieldset className="pick-runs">
+        <legend>Runs to compare</legend>
+        {runs.data?.length === 0 && <p className="note">No runs yet.</p>}
+        {runs.data?.map((run) => (
+          <div className="toggle" key={run.run_id}>
+            <input
+              type="checkbox"
+              id={`compare-${run.run_id}`}
+              checked={chosen.includes(run.run_id)}
+              onChange={() => toggle(run.run_id)}
+            />
+            <label htmlFor={`compare-${run.run_id}`}>
+              {run.name} ({run.game}, {run.algo.toUpperCase()}, {run.status})
+            </label>
+          </div>
+        ))}
+      </fieldset>
+      <div className="field inline">
+        <label htmlFor="compare-axis">X axis</label>
+        <select id="compare-axis" value={axis} onChange={(event) => setAxis(event.target.value as typeof axis)}>
+          <option value="timesteps">Timesteps</option>
+          <option value="wall_time">Wall time (seconds)</option>
+        </select>
+      </div>
+      <LineChart
+        title="Mean episode score"
+        xLabel={axis === "timesteps" ? "timesteps" : "seconds"}
+        formatX={axis === "wall_time" ? duration : undefined}
+        series={series}
+      />
+      <table className="compare-table">
+        <caption>Scores and speed</caption>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Game</th>
+            <th scope="col">Best</th>
+            <th scope="col">Final mean</th>
+            <th scope="col">Steps/s</th>
+            <th scope="col">Budget</th>
+            <th scope="col">Export</th>
+          </tr>
+        </thead>
+        <tbody>
+          {picked.map((run) => (
+            <tr key={run.run_id}>
+              <th scope="row">
+                <Link href={`/runs/${run.run_id}`}>{run.name}</Link>
+              </th>
+              <td>{run.game}</td>
+              <td>{score(run.score_best)}</td>
+              <td>{score(finalScore(run.run_id))}</td>
+              <td>{count(run.steps_per_sec)}</td>
+              <td>{count(run.total_timesteps)}</td>
+              <td>
+                <a href={`/api/runs/${run.run_id}/metrics?format=csv`} download={`${run.run_id}-metrics.csv`}>
+                  CSV
+                </a>{" "}
+                <a href={`/api/runs/${run.run_id}/metrics?format=json`} download={`${run.run_id}-metrics.json`}>
+                  JSON
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

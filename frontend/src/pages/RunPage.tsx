@@ -1,0 +1,210 @@
+// One run, live: charts and log tail from the run's Server-Sent Events (the browser resumes the
+// stream with Last-Event-ID after a drop), milestones with clips, controls, config.yaml, lineage.
+import { useCallback, useEffect, useState } from "react";
+import { api, type Metric, type Run, type Video } from "../api";
+import { LineChart } from "../components/LineChart";
+import { MilestoneTimeline } from "../components/MilestoneTimeline";
+import { RunControls } from "../components/RunControls";
+import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
+import { count, duration, score } from "../format";
+import { Link } from "../router";
+
+const LOG_LINES = 400;
+
+export function RunPage({ runId }: { runId: string }) {
+  const [run, setRun] = useState<Run | null>(null);
+  const [metrics, setMetrics] = useState<Metric[]>([]);
+  const [logs, setLogs] = useState<string[]>([]);
+  const [videos, setVideos] = useState<Video[]>([]);
+  const [config, setConfig] = useState("");
+  const [milestones, setMilestones] = useState<number[]>([]);
+  const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "gone">("connecting");
+  const [notFound, setNotFound] = useState<string | null>(null);
+
+  const loadVideos = useCallback(() => {
+    api.videos(runId).then(setVideos, () => undefined);
+  }, [runId]);
+
+  useEffect(() => {
+    setRun(null);
+    setMetrics([]);
+    setLogs([]);
+    setNotFound(null);
+    api.run(runId).then(setRun, (error: Error) => setNotFound(error.message));
+    api.config(runId).then(setConfig, () => undefined);
+    api.configJson(runId).then((settings) => setMilestones(settings.milestones_pct), () => undefined);
+    loadVideos();
+
+    const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
+    source.onopen = () => setConnection("live");
+    source.onerror = () => setConnection(source.readyState === EventSource.CLOSED ? "gone" : "reconnecting");
+    source.addEventListener("run", (event) => {
+      const fresh = JSON.parse((event as MessageEvent).data) as Run;
+      setRun((current) => ({ ...fresh, branches: current?.branches ?? fresh.branches }));
+    });
+    source.addEventListener("metrics", (event) => {
+      const row = JSON.parse((event as MessageEvent).data);
+      const metric = { ...row, id: row.metric_id } as Metric;
+      setMetrics((current) => (current.some((known) => known.id === metric.id) ? current : [...current, metric]));
+    });
+    source.addEventListener("log", (event) => {
+      const { lines } = JSON.parse((event as MessageEvent).data) as { lines: string[] };
+      setLogs((current) => [...current, ...lines].slice(-LOG_LINES));
+    });
+    source.addEventListener("video", loadVideos);
+    source.addEventListener("status", () => api.run(runId).then(setRun, () => undefined));
+    source.addEventListener("deleted", () => {
+      setConnection("gone");
+      setNotFound(`Run ${runId} was deleted.`);
+      source.close();
+    });
+    return () => source.close();
+  }, [runId, loadVideos]);
+
+  if (notFound) {
+    return (
+      <p className="form-error" role="alert">
+        {notFound} <Link href="/">Back to the runs</Link>
+      </p>
+    );
+  }
+  if (!run) return <p>Loading {runId}…</p>;
+
+  const series = (pick: (metric: Metric) => number | null) =>
+    metrics.map((metric) => [metric.timesteps, pick(metric)] as [number, number | null]).filter(
+      (point): point is [number, number] => point[1] !== null,
+    );
+  const clips = videos.filter((video) => video.kind === "clip");
+  const journeys = videos.filter((video) => video.kind === "journey");
+
+  return (
+    <article className="run-page" data-status={run.status}>
+      <header className="run-header">
+        <h1>
+          {run.name} <FastMarker run={run} /> <StatusBadge status={run.status} />
+        </h1>
+        <p className="run-meta">
+          {run.game} · {run.algo.toUpperCase()} · {run.run_id} · leg {run.leg} ·{" "}
+          <span className={`connection ${connection}`} aria-live="polite">
+            {connection === "live" ? "live" : connection}
+          </span>
+        </p>
+        <RunProgress run={run} />
+        <dl className="facts">
+          <dt>Best score</dt>
+          <dd>{score(run.score_best)}</dd>
+          <dt>Recent mean</dt>
+          <dd>{score(run.score_mean)}</dd>
+          <dt>Episodes</dt>
+          <dd>{count(run.episodes)}</dd>
+          <dt>Steps/s</dt>
+          <dd>{count(run.steps_per_sec)}</dd>
+          <dt>Time</dt>
+          <dd>{run.started_at ? duration((run.ended_at ?? Date.now() / 1000) - run.started_at) : "–"}</dd>
+        </dl>
+        {run.message && <p className="run-message">{run.message}</p>}
+      </header>
+
+      <RunControls run={run} milestones={milestones} onChanged={setRun} />
+
+      <section className="charts" aria-label="Training charts">
+        <LineChart
+          title="Episode score"
+          xLabel="timesteps"
+          series={[
+            { label: "mean", color: "#4fc3f7", points: series((metric) => metric.score_mean) },
+            { label: "max", color: "#ffb74d", points: series((metric) => metric.score_max) },
+          ]}
+        />
+        <LineChart title="Loss" xLabel="timesteps" series={[{ label: "loss", color: "#e57373", points: series((m) => m.loss) }]} />
+        <LineChart
+          title="Entropy"
+          xLabel="timesteps"
+          series={[{ label: "entropy", color: "#ba68c8", points: series((m) => m.entropy) }]}
+        />
+        <LineChart
+          title="Steps per second"
+          xLabel="timesteps"
+          series={[{ label: "steps/s", color: "#81c784", points: series((m) => m.steps_per_sec) }]}
+        />
+      </section>
+
+      <div className="two-columns">
+        <MilestoneTimeline run={run} milestones={milestones} clips={clips} />
+        <section aria-labelledby="journeys-title">
+          <h2 id="journeys-title">Journey videos</h2>
+          {journeys.length === 0 && <p className="note">No journey yet.</p>}
+          {journeys.map((video) => (
+            <figure key={video.id} className="journey">
+              <video src={video.file_url} poster={video.poster_url ?? undefined} controls preload="metadata" />
+              <figcaption>
+                {video.length} · {video.layout} · <a href={`${video.file_url}?download=true`}>Download</a>
+              </figcaption>
+            </figure>
+          ))}
+        </section>
+      </div>
+
+      <section aria-labelledby="log-title">
+        <h2 id="log-title">Log</h2>
+        <pre className="log" tabIndex={0} aria-label="Training log (last lines)" aria-live="off">
+          {logs.join("\n") || "no output yet"}
+        </pre>
+      </section>
+
+      <div className="two-columns">
+        <section aria-labelledby="lineage-title">
+          <h2 id="lineage-title">Lineage</h2>
+          {run.parent_run_id ? (
+            <p>
+              Branched from <Link href={`/runs/${run.parent_run_id}`}>{run.parent_run_id}</Link> at{" "}
+              <code>{run.parent_checkpoint}</code>
+              {run.changes && Object.keys(run.changes).length > 0 && (
+                <> with {Object.entries(run.changes).map(([key, value]) => `${key}=${String(value)}`).join(", ")}</>
+              )}
+            </p>
+          ) : (
+            <p>Started from scratch.</p>
+          )}
+          <table>
+            <caption>Legs</caption>
+            <thead>
+              <tr>
+                <th scope="col">Leg</th>
+                <th scope="col">Budget</th>
+                <th scope="col">From timestep</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(run.legs ?? []).map((leg) => (
+                <tr key={leg.leg}>
+                  <td>{leg.leg}</td>
+                  <td>{count(leg.budget)}</td>
+                  <td>{count(leg.start_timesteps)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {run.branches && run.branches.length > 0 && (
+            <>
+              <h3>Branches</h3>
+              <ul>
+                {run.branches.map((branch) => (
+                  <li key={branch.run_id}>
+                    <Link href={`/runs/${branch.run_id}`}>{branch.name}</Link> ({branch.status})
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </section>
+        <section aria-labelledby="config-title">
+          <h2 id="config-title">config.yaml</h2>
+          <pre className="config" tabIndex={0} aria-label="The run's config.yaml">
+            {config}
+          </pre>
+        </section>
+      </div>
+    </article>
+  );
+}
