@@ -52,7 +52,7 @@ def server(tmp_path: Path, built_frontend: None) -> Iterator[tuple[str, Path]]:
     """``retroml ui`` on a free port and a fresh home; yields its URL and the home."""
     home = tmp_path / "home"
     port = free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed after the process ends
+    log = open(tmp_path / "server.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "retroml.cli", "ui", "--home", str(home), "--port", str(port)],
         cwd=tmp_path,
@@ -186,7 +186,8 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     page.wait_for_timeout(1500)
     later = video.evaluate("v => v.currentTime")
     assert later > first, (first, later)
-    expect(page.get_by_role("link", name="Download")).to_have_attribute("href", f"/api/videos/{_video_id(url)}/file?download=true")
+    download = page.get_by_role("link", name="Download")
+    expect(download).to_have_attribute("href", f"/api/videos/{_video_id(url)}/file?download=true")
     shot(page, "web-gallery.png")
     video.evaluate("v => { v.pause(); v.currentTime = 3; }")
     page.wait_for_function("Math.abs(document.querySelector('.player video').currentTime - 3) < 0.5", timeout=10_000)
