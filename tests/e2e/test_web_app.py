@@ -192,6 +192,14 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     video.evaluate("v => { v.pause(); v.currentTime = 3; }")
     page.wait_for_function("Math.abs(document.querySelector('.player video').currentTime - 3) < 0.5", timeout=10_000)
 
+    # Render journey again from the run page: the gallery lists the second journey without a reload.
+    page.goto(f"{url}/runs/{run_id}")
+    page.get_by_label("Journey length").fill("3s")
+    page.get_by_role("button", name="Render journey").click()
+    expect(page.locator("article.run-page")).to_have_attribute("data-status", "rendering", timeout=10_000)
+    page.get_by_role("link", name="Gallery").click()
+    expect(page.locator("li[data-kind='journey']")).to_have_count(2, timeout=90_000)
+
     # Phone width: the same pages stack into one column.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(url)
@@ -204,3 +212,46 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
 
 def _video_id(url: str) -> int:
     return int(httpx.get(f"{url}/api/videos?kind=journey").json()[0]["id"])
+
+
+def test_stop_and_delete_ask_first(server: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _home = server
+    body = {
+        "game": "pong",
+        "total_timesteps": 500_000,
+        "n_envs": 4,
+        "n_threads": 1,
+        "name": "long-run",
+        "recording": {"enabled": False, "milestone_clip_seconds": 0},
+        "overrides": TINY_PPO_OVERRIDES.split(),
+    }
+    run_id = httpx.post(f"{url}/api/runs", json=body, timeout=30).json()["run_id"]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    expect = playwright.expect
+    page.goto(f"{url}/runs/{run_id}")
+    article = page.locator("article.run-page")
+    expect(article).to_have_attribute("data-status", "running", timeout=30_000)
+    # Signals sent before the worker has installed its SIGTERM handler would kill it outright.
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{url}/api/runs/{run_id}").json()["timesteps"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.3)
+
+    page.get_by_role("button", name="Pause").click()
+    expect(article).to_have_attribute("data-status", "paused", timeout=10_000)
+    page.get_by_role("button", name="Resume").click()
+    expect(article).to_have_attribute("data-status", "running", timeout=10_000)
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+    question = page.get_by_role("alertdialog", name="Stop this run?")
+    expect(question).to_be_visible()
+    question.get_by_role("button", name="Cancel").click()
+    expect(question).to_be_hidden()
+    assert httpx.get(f"{url}/api/runs/{run_id}").json()["status"] == "running"
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Stop run").click()
+    expect(article).to_have_attribute("data-status", "stopped", timeout=60_000)
+
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog", name="Delete this run?").get_by_role("button", name="Delete run").click()
+    page.wait_for_url(f"{url}/")
+    assert httpx.get(f"{url}/api/runs/{run_id}").status_code == 404

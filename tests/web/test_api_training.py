@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from retroml.runs.service import RunService
+from retroml.web.server import create_app
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.expensive
@@ -38,6 +39,10 @@ def test_pause_resume_stop_and_conflicts_on_a_training_run(client: TestClient, s
     assert client.post(f"/api/runs/{run_id}/continue", json={"steps": 1000}).status_code == 409
     assert client.post(f"/api/runs/{run_id}/render", json={}).status_code == 409
     assert client.get("/api/system").json()["running_runs"] == [run_id]
+    # A restarted server (a new app and service on the same home) shows the run still training.
+    with TestClient(create_app(RunService(service.home))) as restarted:
+        wait_until(lambda: restarted.get(f"/api/runs/{run_id}").json()["timesteps"] > 0, timeout=60)
+        assert restarted.get(f"/api/runs/{run_id}").json()["status"] == "running"
 
     # The live stream shows metrics arriving while the run trains.
     seen: list[str] = []
