@@ -175,6 +175,16 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     shot(page, "web-dashboard.png")
 
+    # Compare: the run's curve and numbers, and its metrics as CSV.
+    page.get_by_role("link", name="Compare").click()
+    page.get_by_label("web-fast-pong").check()
+    table = page.get_by_role("table", name="Scores and speed")
+    expect(table.get_by_role("row", name="web-fast-pong")).to_contain_text("2,000")
+    csv_link = table.get_by_role("link", name="CSV")
+    assert httpx.get(url + str(csv_link.get_attribute("href"))).text.startswith("id,run_id,leg,timesteps")
+    page.get_by_label("X axis").select_option("wall_time")
+    shot(page, "web-compare.png")
+
     # Gallery: the journey is listed (it may still be rendering) and plays, seeking by Range.
     page.get_by_role("link", name="Gallery").click()
     journey = page.locator("li[data-kind='journey']")

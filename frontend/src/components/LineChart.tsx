@@ -23,7 +23,7 @@ function compact(value: number): string {
   if (size >= 1e6) return `${(value / 1e6).toFixed(1)}M`;
   if (size >= 1e3) return `${(value / 1e3).toFixed(1)}k`;
   if (size >= 10 || size === 0) return value.toFixed(0);
-  return value.toPrecision(2);
+  return value.toPrecision(3);
 }
 
 export function LineChart({ title, series, xLabel, formatX = compact }: Props) {

@@ -67,12 +67,14 @@ export function Compare() {
           <option value="wall_time">Wall time (seconds)</option>
         </select>
       </div>
-      <LineChart
+      <div className="compare-chart">
+        <LineChart
         title="Mean episode score"
         xLabel={axis === "timesteps" ? "timesteps" : "seconds"}
         formatX={axis === "wall_time" ? duration : undefined}
         series={series}
-      />
+        />
+      </div>
       <table className="compare-table">
         <caption>Scores and speed</caption>
         <thead>
