@@ -1,0 +1,207 @@
+"""The learning-journey video, rendered for real from the checkpoints of a tiny training run."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from retroml.config import GameConfig, RenderConfig, build_config
+from retroml.errors import InvalidInputError
+from retroml.runs.service import RunService
+from retroml.video.encoder import probe
+from retroml.video.journey import render_run_journey, run_in_pool
+from retroml.video.playback import Playback
+from tests.integration.conftest import tiny_config
+
+MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
+    return RunService(tmp_path_factory.mktemp("journey") / "home")
+
+
+@pytest.fixture(scope="module")
+def run_id(service: RunService) -> str:
+    config = build_config(tiny_config("breakout", 2000, recording={"enabled": False}))
+    run_id = service.create(config)["run_id"]
+    assert service.wait(run_id, timeout=180)["status"] == "completed", service.logs(run_id)
+    return run_id
+
+
+def manifest_of(video: Path) -> dict[str, Any]:
+    return dict(json.loads(video.with_suffix(".json").read_text(encoding="utf-8")))
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The MP4's top-level box names, in file order (``moov`` before ``mdat`` means faststart)."""
+    names, offset, data = [], 0, path.read_bytes()
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        names.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        offset += size if size else len(data)
+    return names
+
+
+def test_a_journey_follows_the_milestones_at_the_requested_length(service: RunService, run_id: str) -> None:
+    video = service.render(run_id, length="12s", workers=1)
+    info = probe(video)
+    assert (info.codec, info.fps, info.width, info.height) == ("h264", 30.0, 640, 480)
+    assert abs(info.frames - 12 * 30) <= math.ceil(0.01 * 12 * 30)
+    assert abs(info.duration - 12) < 0.12
+    boxes = top_level_boxes(video)
+    assert boxes.index("moov") < boxes.index("mdat"), "a browser must be able to seek before the end arrives"
+    with av.open(str(video)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
+        assert sum(1 for _ in container.decode(video=0)) == info.frames
+
+    manifest = manifest_of(video)
+    segments = manifest["segments"]
+    shown = [segment["panes"][0]["milestone_pct"] for segment in segments]
+    assert shown == [*MILESTONES, None]  # every milestone, then the final weights (latest.zip)
+    steps = [segment["panes"][0]["timesteps"] for segment in segments]
+    assert steps == sorted(steps) and steps[-1] == service.get(run_id)["timesteps"]
+    assert sum(segment["frames"] for segment in segments) == info.frames == manifest["frames"]
+    starts = [segment["start_frame"] for segment in segments]
+    assert starts == [sum(segment["frames"] for segment in segments[:index]) for index in range(len(segments))]
+    for segment in segments:
+        episodes = segment["panes"][0]["episodes"]
+        assert [episode["episode"] for episode in episodes] == list(range(1, len(episodes) + 1))
+        assert episodes[-1]["end"] == "cut"
+        assert sum(episode["frames"] for episode in episodes) == segment["play_frames"]
+    trained = {row["milestone_pct"]: row for row in service.store.artifacts(run_id, ["checkpoint"])}
+    for segment in segments[:-1]:
+        pane = segment["panes"][0]
+        assert pane["training_episodes"] == trained[pane["milestone_pct"]]["episodes"]
+
+    journey = [row for row in service.videos(run_id) if row["kind"] == "journey"]
+    assert [row["path"] for row in journey] == [str(video.relative_to(service.home))]
+    assert service.video_poster(journey[0]["id"]).stat().st_size > 1000
+    assert video.name == f"breakout__ppo__{run_id}__journey_12s.mp4"
+
+
+def test_two_workers_render_the_same_journey_as_one(service: RunService, run_id: str) -> None:
+    one = service.render(run_id, length="8s", workers=1)
+    manifest_one, frames_one = manifest_of(one), probe(one).frames
+    two = service.render(run_id, length="8s", workers=2)
+    assert two == one
+    manifest_two = manifest_of(two)
+    assert probe(two).frames == frames_one
+    assert manifest_two["segments"] == manifest_one["segments"]
+
+
+def test_grid_layout_shows_four_milestones_per_frame(service: RunService, run_id: str) -> None:
+    settings = RenderConfig(length="6s", layout="grid", resolution="1280x720")
+    video = render_run_journey(service.store, run_id, settings, workers=2)
+    info = probe(video)
+    assert (info.width, info.height) == (1280, 720)
+    assert abs(info.frames - 180) <= 2
+    panes = [[pane["milestone_pct"] for pane in segment["panes"]] for segment in manifest_of(video)["segments"]]
+    assert panes == [[0, 1, 2, 5], [10, 20, 30, 40], [50, 60, 70, 80], [90, 100, None]]
+    assert video.name.endswith("__journey_6s_grid.mp4")
+
+
+def test_music_is_muxed_and_cut_to_the_video(service: RunService, run_id: str, tmp_path: Path) -> None:
+    music = tmp_path / "tone.m4a"
+    with av.open(str(music), "w") as container:
+        stream = container.add_stream("aac", rate=44100)
+        stream.layout = "stereo"
+        for index in range(60):  # 1.4 s of a 440 Hz tone, looped to fill the video
+            t = (np.arange(1024) + index * 1024) / 44100
+            samples = np.tile(np.sin(2 * np.pi * 440 * t).astype(np.float32) * 0.2, (2, 1))
+            frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = 44100, index * 1024
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    video = service.render(run_id, length="4s", workers=1, music=music)
+    assert probe(video).audio_codec == "aac"
+    with av.open(str(video)) as container:
+        audio = container.streams.audio[0]
+        seconds = sum(1024 for packet in container.demux(audio) if packet.size) / 44100
+    assert abs(seconds - 4.0) < 0.1
+
+
+def test_scores_shown_are_what_the_emulator_paid() -> None:
+    """Every score the HUD and the manifest show is the sum of the rewards ALE returned in that game."""
+    paid: list[float] = []
+
+    class Counting:
+        """The real emulator, with every reward it returns added up per game."""
+
+        def __init__(self, ale: Any) -> None:
+            self.ale = ale
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.ale, name)
+
+        def reset_game(self) -> None:
+            paid.append(0.0)
+            self.ale.reset_game()
+
+        def act(self, action: Any) -> float:
+            reward = float(self.ale.act(action))
+            paid[-1] += reward
+            return reward
+
+    playback = Playback(GameConfig(id="breakout"), None, seed=7, stuck_seconds=4)
+    playback.ale = Counting(playback.ale)
+    frames: Iterator[Any] = playback.frames()
+    shown = [next(frames) for _ in range(900)]
+    finished = playback.episodes
+    assert len(finished) >= 2 and {episode.end for episode in finished} <= {"game over", "stuck"}
+    assert [episode.score for episode in finished] == paid[: len(finished)]
+    assert shown[-1].score == paid[len(finished)]
+    assert max(frame.best for frame in shown) == max(paid)
+    assert [frame.episode for frame in shown if frame.episode_frame == 0] == list(range(1, len(finished) + 2))
+
+
+def test_manifest_scores_match_a_replay_of_the_same_segment(service: RunService, run_id: str) -> None:
+    """A segment's episodes in the manifest are those the same checkpoint plays with the same seed."""
+    from retroml.video.playback import load_playback_policy
+
+    video = service.render(run_id, length="12s", workers=2)
+    segment = manifest_of(video)["segments"][-1]
+    pane = segment["panes"][0]
+    checkpoint = service.paths(run_id).checkpoints / pane["checkpoint"]
+    playback = Playback(service.config(run_id).game, load_playback_policy("ppo", checkpoint), seed=0)
+    frames = playback.frames()
+    last = [next(frames) for _ in range(segment["play_frames"])][-1]
+    replayed = [(episode.episode, episode.score, episode.end) for episode in playback.episodes]
+    replayed.append((last.episode, last.score, "cut"))
+    assert [(episode["episode"], episode["score"], episode["end"]) for episode in pane["episodes"]] == replayed
+
+
+def test_a_cancelled_render_leaves_no_video(service: RunService, run_id: str) -> None:
+    before = {row["path"] for row in service.videos(run_id)}
+    videos = service.paths(run_id).videos
+
+    def cancelled_after_one(segments: Any, workers: int, tick: Any) -> Iterator[dict[str, Any]]:
+        yield from run_in_pool(segments[:1], 1, tick)
+        raise KeyboardInterrupt
+
+    settings = RenderConfig(length="9s")
+    with pytest.raises(KeyboardInterrupt):
+        render_run_journey(service.store, run_id, settings, workers=1, runner=cancelled_after_one)
+    assert not (videos / f"breakout__ppo__{run_id}__journey_9s.mp4").exists()
+    assert not [path for path in videos.iterdir() if path.name.startswith(".")]
+    assert {row["path"] for row in service.videos(run_id)} == before
+
+
+def test_rendering_a_run_without_checkpoints_says_so(service: RunService) -> None:
+    config = build_config(tiny_config("pong", 2000))
+    run_id = service.create(config, start=False)["run_id"]
+    with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no journey to render"):
+        service.render(run_id, length="10s")
+    shutil.rmtree(service.paths(run_id).root)
