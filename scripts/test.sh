@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RETROML_EXTRAS=dev,cluster scripts/setup.sh
 . .venv/bin/activate
+scripts/build_frontend.sh
+(cd frontend && npm test)
 ruff check src tests benchmarks
 mypy
 python -m pytest -q "$@"
