@@ -18,7 +18,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from retroml.config import MAX_TIMESTEPS, RenderConfig, RunConfig, apply_assignment, build_config, read_config, to_yaml
+from pydantic import ValidationError
+
+from retroml.config import (
+    MAX_TIMESTEPS,
+    RenderConfig,
+    RunConfig,
+    apply_assignment,
+    build_config,
+    describe_validation_error,
+    read_config,
+    to_yaml,
+)
 from retroml.engine.checkpoints import find_milestone, latest_timesteps
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
 from retroml.paths import RunPaths, resolve_home, run_paths
@@ -402,8 +413,8 @@ class RunService:
         changes = {key: value for key, value in {"length": length, "layout": layout}.items() if value is not None}
         try:
             return RenderConfig.model_validate({**settings.model_dump(), **changes})
-        except ValueError as error:
-            raise InvalidInputError(str(error).splitlines()[-1]) from None
+        except ValidationError as error:
+            raise InvalidInputError(describe_validation_error(error)) from None
 
     def video_poster(self, video_id: int) -> Path:
         """The poster image (a frame of the video, JPEG) of a clip or journey, resolved inside the home."""
