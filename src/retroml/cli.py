@@ -36,10 +36,18 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def service_for(home: Path | None, db: str | None) -> Any:
-    from retroml.runs.service import RunService
+ExecutorOption = Annotated[
+    str, typer.Option("--executor", help="Where runs and renders go: local processes or a ray cluster.")
+]
+RayAddressOption = Annotated[
+    str | None, typer.Option("--ray-address", help="Ray cluster host:port (default: $RAY_ADDRESS or auto).")
+]
 
-    return RunService(home, db)
+
+def service_for(home: Path | None, db: str | None, executor: str = "local", ray_address: str | None = None) -> Any:
+    from retroml.runs.service import RunService, make_executor
+
+    return RunService(home, db, executor=make_executor(executor, ray_address))
 
 
 def parse_steps(text: str | None) -> int | None:
@@ -108,13 +116,15 @@ def train(
     detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
     home: HomeOption = None,
     db: DbOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Train an agent (or, with --render-only, render the journey of an existing run)."""
     try:
         if render_only:
             if not run_id:
                 raise fail("--render-only needs --run-id RUN (the run whose journey to render)")
-            _render(service_for(home, db), run_id, None, None, None, None)
+            _render(service_for(home, db, executor, ray_address), run_id, None, None, None, None)
             return
         if algo is not None and algo not in ALGOS:
             raise fail(f"--algo '{algo}' is not one of {', '.join(ALGOS)}")
@@ -145,7 +155,7 @@ def train(
         if "game" in data and "id" in data["game"]:
             get_game(str(data["game"]["id"]))
         run_config = build_config(data)
-        service = service_for(home, db)
+        service = service_for(home, db, executor, ray_address)
         row = service.create(run_config)
     except RetroMLError as error:
         raise fail(str(error)) from None
@@ -156,6 +166,77 @@ def train(
     if detach:
         return
     follow(service, row["run_id"])
+
+
+@app.command()
+def sweep(
+    games: Annotated[str, typer.Option(help="Comma-separated game ids, e.g. pong,breakout,space_invaders.")],
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds, e.g. 0,1,2.")] = "0",
+    algo: Annotated[str | None, typer.Option(help=f"One of {', '.join(ALGOS)}.")] = None,
+    steps: Annotated[str | None, typer.Option(help="Total timesteps of each run, e.g. 2M.")] = None,
+    envs: Annotated[int | None, typer.Option(help="Parallel environments of each run.")] = None,
+    preset: Annotated[str | None, typer.Option(help="Start each run from a preset.")] = None,
+    fast: Annotated[bool, typer.Option("--fast", help="Fast Mode for every run.")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value (repeatable).")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the runs until they all end.")] = True,
+    home: HomeOption = None,
+    db: DbOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
+) -> None:
+    """Start one run per game × seed (on a Ray cluster with --executor ray) and follow them."""
+    try:
+        game_ids = [get_game(game.strip()).id for game in games.split(",") if game.strip()]
+        seed_values = [int(seed) for seed in seeds.split(",") if seed.strip()]
+    except ValueError:
+        raise fail(f"--seeds must be integers separated by commas, not '{seeds}'") from None
+    except RetroMLError as error:
+        raise fail(str(error)) from None
+    if algo is not None and algo not in ALGOS:
+        raise fail(f"--algo '{algo}' is not one of {', '.join(ALGOS)}")
+    label = f"sweep-{time.strftime('%Y%m%d-%H%M')}"
+    try:
+        configs = []
+        for game_id in game_ids:
+            for seed_value in seed_values:
+                data: dict[str, Any] = preset_config(preset) if preset else {}
+                train = {"seed": seed_value, "algo": algo, "total_timesteps": parse_steps(steps), "n_envs": envs}
+                flags = {"game": {"id": game_id}, "train": {k: v for k, v in train.items() if v is not None}}
+                data = merge(data, {**flags, "name": f"{label}-{game_id}-seed{seed_value}"})
+                if fast:
+                    data["fast_mode"] = True
+                for assignment in set_ or []:
+                    data = apply_assignment(data, assignment)
+                if algo:
+                    _drop_foreign_hyperparameters(data["train"])
+                configs.append(build_config(data))
+        service = service_for(home, db, executor, ray_address)
+        run_ids = [service.create(config)["run_id"] for config in configs]
+    except RetroMLError as error:
+        raise fail(str(error)) from None
+    console.print(f"started {len(run_ids)} runs ({label}) on the {service.executor.name} executor")
+    if not wait:
+        console.print(_sweep_table(service, run_ids))
+        return
+    from rich.live import Live
+
+    with Live(_sweep_table(service, run_ids), console=console, refresh_per_second=1) as live:
+        while any(service.get(run_id)["status"] in ("queued", "running", "paused", "rendering") for run_id in run_ids):
+            time.sleep(2.0)
+            live.update(_sweep_table(service, run_ids))
+        live.update(_sweep_table(service, run_ids))
+
+
+def _sweep_table(service: Any, run_ids: list[str]) -> Table:
+    table = Table("run_id", "game", "seed", "status", "progress", "steps/s", "mean score", "host")
+    for run_id in run_ids:
+        row = service.get(run_id)
+        seed = service.config(run_id).train.seed
+        speed = f"{row['steps_per_sec']:,.0f}" if row.get("steps_per_sec") else ""
+        score = f"{row['score_mean']:.2f}" if row.get("score_mean") is not None else ""
+        progress = f"{100 * service.progress(row):.0f} %"
+        table.add_row(run_id, row["game"], str(seed), row["status"], progress, speed, score, row.get("host") or "")
+    return table
 
 
 def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
@@ -398,9 +479,15 @@ def render(
     music: Annotated[Path | None, typer.Option(help="Audio track, looped or cut to the video length.")] = None,
     home: HomeOption = None,
     db: DbOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
-    """Render the learning-journey video of a run from its checkpoints."""
-    _render(service_for(home, db), run_id, length, layout, workers, music)
+    """Render the learning-journey video of a run from its checkpoints (segments as Ray tasks with --executor ray)."""
+    try:
+        service = service_for(home, db, executor, ray_address)
+    except RetroMLError as error:
+        raise fail(str(error)) from None
+    _render(service, run_id, length, layout, workers, music)
 
 
 def _render(
@@ -432,6 +519,8 @@ def ui(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     home: HomeOption = None,
     db: DbOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Start the web app (http://127.0.0.1:8000)."""
     try:
@@ -439,7 +528,7 @@ def ui(
     except ImportError as error:
         raise fail(f"the web app is not available in this install ({error})") from None
     try:
-        serve(home=home, db=db, host=host, port=port)
+        serve(host=host, port=port, service=service_for(home, db, executor, ray_address))
     except RetroMLError as error:
         raise fail(str(error)) from None
 

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,39 @@ class RayExecutor:
         except self.ray.exceptions.RayActorError:
             return False
         return exit_code is None
+
+    def cluster_cpus(self) -> int:
+        """CPUs of the whole cluster: the default number of journey segments rendered at once."""
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+
+    def segment_runner(self) -> Callable[[Sequence[Any], int, Callable[[], None]], Iterator[dict[str, Any]]]:
+        """Render journey segments as Ray tasks (one CPU each, at most ``workers`` in flight).
+
+        Each task runs ``retroml.video.segment.render_segment`` on whatever node has a free CPU and
+        writes its segment file under the data home, which on a cluster is a shared path.
+        """
+        from retroml.video.segment import render_segment
+
+        ray = self.ray
+        task = ray.remote(num_cpus=1, max_retries=1)(render_segment)
+
+        def run(segments: Sequence[Any], workers: int, tick: Callable[[], None]) -> Iterator[dict[str, Any]]:
+            waiting = list(segments)
+            running: list[Any] = []
+            try:
+                while waiting or running:
+                    while waiting and len(running) < workers:
+                        running.append(task.remote(waiting.pop(0)))
+                    done, running = ray.wait(running, num_returns=1, timeout=1.0)
+                    for reference in done:
+                        yield ray.get(reference)
+                    tick()
+            except BaseException:
+                for reference in running:
+                    ray.cancel(reference, force=True)
+                raise
+
+        return run
 
     def _actor(self, run_id: str) -> Any:
         try:

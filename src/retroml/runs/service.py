@@ -371,7 +371,14 @@ class RunService:
         except ImportError as error:
             raise InvalidInputError(f"journey rendering is not available in this install ({error})") from None
         settings = self._render_settings(run_id, length, layout)
-        return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
+        segment_runner = getattr(self.executor, "segment_runner", None)
+        if segment_runner is None:
+            return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
+        # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
+        workers = workers or self.executor.cluster_cpus()  # type: ignore[attr-defined]
+        return render_run_journey(
+            self.store, run_id, settings, workers=workers, music=music, progress=progress, runner=segment_runner()
+        )
 
     def start_render(
         self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
@@ -461,6 +468,19 @@ class RunService:
             raise ConflictError(f"run {run_id} is {row['status']}; stop it before deleting it")
         shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
         self.store.delete_run(run_id)
+
+
+def make_executor(name: str = "local", ray_address: str | None = None) -> Executor:
+    """The executor a face asked for: ``local`` processes or a ``ray`` cluster (at ``ray_address``)."""
+    if name == "local":
+        if ray_address:
+            raise InvalidInputError("--ray-address needs --executor ray")
+        return LocalExecutor()
+    if name == "ray":
+        from retroml.runs.ray_executor import RayExecutor
+
+        return RayExecutor(ray_address)
+    raise InvalidInputError(f"--executor must be local or ray, not '{name}'")
 
 
 def read_render_request(paths: RunPaths) -> dict[str, Any]:

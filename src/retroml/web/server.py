@@ -92,14 +92,23 @@ def _check_port_free(host: str, port: int) -> None:
             raise InvalidInputError(f"port {port} on {host} is in use; pass --port with another number") from None
 
 
-def serve(home: str | Path | None = None, db: str | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the web app with uvicorn until Ctrl-C; runs keep training after the server stops."""
+def serve(
+    home: str | Path | None = None,
+    db: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    service: RunService | None = None,
+) -> None:
+    """Run the web app with uvicorn until Ctrl-C; runs keep training after the server stops.
+
+    :param service: the service to serve (e.g. one with a Ray executor); default: a local one on ``home``/``db``.
+    """
     import uvicorn
     from rich.console import Console
 
     _check_port_free(host, port)
     token = token_for_host(host)
-    app = create_app(home=home, db=db, token=token)
+    app = create_app(service=service, home=home, db=db, token=token)
     console = Console()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if token:
