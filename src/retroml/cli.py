@@ -336,9 +336,12 @@ def runs_list(
     console.print(table)
 
 
-def _run_action(action: str, run_id: str, home: Path | None, db: str | None, **kwargs: Any) -> Any:
+def _run_action(
+    action: str, run_id: str, home: Path | None, db: str | None, executor: str = "local",
+    ray_address: str | None = None, **kwargs: Any,
+) -> Any:
     try:
-        service = service_for(home, db)
+        service = service_for(home, db, executor, ray_address)
         return service, getattr(service, action)(run_id, **kwargs)
     except RetroMLError as error:
         raise fail(str(error)) from None
@@ -406,9 +409,11 @@ def runs_continue(
     detach: Annotated[bool, typer.Option("--detach")] = False,
     home: HomeOption = None,
     db: DbOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
 ) -> None:
     """Train a finished or stopped run further: a new leg, timesteps keep counting."""
-    service, row = _run_action("continue_run", run_id, home, db, steps=parse_steps(steps))
+    service, row = _run_action("continue_run", run_id, home, db, executor, ray_address, steps=parse_steps(steps))
     console.print(f"run {run_id} leg {row['leg']} started from {row['leg_start_timesteps']:,} timesteps")
     if not detach:
         follow(service, run_id)

@@ -101,3 +101,31 @@ def test_a_run_waits_for_free_cpus_and_can_be_stopped_while_waiting(service: Run
     stopped = service.stop(row["run_id"])
     assert stopped["status"] == "stopped"
     assert service.get(row["run_id"])["status"] == "stopped"
+
+
+def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunService) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from retroml.video.encoder import probe
+    from retroml.web.server import create_app
+
+    config = build_config(tiny_config("breakout", 2048, train={"n_threads": 1}, recording={"enabled": False}))
+    run_id = service.create(config)["run_id"]
+    row = service.wait(run_id, timeout=240)
+    assert row["status"] == "completed", row.get("message")
+
+    # The web app shows the cluster run like a local one, with the node it ran on.
+    runs = TestClient(create_app(service=service)).get("/api/runs").json()
+    shown = next(run for run in runs if run["run_id"] == run_id)
+    assert shown["executor"] == "ray" and shown["status"] == "completed" and shown["host"]
+
+    on_ray = service.render(run_id, length="6s", workers=2)
+    ray_manifest = json.loads(on_ray.with_suffix(".json").read_text(encoding="utf-8"))
+    ray_frames = probe(on_ray).frames
+    local = RunService(service.home).render(run_id, length="6s", workers=1)
+    assert local == on_ray
+    local_manifest = json.loads(local.with_suffix(".json").read_text(encoding="utf-8"))
+    assert probe(local).frames == ray_frames == 180
+    assert local_manifest["segments"] == ray_manifest["segments"]
