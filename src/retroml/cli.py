@@ -5,6 +5,7 @@ Errors a user can cause come back as one sentence on stderr and exit code 2.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -506,16 +507,35 @@ def _render(
         TimeRemainingColumn(),
     )
     try:
+        estimate = service.journey_estimate(run_id, length, layout, workers)
+        console.print(
+            f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of video): "
+            f"expect about {estimate['expected_bytes'] / 1e6:,.0f} MB in about "
+            f"{_duration(estimate['expected_render_seconds'])}"
+        )
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("render", total=1.0, detail="")
 
             def report(fraction: float, detail: str) -> None:
                 progress.update(task, completed=fraction, detail=detail)
 
+            signal.signal(signal.SIGTERM, _interrupt)
             video = service.render(run_id, length=length, layout=layout, workers=workers, music=music, progress=report)
     except RetroMLError as error:
         raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise fail("render cancelled; no video was written") from None
     console.print(f"journey: {video}")
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 import traceback
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _cancel)
     store = Store(resolve_home(args.home), args.db)
     paths = run_paths(store.home, args.run_id)
     request = read_render_request(paths)
@@ -40,13 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         from retroml.video.journey import render_run_journey
 
         video = render_run_journey(store, args.run_id, settings, workers=request.get("workers"))
-    except Exception as error:
+    except (Exception, KeyboardInterrupt) as error:
         logger.error("journey render failed:\n%s", traceback.format_exc())
         store.update_run(args.run_id, status=previous, render_progress=None, message=f"journey render failed: {error}")
         return 1
     logger.info("journey written to %s", video)
     store.update_run(args.run_id, status=previous, render_progress=1.0, heartbeat_at=time.time(), message=None)
     return 0
+
+
+def _cancel(signum: int, _frame: object) -> None:
+    """SIGTERM (stop from a face) cancels the render the same way as Ctrl-C: no partial video is left."""
+    raise KeyboardInterrupt(f"cancelled by {signal.Signals(signum).name}")
 
 
 if __name__ == "__main__":

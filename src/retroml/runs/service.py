@@ -380,6 +380,27 @@ class RunService:
             self.store, run_id, settings, workers=workers, music=music, progress=progress, runner=segment_runner()
         )
 
+    def journey_estimate(
+        self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
+    ) -> dict[str, Any]:
+        """What a render will make before it starts: segments, frames, expected size and time."""
+        import os
+
+        from retroml.video.journey import plan_journey
+
+        settings = self._render_settings(run_id, length, layout)
+        plan = plan_journey(self.store, run_id, settings, self.paths(run_id).videos / ".estimate")
+        workers = min(max(1, workers or os.cpu_count() or 1), len(plan.segments))
+        return {
+            "segments": len(plan.segments),
+            "frames": plan.frames,
+            "seconds": plan.seconds,
+            "expected_bytes": plan.expected_bytes(),
+            "expected_render_seconds": plan.expected_render_seconds(workers),
+            "workers": workers,
+            "output": plan.output,
+        }
+
     def start_render(
         self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
     ) -> dict[str, Any]:

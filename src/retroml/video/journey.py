@@ -185,18 +185,21 @@ def run_in_pool(segments: Sequence[SegmentSpec], workers: int, tick: Callable[[]
             tick()
         return
     # spawn, not fork: the parent may hold torch threads and a database connection.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending: set[Future[dict[str, Any]]] = {pool.submit(render_segment, segment) for segment in segments}
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-                tick()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pending: set[Future[dict[str, Any]]] = {pool.submit(render_segment, segment) for segment in segments}
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+            tick()
+    except BaseException:
+        # Cancelled or failed: stop the segments in flight now rather than let them finish.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def render_run_journey(

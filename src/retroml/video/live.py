@@ -97,8 +97,14 @@ def record_clips(home: str, db_url: str, run_id: str, jobs: Any) -> None:
     except OSError:
         pass
     store = Store(Path(home), db_url)
+    trainer = os.getppid()
     while True:
-        job = jobs.get()
+        try:
+            job = jobs.get(timeout=2.0)
+        except queue.Empty:
+            if os.getppid() != trainer:
+                break  # the training process died without saying goodbye
+            continue
         if job is None:
             break
         try:

@@ -7,6 +7,7 @@ the same seed wherever it runs.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -81,6 +82,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
     Frames stream from the emulators through the HUD into the encoder; nothing is held in lists.
     """
     started = time.perf_counter()
+    parent = os.getppid()
     playbacks = [
         Playback(
             spec.game,
@@ -110,8 +112,11 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
                 current = [next(stream) for stream in streams]
                 encoder.write(draw(current))
                 now = time.perf_counter()
-                if spec.progress_file and now - last_report > PROGRESS_EVERY_SEC:
-                    Path(spec.progress_file).write_text(str(spec.title_frames + done + 1), encoding="utf-8")
+                if now - last_report > PROGRESS_EVERY_SEC:
+                    if os.getppid() != parent:
+                        raise SystemExit("the render that asked for this segment is gone")
+                    if spec.progress_file:
+                        Path(spec.progress_file).write_text(str(spec.title_frames + done + 1), encoding="utf-8")
                     last_report = now
     finally:
         for playback in playbacks:
