@@ -1,0 +1,176 @@
+"""Journey render speed: finished video frames/s per worker, against the stock RL Zoo way, in one run.
+
+Ours: ``render_segment`` (policy playing at real console speed, HUD, H.264 through PyAV) on one
+core at 640×480 and 1280×720, then the process pool with 1 and 2 workers on a whole journey.
+Stock: RL Zoo's ``record_video`` approach — ``make_atari_env`` + ``VecFrameStack`` +
+``VecVideoRecorder`` (frames kept in a list, written by moviepy through an ffmpeg subprocess at the
+end), the policy predicting each step, raw 160×210 frames and no HUD. Both on one torch thread.
+Prints frames/s, the per-core ratio and the projected wall time of a 10-hour 30 fps journey here.
+
+Benchmark-only dependency: ``pip install moviepy`` (SB3's recorder needs it; RetroML does not).
+
+    python benchmarks/render_speed.py [--frames 1800]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import print_table, save_results
+
+TEN_HOURS_FRAMES = 10 * 3600 * 30
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (moviepy's ffmpeg is a child)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class Measure:
+    """Wall and CPU seconds of a block."""
+
+    def __enter__(self) -> Measure:
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = cpu_seconds() - self.cpu
+
+
+def train_tiny_run(home: Path) -> tuple[Any, str]:
+    from retroml.config import build_config
+    from retroml.runs.service import RunService
+
+    service = RunService(home)
+    config = build_config(
+        {
+            "game": {"id": "breakout"},
+            "train": {"algo": "ppo", "total_timesteps": 4096, "n_envs": 8, "n_steps": 64, "batch_size": 128},
+            "recording": {"enabled": False},
+        }
+    )
+    run_id = service.create(config)["run_id"]
+    assert service.wait(run_id, timeout=600)["status"] == "completed", service.logs(run_id)
+    return service, run_id
+
+
+def ours_per_worker(checkpoint: Path, frames: int, width: int, height: int, work: Path) -> dict[str, float]:
+    from retroml.config import GameConfig
+    from retroml.video.hud import MilestoneLabel
+    from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
+
+    spec = SegmentSpec(
+        index=0, output=str(work / f"ours_{width}.mp4"), game=GameConfig(id="breakout"), game_title="Breakout",
+        algo="ppo", panes=(PaneSpec(str(checkpoint), MilestoneLabel(100, 4096, 10, 1.0)),), title_frames=0,
+        play_frames=frames, width=width, height=height, threads=1,
+    )  # fmt: skip
+    with Measure() as measure:
+        render_segment(spec)
+    return {"fps": frames / measure.wall, "fps_per_cpu_sec": frames / measure.cpu}
+
+
+def ours_journey(service: Any, run_id: str, frames: int, workers: int) -> float:
+    from retroml.config import RenderConfig
+    from retroml.video.journey import render_run_journey
+
+    seconds = frames // 30
+    started = time.perf_counter()
+    render_run_journey(service.store, run_id, RenderConfig(length=f"{seconds}s"), workers=workers)
+    return seconds * 30 / (time.perf_counter() - started)
+
+
+def stock_recorder(frames: int, work: Path) -> dict[str, float]:
+    """RL Zoo's record_video: VecVideoRecorder on an SB3 Atari env, policy predicting each step."""
+    import ale_py
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack, VecVideoRecorder
+
+    gym.register_envs(ale_py)
+    env = make_atari_env("BreakoutNoFrameskip-v4", n_envs=1, seed=0, env_kwargs={"render_mode": "rgb_array"})
+    env = VecFrameStack(env, n_stack=4)
+    model = PPO("CnnPolicy", env, device="cpu", seed=0)
+    recorder = VecVideoRecorder(env, str(work / "stock"), record_video_trigger=lambda step: step == 0,
+                                video_length=frames - 1, name_prefix="stock")  # fmt: skip
+    with Measure() as measure:
+        obs = recorder.reset()
+        for _ in range(frames):
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _reward, _done, _info = recorder.step(action)
+        recorder.close()
+    assert any((work / "stock").glob("*.mp4")), "the stock recorder wrote no video"
+    return {"fps": frames / measure.wall, "fps_per_cpu_sec": frames / measure.cpu}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=1800, help="frames per measurement (1800 = 60 s of video)")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    home = Path(tempfile.mkdtemp(prefix="retroml-render-bench-"))
+    work = home / "work"
+    work.mkdir()
+    try:
+        service, run_id = train_tiny_run(home)
+        checkpoint = service.paths(run_id).checkpoints / "latest.zip"
+        stock = stock_recorder(args.frames, work)
+        ours_480 = ours_per_worker(checkpoint, args.frames, 640, 480, work)
+        ours_720 = ours_per_worker(checkpoint, args.frames, 1280, 720, work)
+        # Whole journeys (15 segments, title cards, join, poster), 4× the frames so start-up is amortised.
+        journey_1 = ours_journey(service, run_id, 4 * args.frames, 1)
+        journey_2 = ours_journey(service, run_id, 4 * args.frames, 2)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+    def row(name: str, pixels: int, result: dict[str, float]) -> list[str]:
+        return [
+            name, f"{result['fps']:,.0f}", f"{result['fps_per_cpu_sec']:,.0f}",
+            f"{result['fps_per_cpu_sec'] / stock['fps_per_cpu_sec']:.2f}×",
+            f"{result['fps_per_cpu_sec'] * pixels / 1e6:,.0f}",
+        ]  # fmt: skip
+
+    rows = [
+        row("stock: VecVideoRecorder + moviepy (ffmpeg), raw 160×210 frames", 160 * 210, stock),
+        row("RetroML segment, 640×480 with HUD", 640 * 480, ours_480),
+        row("RetroML segment, 1280×720 with HUD", 1280 * 720, ours_720),
+    ]
+    print_table(["render (1 worker)", "frames/s", "frames per CPU-s", "per core vs stock", "Mpixel per CPU-s"], rows)
+    print(f"\nwhole journey, 640×480: 1 worker {journey_1:,.0f} frames/s, 2 workers {journey_2:,.0f} frames/s")
+    projected_min = TEN_HOURS_FRAMES / journey_2 / 60
+    print(f"\nscaling 1 → 2 workers: {journey_2 / journey_1:.2f}×")
+    print(f"projected 10-hour 30 fps 640×480 journey with 2 workers on this machine: {projected_min:.0f} min")
+    saved = save_results(
+        "render_speed",
+        {
+            "frames": args.frames,
+            "stock": stock,
+            "ours_640x480": ours_480,
+            "ours_1280x720": ours_720,
+            "journey_1_worker": journey_1,
+            "journey_2_workers": journey_2,
+            "ratio_per_core_640x480": ours_480["fps_per_cpu_sec"] / stock["fps_per_cpu_sec"],
+            "scaling_2_workers": journey_2 / journey_1,
+            "projected_10h_minutes_2_workers": projected_min,
+            "cpus": os.cpu_count(),
+        },
+    )
+    print(f"results: {saved}")
+
+
+if __name__ == "__main__":
+    main()
