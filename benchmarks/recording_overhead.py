@@ -28,6 +28,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import print_table, save_results
 
+import ale_py
+import gymnasium as gym
+
+# At import, so that SubprocVecEnv's workers (which import this module) know the ALE ids too.
+gym.register_envs(ale_py)
+
 MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
 N_ENVS = 8
 
@@ -57,13 +63,10 @@ def retroml_steps_per_sec(home: Path, steps: int, clip_seconds: float) -> tuple[
 
 def stock_steps_per_sec(work: Path, steps: int, clip_seconds: float) -> float:
     """SB3's own pipeline, optionally with VecVideoRecorder filming env 0 at each milestone."""
-    import ale_py
-    import gymnasium as gym
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import SubprocVecEnv, VecFrameStack, VecVideoRecorder
 
-    gym.register_envs(ale_py)
     env: Any = make_atari_env(
         "BreakoutNoFrameskip-v4", n_envs=N_ENVS, seed=0, vec_env_cls=SubprocVecEnv,
         env_kwargs={"render_mode": "rgb_array"} if clip_seconds else None,
