@@ -39,7 +39,7 @@ TITLE_SECONDS = 2.5
 GRID_PANES = 4
 # Measured on this project's benchmark (benchmarks/render_speed.py): used only to state the expected
 # time and size before a long render, and to refuse one that would not fit on the disk.
-EXPECTED_FRAMES_PER_SEC_PER_WORKER = 150.0
+EXPECTED_FRAMES_PER_SEC_PER_WORKER = 300.0
 EXPECTED_BYTES_PER_SEC = {"640x480": 60_000, "854x480": 75_000, "1280x720": 140_000, "1920x1080": 260_000}
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 
