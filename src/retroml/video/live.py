@@ -93,7 +93,7 @@ def record_clips(home: str, db_url: str, run_id: str, jobs: Any) -> None:
     """The recorder process: film each queued milestone until ``None`` arrives."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        os.nice(10)  # the trainer has the cores first
+        os.nice(19)  # the trainer has the cores first: clips use what it leaves idle
     except OSError:
         pass
     store = Store(Path(home), db_url)
