@@ -18,7 +18,7 @@ from retroml.errors import InvalidInputError
 from retroml.games import get_game
 
 Algo = Literal["ppo", "a2c", "dqn", "qrdqn"]
-Layout = Literal["single", "grid"]
+Layout = Literal["single", "grid", "analytics"]
 Resolution = Literal["640x480", "854x480", "1280x720", "1920x1080"]
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "dqn", "qrdqn")
 ON_POLICY = ("ppo", "a2c")
@@ -214,7 +214,8 @@ class RenderConfig(_Section):
 
     :param auto: render the journey automatically when training ends successfully.
     :param length: target length, e.g. ``90s``, ``3m``, ``1h30m``, ``10h``.
-    :param layout: ``single`` (one game, big) or ``grid`` (several milestones side by side).
+    :param layout: ``single`` (one game, big), ``grid`` (several milestones side by side) or ``analytics``
+        (1280×720: the game beside what the policy computes — action probabilities, value, activations).
     :param resolution: output size, ``WIDTHxHEIGHT``.
     :param fps: frame rate; 30 shows every second frame of the 60 Hz console (real game speed).
     :param crf: H.264 quality (lower is better and bigger).

@@ -25,10 +25,20 @@ PROGRESS_EVERY_SEC = 1.0
 
 @dataclass(frozen=True)
 class PaneSpec:
-    """A checkpoint shown in a segment: its file and what it is."""
+    """A checkpoint shown in a segment: its file and what it is.
+
+    :param algo: the algorithm that trained it, when panes of one segment differ (compare layout);
+        ``None`` means the segment's ``algo``.
+    :param caption: a name shown above the pane (the run's name in the compare layout).
+    :param curve: the run's training curve up to this checkpoint, ``(timesteps, score_mean)`` pairs
+        from the metrics DB (the analytics layout draws it).
+    """
 
     checkpoint: str
     label: MilestoneLabel
+    algo: str | None = None
+    caption: str | None = None
+    curve: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,9 @@ class SegmentSpec:
     :param seed: playback seed (the same for every pane, so they start from the same game state).
     :param faststart: index at the front (for files played as they are, such as clips).
     :param progress_file: where to write the frames done so far (read by the parent for progress).
+    :param layout: the painter: ``single``, ``grid``, ``analytics`` or ``compare``.
+    :param skip_frames: playback frames to run through unseen before the first encoded one (a
+        highlight starts inside an episode; same seed, same frames, so this reproduces it).
     """
 
     index: int
@@ -64,6 +77,8 @@ class SegmentSpec:
     stuck_seconds: float = 20.0
     faststart: bool = False
     progress_file: str | None = None
+    layout: str = "single"
+    skip_frames: int = 0
 
     @property
     def frames(self) -> int:
@@ -108,6 +123,9 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
                 for _ in range(spec.title_frames):
                     encoder.write(card)
             streams = [playback.frames() for playback in playbacks]
+            for _ in range(spec.skip_frames):
+                for stream in streams:
+                    next(stream)
             for done in range(spec.play_frames):
                 current = [next(stream) for stream in streams]
                 encoder.write(draw(current))
