@@ -478,9 +478,14 @@ def runs_logs(
 
 @app.command()
 def render(
-    run_id: str,
+    run_ids: Annotated[list[str], typer.Argument(help="The run (with --compare: 2 to 4 runs).", show_default=False)],
     length: Annotated[str | None, typer.Option(help="Target length: 90s, 3m, 1h30m, 10h.")] = None,
-    layout: Annotated[str | None, typer.Option(help="single or grid.")] = None,
+    layout: Annotated[str | None, typer.Option(help="single, grid or analytics.")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="The runs side by side at matching milestones.")] = False,
+    timelapse: Annotated[
+        str | None, typer.Option(help="A time-lapse of the whole training of this length (e.g. 5m).")
+    ] = None,
+    highlights: Annotated[str | None, typer.Option(help="A trailer of the best moments of this length (60s).")] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel segment renderers (default: cores).")] = None,
     music: Annotated[Path | None, typer.Option(help="Audio track, looped or cut to the video length.")] = None,
     home: HomeOption = None,
@@ -488,16 +493,41 @@ def render(
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
 ) -> None:
-    """Render the learning-journey video of a run from its checkpoints (segments as Ray tasks with --executor ray)."""
+    """Render a video of a run: its learning journey, a comparison, a time-lapse or highlights.
+
+    Segments render in parallel (as Ray tasks with --executor ray).
+    """
+    kinds = {"--compare": compare, "--timelapse": timelapse, "--highlights": highlights}
+    chosen = [name for name, given in kinds.items() if given]
+    if len(chosen) > 1:
+        raise fail(f"choose one of {' and '.join(chosen)}")
+    if chosen and layout:
+        raise fail(f"--layout is for journeys; {chosen[0]} has its own")
+    if compare and not 2 <= len(run_ids) <= 4:
+        raise fail(f"--compare takes 2 to 4 runs, not {len(run_ids)}")
+    if not compare and len(run_ids) != 1:
+        raise fail("give one run (several only with --compare)")
+    if timelapse:
+        layout, length = "timelapse", timelapse
+    elif highlights:
+        layout, length = "highlights", highlights
+    elif compare:
+        layout = "compare"
     try:
         service = service_for(home, db, executor, ray_address)
     except RetroMLError as error:
         raise fail(str(error)) from None
-    _render(service, run_id, length, layout, workers, music)
+    _render(service, run_ids[0], length, layout, workers, music, run_ids[1:])
 
 
 def _render(
-    service: Any, run_id: str, length: str | None, layout: str | None, workers: int | None, music: Path | None
+    service: Any,
+    run_id: str,
+    length: str | None,
+    layout: str | None,
+    workers: int | None,
+    music: Path | None,
+    compare_with: list[str] | None = None,
 ) -> None:
     columns = (
         TextColumn("[bold]rendering"),
@@ -508,11 +538,12 @@ def _render(
     )
     try:
         estimate = service.journey_estimate(run_id, length, layout, workers)
-        console.print(
-            f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of video): "
-            f"expect about {estimate['expected_bytes'] / 1e6:,.0f} MB in about "
-            f"{_duration(estimate['expected_render_seconds'])}"
-        )
+        if estimate is not None:
+            console.print(
+                f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of "
+                f"video): expect about {estimate['expected_bytes'] / 1e6:,.0f} MB in about "
+                f"{_duration(estimate['expected_render_seconds'])}"
+            )
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("render", total=1.0, detail="")
 
@@ -520,12 +551,15 @@ def _render(
                 progress.update(task, completed=fraction, detail=detail)
 
             signal.signal(signal.SIGTERM, _interrupt)
-            video = service.render(run_id, length=length, layout=layout, workers=workers, music=music, progress=report)
+            video = service.render(
+                run_id, length=length, layout=layout, workers=workers, music=music, progress=report,
+                compare_with=compare_with or (),
+            )
     except RetroMLError as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         raise fail("render cancelled; no video was written") from None
-    console.print(f"journey: {video}")
+    console.print(f"video: {video}")
 
 
 def _interrupt(signum: int, _frame: object) -> None:

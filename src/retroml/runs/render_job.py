@@ -1,7 +1,7 @@
-"""The detached process behind :meth:`RunService.start_render`: renders one run's journey and exits.
+"""The detached process behind :meth:`RunService.start_render`: renders one video of a run and exits.
 
 ``python -m retroml.runs.render_job --home H --run-id R --db URL``. The settings come from the run's
-``render_request.json``; the journey renderer reports ``render_progress`` to the store as segments
+``render_request.json``; the renderer reports ``render_progress`` to the store as segments
 finish, and at the end the run gets back the status it had before the render.
 """
 
@@ -18,6 +18,7 @@ from retroml.config import RenderConfig, read_config
 from retroml.paths import resolve_home, run_paths
 from retroml.runs.service import read_render_request
 from retroml.store import Store
+from retroml.video.renders import JOURNEY_LAYOUTS
 
 logger = logging.getLogger("retroml.render")
 
@@ -35,18 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     request = read_render_request(paths)
     previous = request.get("previous_status", "completed")
     settings = read_config(paths.config).render
-    changes = {key: request[key] for key in ("length", "layout") if request.get(key)}
-    settings = RenderConfig.model_validate({**settings.model_dump(), **changes})
-    logger.info("rendering the %s journey of %s (%s layout)", settings.length, args.run_id, settings.layout)
+    layout = request.get("layout") or settings.layout
+    changes = {"length": request.get("length"), "layout": layout if layout in JOURNEY_LAYOUTS else None}
+    settings = RenderConfig.model_validate({**settings.model_dump(), **{k: v for k, v in changes.items() if v}})
+    logger.info("rendering the %s %s video of %s", settings.length, layout, args.run_id)
     try:
-        from retroml.video.journey import render_run_journey
+        from retroml.video.renders import render_video
 
-        video = render_run_journey(store, args.run_id, settings, workers=request.get("workers"))
+        video = render_video(
+            store, args.run_id, settings, layout, request.get("compare_with") or (), workers=request.get("workers")
+        )
     except (Exception, KeyboardInterrupt) as error:
-        logger.error("journey render failed:\n%s", traceback.format_exc())
-        store.update_run(args.run_id, status=previous, render_progress=None, message=f"journey render failed: {error}")
+        logger.error("render failed:\n%s", traceback.format_exc())
+        store.update_run(args.run_id, status=previous, render_progress=None, message=f"render failed: {error}")
         return 1
-    logger.info("journey written to %s", video)
+    logger.info("video written to %s", video)
     store.update_run(args.run_id, status=previous, render_progress=1.0, heartbeat_at=time.time(), message=None)
     return 0
 

@@ -16,6 +16,7 @@ import uuid
 from collections import deque
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -357,38 +358,50 @@ class RunService:
         workers: int | None = None,
         music: Path | None = None,
         progress: Any = None,
+        compare_with: Sequence[str] = (),
     ) -> Path:
-        """Render the learning-journey video of ``run_id`` from its checkpoints; returns the MP4 path.
+        """Render a video of ``run_id`` from its checkpoints (or its time-lapse); returns the MP4 path.
 
-        ``length``/``layout`` default to the run's ``render`` settings; ``progress(fraction, detail)``
-        is called as segments finish.
+        ``layout`` is a journey layout (``single``, ``grid``, ``analytics``), ``compare`` (with the runs
+        of ``compare_with``), ``highlights`` or ``timelapse``; ``length`` and ``layout`` default to the
+        run's ``render`` settings. ``progress(fraction, detail)`` is called as segments finish.
         """
         row = self.get(run_id)
         if row["status"] in ("running", "paused") and row.get("pid"):
-            logger.info("rendering %s while it trains: the journey covers the checkpoints saved so far", run_id)
+            logger.info("rendering %s while it trains: the video covers the checkpoints saved so far", run_id)
+        for other in compare_with:
+            self.get(other)
         try:
-            from retroml.video.journey import render_run_journey
+            from retroml.video.renders import render_video
         except ImportError as error:
-            raise InvalidInputError(f"journey rendering is not available in this install ({error})") from None
-        settings = self._render_settings(run_id, length, layout)
+            raise InvalidInputError(f"video rendering is not available in this install ({error})") from None
+        settings, layout = self._render_settings(run_id, length, layout)
         segment_runner = getattr(self.executor, "segment_runner", None)
-        if segment_runner is None:
-            return render_run_journey(self.store, run_id, settings, workers=workers, music=music, progress=progress)
-        # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
-        workers = workers or self.executor.cluster_cpus()  # type: ignore[attr-defined]
-        return render_run_journey(
-            self.store, run_id, settings, workers=workers, music=music, progress=progress, runner=segment_runner()
+        runner = None
+        if segment_runner is not None:
+            # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
+            workers = workers or self.executor.cluster_cpus()  # type: ignore[attr-defined]
+            runner = segment_runner()
+        return render_video(
+            self.store, run_id, settings, layout, compare_with, workers=workers, music=music, progress=progress,
+            runner=runner,
         )
 
     def journey_estimate(
         self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
-    ) -> dict[str, Any]:
-        """What a render will make before it starts: segments, frames, expected size and time."""
+    ) -> dict[str, Any] | None:
+        """What a journey render will make before it starts: segments, frames, expected size and time.
+
+        ``None`` for the layouts that are not journeys (their cost depends on what they find).
+        """
         import os
 
         from retroml.video.journey import plan_journey
+        from retroml.video.renders import JOURNEY_LAYOUTS
 
-        settings = self._render_settings(run_id, length, layout)
+        settings, layout = self._render_settings(run_id, length, layout)
+        if layout not in JOURNEY_LAYOUTS:
+            return None
         plan = plan_journey(self.store, run_id, settings, self.paths(run_id).videos / ".estimate")
         workers = min(max(1, workers or os.cpu_count() or 1), len(plan.segments))
         return {
@@ -402,23 +415,34 @@ class RunService:
         }
 
     def start_render(
-        self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
+        self,
+        run_id: str,
+        length: str | None = None,
+        layout: str | None = None,
+        workers: int | None = None,
+        compare_with: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """Render the journey in a detached process (the web and desktop apps use this); returns the run.
+        """Render a video in a detached process (the web and desktop apps use this); returns the run.
 
         The run shows ``rendering`` with ``render_progress`` until the video is written, then goes back
         to the status it had. Refused while the run trains or renders.
         """
+        from retroml.video.renders import check_layout
+
         row = self.get(run_id)
         if is_active(row):
-            raise ConflictError(f"run {run_id} is {row['status']}; render its journey once it has ended")
-        settings = self._render_settings(run_id, length, layout)
+            raise ConflictError(f"run {run_id} is {row['status']}; render its video once it has ended")
+        for other in compare_with:
+            self.get(other)
+        settings, layout = self._render_settings(run_id, length, layout)
+        check_layout(layout, compare_with)
         paths = run_paths(self.home, run_id)
-        if not any(paths.checkpoints.glob("milestone_*pct_*.zip")):
+        if layout != "timelapse" and not any(paths.checkpoints.glob("milestone_*pct_*.zip")):
             raise InvalidInputError(f"run {run_id} has no milestone checkpoint yet, so there is nothing to render")
         request = {
             "length": settings.length,
-            "layout": settings.layout,
+            "layout": layout,
+            "compare_with": list(compare_with),
             "workers": workers,
             "previous_status": row["status"],
             "requested_at": time.time(),
@@ -436,11 +460,18 @@ class RunService:
         )
         return self.get(run_id)
 
-    def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> RenderConfig:
+    def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
+        """The run's render settings with the asked changes, and the layout to render."""
+        from retroml.video.renders import DEFAULT_LENGTHS, JOURNEY_LAYOUTS, check_layout_name
+
         settings = self.config(run_id).render
-        changes = {key: value for key, value in {"length": length, "layout": layout}.items() if value is not None}
+        layout = layout or settings.layout
+        check_layout_name(layout)
+        length = length or DEFAULT_LENGTHS.get(layout)
+        changes = {"length": length, "layout": layout if layout in JOURNEY_LAYOUTS else None}
         try:
-            return RenderConfig.model_validate({**settings.model_dump(), **changes})
+            updated = {key: value for key, value in changes.items() if value is not None}
+            return RenderConfig.model_validate({**settings.model_dump(), **updated}), layout
         except ValidationError as error:
             raise InvalidInputError(describe_validation_error(error)) from None
 

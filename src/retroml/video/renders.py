@@ -1,0 +1,71 @@
+"""Every video a run can be made into, behind one call: the faces name a layout, this picks the renderer.
+
+``single``, ``grid`` and ``analytics`` are journeys (one segment per milestone); ``compare`` puts the
+same milestones of 2-4 runs side by side; ``highlights`` cuts the best moments into a trailer;
+``timelapse`` replays the whole training from the frames captured while it ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from retroml.config import RenderConfig
+from retroml.errors import InvalidInputError
+from retroml.store import Store
+
+VideoLayout = Literal["single", "grid", "analytics", "compare", "highlights", "timelapse"]
+VIDEO_LAYOUTS: tuple[str, ...] = get_args(VideoLayout)
+JOURNEY_LAYOUTS = ("single", "grid", "analytics")
+DEFAULT_LENGTHS = {"highlights": "60s", "timelapse": "5m"}
+
+
+def check_layout_name(layout: str) -> None:
+    """Refuse a layout no renderer draws."""
+    if layout not in VIDEO_LAYOUTS:
+        raise InvalidInputError(f"layout must be one of {', '.join(VIDEO_LAYOUTS)}, not '{layout}'")
+
+
+def check_layout(layout: str, compare_with: Sequence[str] = ()) -> None:
+    """Refuse a layout no renderer draws, and other runs given to anything but ``compare``."""
+    check_layout_name(layout)
+    if layout == "compare" and not compare_with:
+        raise InvalidInputError("the compare layout needs at least one other run to compare with")
+    if layout != "compare" and compare_with:
+        raise InvalidInputError(f"other runs are only used by the compare layout, not by '{layout}'")
+
+
+def render_video(
+    store: Store,
+    run_id: str,
+    settings: RenderConfig,
+    layout: str,
+    compare_with: Sequence[str] = (),
+    workers: int | None = None,
+    music: Path | None = None,
+    progress: Any = None,
+    runner: Any = None,
+) -> Path:
+    """Render ``run_id`` in ``layout`` (journey settings, such as length and fps, from ``settings``)."""
+    check_layout(layout, compare_with)
+    pool: dict[str, Any] = {} if runner is None else {"runner": runner}
+    if layout in JOURNEY_LAYOUTS:
+        from retroml.video.journey import render_run_journey
+
+        settings = settings.model_copy(update={"layout": layout})
+        return render_run_journey(store, run_id, settings, workers=workers, music=music, progress=progress, **pool)
+    if layout == "compare":
+        from retroml.video.compare import render_compare
+
+        runs = [run_id, *compare_with]
+        return render_compare(store, runs, settings, workers=workers, music=music, progress=progress, **pool)
+    if layout == "highlights":
+        from retroml.video.highlights import render_highlights
+
+        return render_highlights(
+            store, run_id, settings.length, settings, workers=workers, progress=progress, **pool
+        )
+    from retroml.video.timelapse import render_timelapse
+
+    return render_timelapse(store, run_id, settings.length, settings, progress=progress)
