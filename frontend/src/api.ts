@@ -1,7 +1,9 @@
 // The /api client: typed resources and one error type that carries the server's sentences by field.
 
 export type Algo = "ppo" | "a2c" | "dqn" | "qrdqn";
-export type Layout = "single" | "grid";
+export type Layout = "single" | "grid" | "analytics";
+// Every video a run can be rendered into: the journey layouts and the other cuts.
+export type VideoLayout = Layout | "compare" | "highlights" | "timelapse";
 export type RunStatus =
   | "queued"
   | "running"
@@ -104,6 +106,7 @@ export interface Defaults {
   zoo: Record<Algo, Record<string, number>>;
   max_timesteps: number;
   layouts: Layout[];
+  video_layouts: VideoLayout[];
   recording: { enabled: boolean; milestone_clip_seconds: number };
   render: { length: string; layout: Layout };
 }
@@ -190,7 +193,7 @@ export const api = {
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/continue`, { steps }),
   branch: (runId: string, body: { from_milestone_pct: number; overrides: string[]; steps?: number; name?: string }) =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/branch`, body),
-  render: (runId: string, body: { length?: string; layout?: Layout }) =>
+  render: (runId: string, body: { length?: string; layout?: VideoLayout; compare_with?: string[] }) =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render`, body),
   deleteRun: (runId: string) => request<void>("DELETE", `/api/runs/${encodeURIComponent(runId)}`),
   metrics: (runId: string, since = 0) =>

@@ -202,10 +202,12 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     video.evaluate("v => { v.pause(); v.currentTime = 3; }")
     page.wait_for_function("Math.abs(document.querySelector('.player video').currentTime - 3) < 0.5", timeout=10_000)
 
-    # Render journey again from the run page: the gallery lists the second journey without a reload.
+    # Render a journey again from the run page: the gallery lists the second video without a reload.
     page.goto(f"{url}/runs/{run_id}")
-    page.get_by_label("Journey length").fill("3s")
-    page.get_by_role("button", name="Render journey").click()
+    page.get_by_label("Video", exact=True).select_option("grid")
+    expect(page.get_by_text("four milestones side by side")).to_be_visible()
+    page.get_by_label("Length").fill("3s")
+    page.get_by_role("button", name="Render video").click()
     expect(page.locator("article.run-page")).to_have_attribute("data-status", "rendering", timeout=10_000)
     page.get_by_role("link", name="Gallery").click()
     expect(page.locator("li[data-kind='journey']")).to_have_count(2, timeout=90_000)

@@ -68,6 +68,24 @@ def test_unknown_run_ids(home: str, command: str) -> None:
     assert code == 2 and "there is no run 'run-00000000'" in output
 
 
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["run-a", "run-b"], "give one run (several only with --compare)"),
+        (["--compare", "run-a"], "--compare takes 2 to 4 runs, not 1"),
+        (["--compare", "a", "b", "c", "d", "e"], "--compare takes 2 to 4 runs, not 5"),
+        (["run-a", "--timelapse", "5m", "--highlights", "60s"], "choose one of --timelapse and --highlights"),
+        (["run-a", "--highlights", "60s", "--layout", "grid"], "--layout is for journeys; --highlights has its own"),
+        (["run-00000000"], "there is no run 'run-00000000'"),
+        (["--compare", "run-00000000", "run-00000001"], "there is no run 'run-00000000'"),
+    ],
+)
+def test_bad_render_requests_are_one_sentence(home: str, args: list[str], sentence: str) -> None:
+    code, output = run_cli("render", "--home", home, *args)
+    assert code == 2 and sentence in output, output
+    assert "Traceback" not in output
+
+
 def test_path_tricks_in_run_ids(home: str) -> None:
     code, output = run_cli("runs", "show", "../../etc", "--home", home)
     assert code == 2 and "there is no run '../../etc'" in output

@@ -56,7 +56,7 @@ def test_a_preset_fills_what_the_body_leaves_out(client: TestClient, service: Ru
         ({**TINY, "n_envs": 3}, "n_envs", "must divide n_envs × n_steps"),
         ({**TINY, "seed": -1}, "seed", "greater than or equal to 0"),
         ({**TINY, "render": {"length": "soon"}}, "render.length", "not a duration"),
-        ({**TINY, "render": {"layout": "mosaic"}}, "render.layout", "'single' or 'grid'"),
+        ({**TINY, "render": {"layout": "mosaic"}}, "render.layout", "'single', 'grid' or 'analytics'"),
         ({**TINY, "recording": {"milestone_clip_seconds": -1}}, "recording.milestone_clip_seconds", "greater"),
         ({**TINY, "preset": "nope"}, "preset", "Unknown preset"),
         ({**TINY, "overrides": ["train.batch_size=7"]}, "overrides", "batch_size 7 must divide"),
@@ -175,6 +175,15 @@ def test_continue_branch_and_render_refuse_what_cannot_be_done(client: TestClien
     assert render.status_code == 422 and "no milestone checkpoint" in render.json()["detail"]
     bad_length = client.post(f"/api/runs/{run_id}/render", json={"length": "forever"})
     assert bad_length.status_code == 422 and "not a duration" in bad_length.json()["detail"]
+    mosaic = client.post(f"/api/runs/{run_id}/render", json={"layout": "mosaic"})
+    assert mosaic.status_code == 422 and mosaic.json()["errors"][0]["field"] == "layout"
+    alone = client.post(f"/api/runs/{run_id}/render", json={"layout": "compare"})
+    assert alone.status_code == 422 and "at least one other run" in alone.json()["detail"]
+    ghost = client.post(f"/api/runs/{run_id}/render", json={"layout": "compare", "compare_with": ["run-00000000"]})
+    assert ghost.status_code == 404 and "run-00000000" in ghost.json()["detail"]
+    stray = client.post(f"/api/runs/{run_id}/render", json={"layout": "highlights", "compare_with": [run_id]})
+    assert stray.status_code == 422 and "only used by the compare layout" in stray.json()["detail"]
+    assert service.get(run_id)["status"] == "stopped"
 
 
 def test_delete_removes_the_run_and_its_folder(client: TestClient, service: RunService) -> None:

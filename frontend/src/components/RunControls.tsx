@@ -1,12 +1,23 @@
-// Stop / pause / resume / continue / branch / render journey / delete, each shown when the run's
+// Stop / pause / resume / continue / branch / render a video / delete, each shown when the run's
 // status allows it; stop and delete ask first.
 import { useState, type FormEvent } from "react";
-import { api, ApiError, type Layout, type Run } from "../api";
+import { api, ApiError, type Run, type VideoLayout } from "../api";
 import { navigate } from "../router";
 import { parseDuration, parseTimesteps } from "../runForm";
+import { usePolling } from "../usePolling";
 import { ConfirmDialog } from "./ConfirmDialog";
 
 const FINAL = ["completed", "failed", "stopped", "interrupted"];
+
+// What each video is, in the words of the render form.
+export const VIDEO_CHOICES: { value: VideoLayout; label: string; hint: string }[] = [
+  { value: "single", label: "Journey", hint: "each milestone playing, one after the other" },
+  { value: "grid", label: "Journey, grid", hint: "four milestones side by side" },
+  { value: "analytics", label: "Journey, analytics", hint: "the game beside what the policy computes (1280×720)" },
+  { value: "compare", label: "Compare runs", hint: "this run beside others of the same game, milestone by milestone" },
+  { value: "highlights", label: "Highlights", hint: "the best moments cut into a short trailer (default 60s)" },
+  { value: "timelapse", label: "Training time-lapse", hint: "the whole training, from frames captured while it ran" },
+];
 
 interface Props {
   run: Run;
@@ -21,7 +32,10 @@ export function RunControls({ run, milestones, onChanged }: Props) {
   const [branchFrom, setBranchFrom] = useState<string>("");
   const [branchOverrides, setBranchOverrides] = useState("");
   const [length, setLength] = useState("");
-  const [layout, setLayout] = useState<Layout>("single");
+  const [layout, setLayout] = useState<VideoLayout>("single");
+  const [compareWith, setCompareWith] = useState<string[]>([]);
+  const runs = usePolling(() => (layout === "compare" ? api.runs() : Promise.resolve([])), 10000, [layout]);
+  const rivals = (runs.data ?? []).filter((other) => other.game === run.game && other.run_id !== run.run_id);
 
   const act = async (work: () => Promise<Run | void>) => {
     setError(null);
@@ -52,7 +66,10 @@ export function RunControls({ run, milestones, onChanged }: Props) {
     event.preventDefault();
     if (length.trim() && parseDuration(length) === null)
       return setError(`'${length}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h.`);
-    void act(() => api.render(run.run_id, { length: length.trim() || undefined, layout }));
+    if (layout === "compare" && (compareWith.length < 1 || compareWith.length > 3))
+      return setError("Pick one to three other runs of the same game to compare with.");
+    const body = { length: length.trim() || undefined, layout, compare_with: layout === "compare" ? compareWith : [] };
+    void act(() => api.render(run.run_id, body));
   };
 
   return (
@@ -115,20 +132,50 @@ export function RunControls({ run, milestones, onChanged }: Props) {
             />
             <button type="submit">Branch</button>
           </form>
-          <form onSubmit={render} aria-label="Render journey">
-            <label htmlFor="render-length">Journey length</label>
+          <form onSubmit={render} aria-label="Render video">
+            <label htmlFor="render-layout">Video</label>
+            <select
+              id="render-layout"
+              value={layout}
+              onChange={(event) => setLayout(event.target.value as VideoLayout)}
+            >
+              {VIDEO_CHOICES.map((choice) => (
+                <option key={choice.value} value={choice.value}>
+                  {choice.label}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="render-length">Length</label>
             <input
               id="render-length"
-              placeholder="the run's (e.g. 3m)"
+              placeholder={layout === "highlights" ? "60s" : layout === "timelapse" ? "5m" : "the run's (e.g. 3m)"}
               value={length}
               onChange={(event) => setLength(event.target.value)}
             />
-            <label htmlFor="render-layout">Layout</label>
-            <select id="render-layout" value={layout} onChange={(event) => setLayout(event.target.value as Layout)}>
-              <option value="single">Single</option>
-              <option value="grid">Grid</option>
-            </select>
-            <button type="submit">Render journey</button>
+            <button type="submit">Render video</button>
+            <p className="note">{VIDEO_CHOICES.find((choice) => choice.value === layout)?.hint}</p>
+            {layout === "compare" && (
+              <fieldset aria-label="Runs to compare with">
+                <legend>Compare with</legend>
+                {rivals.length === 0 && <p className="note">No other {run.game} run to compare with yet.</p>}
+                {rivals.map((other) => (
+                  <label key={other.run_id} className="check">
+                    <input
+                      type="checkbox"
+                      checked={compareWith.includes(other.run_id)}
+                      onChange={(event) =>
+                        setCompareWith(
+                          event.target.checked
+                            ? [...compareWith, other.run_id]
+                            : compareWith.filter((id) => id !== other.run_id),
+                        )
+                      }
+                    />
+                    {other.name} ({other.algo.toUpperCase()})
+                  </label>
+                ))}
+              </fieldset>
+            )}
           </form>
         </div>
       )}

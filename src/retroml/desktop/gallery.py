@@ -1,7 +1,7 @@
 """The Video Gallery: every clip and journey under the data home, with posters; double-click plays.
 
 The list comes from :meth:`RunService.videos`, so videos made by the CLI, the web app or another
-desktop window on the same home show here too. "Render journey" starts a detached render
+desktop window on the same home show here too. "Render" starts a detached render of any video kind
 (:meth:`RunService.start_render`) and shows its progress until the new video appears in the list.
 """
 
@@ -32,6 +32,15 @@ from retroml.errors import RetroMLError
 from retroml.runs.service import RunService, is_active
 
 POSTER_SIZE = QSize(240, 135)
+# The videos a run can be rendered into (``retroml render`` layouts), as the render controls name them.
+VIDEO_NAMES = {
+    "single": "journey",
+    "grid": "journey, grid",
+    "analytics": "journey, analytics",
+    "compare": "comparison",
+    "highlights": "highlights",
+    "timelapse": "training time-lapse",
+}
 PLACEHOLDER = "#303238"  # the grey of a video without a poster
 
 
@@ -42,7 +51,8 @@ def video_title(video: dict[str, Any], run_names: dict[str, str]) -> str:
         milestone = video.get("milestone_pct")
         what = f"clip at {milestone} %" if milestone is not None else "clip"
     else:
-        what = "journey"
+        layout = (video.get("meta") or {}).get("layout", "single")
+        what = VIDEO_NAMES.get(layout, "journey")
     return f"{run}\n{what} · {length}"
 
 
@@ -72,13 +82,19 @@ class GalleryTab(QWidget):
         self.list.itemDoubleClicked.connect(self.play_item)
         self.empty = QLabel("No videos yet. Clips appear while a run records; journeys when they are rendered.")
 
+        self._rows: list[dict[str, Any]] = []
         self.render_run = QComboBox()
+        self.render_run.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._rows))
         self.render_length = QLineEdit()
         self.render_length.setPlaceholderText("length, e.g. 90s or 3m (default: the run's)")
         self.render_layout = QComboBox()
-        self.render_layout.addItem("single", "single")
-        self.render_layout.addItem("grid", "grid")
-        self.render_button = QPushButton("Render journey")
+        for kind, name in VIDEO_NAMES.items():
+            self.render_layout.addItem(name, kind)
+        self.render_layout.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._rows))
+        self.compare_run = QComboBox()
+        self.compare_run.setToolTip("The run to show beside the chosen one (same game), milestone by milestone")
+        self.compare_label = QLabel("with")
+        self.render_button = QPushButton("Render video")
         self.render_button.clicked.connect(self.render_journey)
         self.render_bar = QProgressBar()
         self.render_bar.setRange(0, 1000)
@@ -91,6 +107,8 @@ class GalleryTab(QWidget):
         controls.addWidget(self.render_run, 2)
         controls.addWidget(self.render_length, 2)
         controls.addWidget(self.render_layout)
+        controls.addWidget(self.compare_label)
+        controls.addWidget(self.compare_run, 2)
         controls.addWidget(self.render_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
@@ -175,6 +193,8 @@ class GalleryTab(QWidget):
             if chosen is not None and self.render_run.findData(chosen) >= 0:
                 self.render_run.setCurrentIndex(self.render_run.findData(chosen))
         self.render_button.setEnabled(bool(wanted))
+        self._rows = rows
+        self._update_compare_choices(rows)
         rendering = [row for row in rows if row["status"] == "rendering"]
         self.render_bar.setVisible(bool(rendering))
         if rendering:
@@ -193,14 +213,42 @@ class GalleryTab(QWidget):
                 self.render_status.setText(f"The journey of {finished['name']} is ready: it is in the list above.")
             self._rendering = None
 
+    def _update_compare_choices(self, rows: list[dict[str, Any]]) -> None:
+        """Runs of the chosen run's game, for the compare layout (shown only when it is chosen)."""
+        comparing = self.render_layout.currentData() == "compare"
+        self.compare_run.setVisible(comparing)
+        self.compare_label.setVisible(comparing)
+        chosen = next((row for row in rows if row["run_id"] == self.render_run.currentData()), None)
+        wanted = [
+            (row["name"], row["run_id"])
+            for row in rows
+            if chosen is not None and row["game"] == chosen["game"] and row["run_id"] != chosen["run_id"]
+        ]
+        combo = self.compare_run
+        current = [(combo.itemText(index), combo.itemData(index)) for index in range(combo.count())]
+        if wanted != current:
+            previous = self.compare_run.currentData()
+            self.compare_run.clear()
+            for text, run_id in wanted:
+                self.compare_run.addItem(text, run_id)
+            if previous is not None and self.compare_run.findData(previous) >= 0:
+                self.compare_run.setCurrentIndex(self.compare_run.findData(previous))
+
     def render_journey(self) -> None:
         run_id = self.render_run.currentData()
         if run_id is None:
             self.render_status.setText("Pick a run that has ended to render its journey.")
             return
         length = self.render_length.text().strip() or None
+        layout = self.render_layout.currentData()
+        compare_with = []
+        if layout == "compare":
+            if self.compare_run.currentData() is None:
+                self.render_status.setText("Compare needs a second run of the same game; train one first.")
+                return
+            compare_with = [self.compare_run.currentData()]
         try:
-            self.service.start_render(run_id, length=length, layout=self.render_layout.currentData())
+            self.service.start_render(run_id, length=length, layout=layout, compare_with=compare_with)
         except RetroMLError as error:
             self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
             return

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import APIRouter
 
-from retroml.config import ALGOS, MAX_TIMESTEPS, PRESETS, RunConfig, ZOO_ATARI_DEFAULTS, build_config
+from retroml.config import ALGOS, MAX_TIMESTEPS, PRESETS, ZOO_ATARI_DEFAULTS, Layout, RunConfig, build_config
+from retroml.video.renders import VIDEO_LAYOUTS
 
 router = APIRouter(tags=["presets"])
 
@@ -35,7 +36,8 @@ def defaults() -> dict[str, Any]:
         "n_envs": {algo: ZOO_ATARI_DEFAULTS[algo]["n_envs"] for algo in ALGOS},
         "zoo": ZOO_ATARI_DEFAULTS,
         "max_timesteps": MAX_TIMESTEPS,
-        "layouts": ["single", "grid"],
+        "layouts": list(get_args(Layout)),
+        "video_layouts": list(VIDEO_LAYOUTS),
         "recording": config.recording.model_dump(mode="json"),
         "render": config.render.model_dump(mode="json"),
     }

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from retroml.config import Algo, Layout, RunConfig, apply_assignment, merge, parse_duration, preset_config
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
+from retroml.video.renders import VideoLayout
 from retroml.web.errors import FieldError
 
 # Train settings the body has at its top level; the rest reach the config through ``overrides``.
@@ -75,8 +76,12 @@ class BranchBody(_Body):
 
 
 class RenderRequest(_Body):
+    """A video of a run: a journey (``single``, ``grid``, ``analytics``), a ``compare`` with other runs,
+    ``highlights`` or a ``timelapse`` of the training."""
+
     length: str | None = Field(None, description="Target length, e.g. 90s, 3m, 1h30m (default: the run's).")
-    layout: Layout | None = None
+    layout: VideoLayout | None = None
+    compare_with: list[str] = Field(default_factory=list, max_length=3, description="Other runs (compare layout).")
     workers: int | None = Field(None, ge=1, le=256)
 
     @field_validator("length")

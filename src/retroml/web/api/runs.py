@@ -97,8 +97,9 @@ def branch_run(run_id: str, body: BranchBody, service: Service) -> dict[str, Any
 
 @router.post("/runs/{run_id}/render", status_code=202)
 def render_run(run_id: str, body: RenderRequest, service: Service) -> dict[str, Any]:
-    """Render the learning journey in the background; the run shows ``rendering`` and ``render_progress``."""
-    return run_view(service, service.start_render(run_id, body.length, body.layout, body.workers))
+    """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
+    run = service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
+    return run_view(service, run)
 
 
 @router.delete("/runs/{run_id}", status_code=204)
