@@ -195,18 +195,25 @@ _ALGO_SPECIFIC = (
 
 
 class RecordingConfig(_Section):
-    """Live milestone clips recorded while training (never on the training hot path).
+    """Live milestone clips and the training time-lapse, recorded while training (never on the hot path).
 
     :param enabled: record a clip at each milestone.
     :param fps: clip frame rate.
     :param crf: H.264 quality (lower is better and bigger; 18-28 is sensible).
     :param milestone_clip_seconds: length of each milestone clip.
+    :param timelapse_fps: frames per wall-clock second captured for the training time-lapse (0 = off).
+        The picture is the agent's view of training env 0 — the newest 84×84 grey frame of its
+        observation — because ale-py's native vector env gives no colour frames.
+    :param timelapse_segment_minutes: the captured frames go into a new part file every this many minutes,
+        so a stopped or crashed run loses at most the part being written.
     """
 
     enabled: bool = True
     fps: int = Field(30, ge=1, le=120)
     crf: int = Field(23, ge=0, le=51)
     milestone_clip_seconds: float = Field(10.0, ge=0, le=600)
+    timelapse_fps: float = Field(0.0, ge=0, le=10)
+    timelapse_segment_minutes: float = Field(10.0, gt=0, le=24 * 60)
 
 
 class RenderConfig(_Section):
@@ -272,6 +279,7 @@ class RunConfig(_Section):
         if self.fast_mode:
             object.__setattr__(self.recording, "enabled", False)
             object.__setattr__(self.recording, "milestone_clip_seconds", 0.0)
+            object.__setattr__(self.recording, "timelapse_fps", 0.0)
             object.__setattr__(self.render, "auto", True)
         return self
 

@@ -2,7 +2,8 @@
 
 It runs inside the training loop, so everything it does per step is O(n_envs) bookkeeping; database
 writes happen once per rollout (PPO/A2C) or every ``metrics_every_steps`` (DQN family), heartbeats
-every few seconds, and checkpoints only at milestones and every ``checkpoint_every_sec``.
+every few seconds, checkpoints only at milestones and every ``checkpoint_every_sec``, and a
+time-lapse frame (one 84×84 copy) at most ``recording.timelapse_fps`` times per second.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ HEARTBEAT_SEC = 2.0
 LOG_EVERY_SEC = 10.0
 
 MilestoneHook = Callable[[int, int, Path], None]
+# (frame, timesteps, episodes, score_mean, wall time): one time-lapse frame and what training knew then.
+FrameHook = Callable[[np.ndarray, int, int, float | None, float], None]
 
 
 @dataclass
@@ -65,6 +68,9 @@ class RunMonitor(BaseCallback):
     :param stop_requested: set (by the SIGTERM handler) to end training after the current step.
     :param on_milestone: called with (milestone %, timesteps, checkpoint path) after each milestone
         save; the live clip recorder hooks in here (it must return at once).
+    :param on_frame: called at most ``recording.timelapse_fps`` times per wall-clock second with the
+        newest frame of training env 0's observation; the time-lapse capture hooks in here (it must
+        return at once).
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class RunMonitor(BaseCallback):
         leg: Leg,
         stop_requested: threading.Event,
         on_milestone: MilestoneHook | None = None,
+        on_frame: FrameHook | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.store = store
@@ -85,6 +92,9 @@ class RunMonitor(BaseCallback):
         self.leg = leg
         self.stop_requested = stop_requested
         self.on_milestone = on_milestone
+        self.on_frame = on_frame if config.recording.timelapse_fps > 0 else None
+        self._frame_every = 1.0 / config.recording.timelapse_fps if config.recording.timelapse_fps > 0 else 0.0
+        self._next_frame = 0.0
         self.pending_milestones = sorted(leg.milestone_targets.items(), key=lambda item: item[1])
         self.episodes = leg.episodes_before
         self.recent_scores: deque[float] = deque(maxlen=100)
@@ -110,6 +120,9 @@ class RunMonitor(BaseCallback):
                 self._count_episode(float(episode["r"]), int(episode["l"]))
         self._save_due_milestones()
         now = time.monotonic()
+        if self.on_frame is not None and now >= self._next_frame:
+            self._next_frame = now + self._frame_every
+            self._capture_frame()
         if now - self._last_heartbeat >= HEARTBEAT_SEC:
             self.heartbeat(now)
         if now - self._last_checkpoint >= self.config.train.checkpoint_every_sec:
@@ -161,6 +174,16 @@ class RunMonitor(BaseCallback):
         if self.on_milestone is not None:
             self.on_milestone(milestone_pct, self.num_timesteps, path)
         return path
+
+    def _capture_frame(self) -> None:
+        observation = self.locals.get("new_obs")
+        if observation is None or self.on_frame is None:
+            return
+        # The native env gives only (n_envs, stack, 84, 84) grey stacks, no colour frames: the newest
+        # frame of env 0's stack is what the agent saw last. Copied: a queue pickles it later, on its
+        # own thread, when the observation buffer may already hold the next step.
+        frame = np.array(observation[0, -1], dtype=np.uint8, copy=True)
+        self.on_frame(frame, self.num_timesteps, self.episodes, self.score_mean, time.time())
 
     def _measure_speed(self, now: float) -> None:
         mark_time, mark_steps = self._speed_mark

@@ -26,7 +26,7 @@ from retroml.config import RunConfig, read_config
 from retroml.engine.algos import build_model, load_model
 from retroml.engine.checkpoints import save_rolling
 from retroml.engine.envs import AtariNativeVecEnv
-from retroml.engine.monitor import Leg, MilestoneHook, RunMonitor
+from retroml.engine.monitor import FrameHook, Leg, MilestoneHook, RunMonitor
 from retroml.paths import resolve_home, run_paths
 from retroml.store import Store
 
@@ -48,7 +48,13 @@ def current_leg(row: dict, config: RunConfig) -> tuple[Leg, Path | None]:
     return leg, (Path(start) if start else None)
 
 
-def train(store: Store, run_id: str, stop_requested: threading.Event, on_milestone: MilestoneHook | None) -> str:
+def train(
+    store: Store,
+    run_id: str,
+    stop_requested: threading.Event,
+    on_milestone: MilestoneHook | None,
+    on_frame: FrameHook | None = None,
+) -> str:
     """Train the current leg of ``run_id``; returns the final status (``completed`` or ``stopped``)."""
     paths = run_paths(store.home, run_id)
     config = read_config(paths.config)
@@ -67,7 +73,7 @@ def train(store: Store, run_id: str, stop_requested: threading.Event, on_milesto
         model = build_model(config.train, env, paths.tensorboard)
     else:
         model = load_model(config.train, store.home / start_checkpoint, env, paths.tensorboard)
-    monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone)
+    monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone, on_frame)
     logger.info(
         "training %s on %s: leg %d, %d timesteps from %d, %d envs",
         config.train.algo.upper(),
@@ -127,17 +133,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         from retroml.video.live import LiveRecorder  # optional until the video package lands
+        from retroml.video.timelapse import TimelapseCapture
 
         recorder: LiveRecorder | None = LiveRecorder.for_run(store, run_id)
+        timelapse: TimelapseCapture | None = TimelapseCapture.for_run(store, run_id)
     except ImportError:
-        recorder = None
+        recorder, timelapse = None, None
     try:
-        status = train(store, run_id, stop_requested, recorder.on_milestone if recorder else None)
+        status = train(
+            store,
+            run_id,
+            stop_requested,
+            recorder.on_milestone if recorder else None,
+            timelapse.on_frame if timelapse else None,
+        )
     except Exception as error:
         logger.error("training failed:\n%s", traceback.format_exc())
         store.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=str(error))
         return 1
     finally:
+        # The time-lapse first: closing its last part takes a moment, finishing queued clips may take minutes.
+        if timelapse is not None:
+            timelapse.close()
         if recorder is not None:
             recorder.close()
     store.update_run(run_id, status=status, ended_at=time.time(), exit_code=0)
