@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -16,10 +17,12 @@ from retroml.config import build_config
 from retroml.runs.service import RunService
 from tests.integration.conftest import tiny_config, wait_until
 
-# Token authentication on both ends (Ray keeps the token in ~/.ray/auth_token), and every Ray address
-# on the loopback interface: Ray would otherwise replace 127.0.0.1 by the machine's own IP. Ray reads
-# the second variable when it is imported, so both are set before the import.
+# Token authentication on both ends, with a token made for this test session (a fresh machine has no
+# ~/.ray/auth_token, and `ray start` refuses to run without one), and every Ray address on the loopback
+# interface: Ray would otherwise replace 127.0.0.1 by the machine's own IP. Ray reads these variables
+# when it is imported, so they are set before the import.
 os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 ray = pytest.importorskip("ray", reason="the cluster extra (ray) is not installed")
 

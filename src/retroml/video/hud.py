@@ -82,6 +82,16 @@ def text_image(text: str, size: int, color: tuple[int, int, int], background: tu
     return np.asarray(image)
 
 
+def fitted_text(
+    text: str, size: int, max_width: int, color: tuple[int, int, int], background: tuple[int, int, int]
+) -> np.ndarray:
+    """``text`` as :func:`text_image` draws it, in a smaller size if it would be wider than ``max_width``."""
+    image = text_image(text, size, color, background)
+    if image.shape[1] <= max_width:
+        return image
+    return text_image(text, max(8, int(size * max_width / image.shape[1])), color, background)
+
+
 def paste(canvas: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
     """Copy ``patch`` onto ``canvas`` at (x, y), clipped to the canvas."""
     height = min(patch.shape[0], canvas.shape[0] - y)
@@ -109,11 +119,11 @@ class GamePane:
     def __init__(self, width: int, height: int, heading: Sequence[str], fps: int, compact: bool = False) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.size = max(11, height // (30 if compact else 24))
-        self.band_height = self.size * (3 if compact else 4) + (4 if compact else 8)
+        self.band_height = self.size * (len(heading) + 2) + (4 if compact else 8)
         self.band = np.full((self.band_height, width, 3), BAND, dtype=np.uint8)
         x = self.size // 2
         for index, text in enumerate(heading):
-            patch = text_image(text, self.size, TEXT if index == 0 else MUTED, BAND)
+            patch = fitted_text(text, self.size, width - self.size, TEXT if index == 0 else MUTED, BAND)
             paste(self.band, patch, x, 4 + index * (self.size + self.size // 3))
         self.stats_y = 4 + len(heading) * (self.size + self.size // 3)
         self.game_width, self.game_height = fit((210, 160), width, height - self.band_height - 2)
@@ -177,15 +187,32 @@ def grid_heading(label: MilestoneLabel) -> list[str]:
     return [f"{label.pct_text}  ·  {label.timesteps:,} steps  ·  {label.training_episodes:,} ep"]
 
 
+def compare_heading(caption: str, algo: str, label: MilestoneLabel) -> list[str]:
+    """The fixed lines of a compare pane: whose run, which algorithm, how far trained, how it scored then."""
+    score = "no episode yet" if label.training_score_mean is None else f"mean score {label.training_score_mean:,.1f}"
+    return [f"{caption}  ·  {algo.upper()}  ·  {label.pct_text}", f"{label.timesteps:,} steps  ·  {score}"]
+
+
 def grid_shape(panes: int) -> tuple[int, int]:
     """Columns and rows for ``panes`` games side by side."""
     return {1: (1, 1), 2: (2, 1), 3: (3, 1)}.get(panes, (2, (panes + 1) // 2))
 
 
 class GridCanvas:
-    """Several panes in one frame under a title band (the ``grid`` layout)."""
+    """Several panes in one frame under a title band (the ``grid`` and ``compare`` layouts).
 
-    def __init__(self, width: int, height: int, title: str, labels: Sequence[MilestoneLabel], fps: int) -> None:
+    :param headings: the fixed lines of each pane; by default its milestone, steps and episodes.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        title: str,
+        labels: Sequence[MilestoneLabel],
+        fps: int,
+        headings: Sequence[Sequence[str]] | None = None,
+    ) -> None:
         self.size = max(12, height // 26)
         self.title_height = self.size * 2
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
@@ -197,9 +224,9 @@ class GridCanvas:
             ((index % columns) * self.cell_width, self.title_height + (index // columns) * self.cell_height)
             for index in range(len(labels))
         ]
+        headings = headings or [grid_heading(label) for label in labels]
         self.panes = [
-            GamePane(self.cell_width - 4, self.cell_height - 4, grid_heading(label), fps, compact=True)
-            for label in labels
+            GamePane(self.cell_width - 4, self.cell_height - 4, heading, fps, compact=True) for heading in headings
         ]
 
     def draw(self, frames: Sequence[Frame]) -> np.ndarray:
@@ -212,9 +239,9 @@ def title_card(width: int, height: int, heading: str, lines: Sequence[str]) -> n
     """A still card between milestones: a heading and centred lines of text."""
     canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
     size = max(14, height // 18)
-    rows = [text_image(heading, size, MUTED, BACKGROUND)]
-    rows += [text_image(line, size if len(lines) > 1 else int(size * 1.3), TEXT, BACKGROUND) for line in lines]
-    rows = [row[:, : width - 8] for row in rows]
+    rows = [fitted_text(heading, size, width - size, MUTED, BACKGROUND)]
+    line_size = size if len(lines) > 1 else int(size * 1.3)
+    rows += [fitted_text(line, line_size, width - size, TEXT, BACKGROUND) for line in lines]
     y = (height - sum(row.shape[0] + size // 2 for row in rows)) // 2
     for row in rows:
         paste(canvas, row, (width - row.shape[1]) // 2, max(0, y))

@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -27,7 +27,7 @@ from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
 from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
 from retroml.store import Store
-from retroml.video.encoder import join_segments, save_poster
+from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
@@ -217,22 +217,50 @@ def render_run_journey(
     ``render_progress`` of the run follows the frames rendered. Nothing is left in ``videos/`` if the
     render fails or is cancelled.
     """
-    paths = run_paths(store.home, run_id)
-    paths.videos.mkdir(parents=True, exist_ok=True)
-    work_dir = paths.videos / f".render-{uuid.uuid4().hex[:8]}"
+    work_dir = render_work_dir(store, run_id)
     workers = max(1, workers or os.cpu_count() or 1)
+    plan = plan_journey(store, run_id, settings, work_dir, threads=encoder_threads(workers))
+    results, info = render_and_join(store, plan, workers, music, progress, runner)
+    return publish(store, plan, results, info, music)
+
+
+def render_work_dir(store: Store, run_id: str) -> Path:
+    """A fresh folder for the segments of a render, hidden inside the run's ``videos/`` (not created yet)."""
+    videos = run_paths(store.home, run_id).videos
+    videos.mkdir(parents=True, exist_ok=True)
+    return videos / f".render-{uuid.uuid4().hex[:8]}"
+
+
+def encoder_threads(workers: int) -> int:
+    """x264 threads per segment: the cores the segment workers leave idle, shared among them."""
     cores = os.cpu_count() or 1
-    plan = plan_journey(store, run_id, settings, work_dir, threads=max(1, cores // workers) if workers < cores else 1)
+    return max(1, cores // workers) if workers < cores else 1
+
+
+def render_and_join(
+    store: Store,
+    plan: JourneyPlan,
+    workers: int,
+    music: Path | None = None,
+    progress: Progress | None = None,
+    runner: SegmentRunner = run_in_pool,
+) -> tuple[list[dict[str, Any]], VideoInfo]:
+    """Render the segments of ``plan`` through ``runner`` and join them into ``plan.output``.
+
+    Any list of segments renders this way (a journey, a comparison, highlights). Returns what each
+    segment showed, in order, and what the joined file holds. Nothing is left in ``videos/`` if the
+    render fails or is cancelled.
+    """
     if music is not None and not music.is_file():
         raise InvalidInputError(f"the music file {music} does not exist")
     check_disk(plan)
     workers = min(workers, len(plan.segments))
     logger.info(
-        "journey of %s: %d segments, %s (%d frames); expected about %.0f MB in about %.0f s with %d workers",
-        run_id, len(plan.segments), settings.length, plan.frames, plan.expected_bytes() / 1e6,
+        "render of %s: %d segments, %s (%d frames); expected about %.0f MB in about %.0f s with %d workers",
+        plan.run_id, len(plan.segments), plan.settings.length, plan.frames, plan.expected_bytes() / 1e6,
         plan.expected_render_seconds(workers), workers,
     )
-    work_dir.mkdir(parents=True)
+    plan.work_dir.mkdir(parents=True)
     partial = plan.output.with_name(f".{plan.output.name}.partial")
     try:
         results = _render_segments(store, plan, workers, progress, runner)
@@ -244,8 +272,8 @@ def render_run_journey(
         raise
     finally:
         partial.unlink(missing_ok=True)
-        shutil.rmtree(work_dir, ignore_errors=True)
-    return _publish(store, plan, results, info.size_bytes, info.duration, music)
+        shutil.rmtree(plan.work_dir, ignore_errors=True)
+    return results, info
 
 
 def _render_segments(
@@ -284,18 +312,36 @@ def _frames_so_far(segment: SegmentSpec) -> int:
         return 0
 
 
-def _publish(
-    store: Store, plan: JourneyPlan, results: list[dict[str, Any]], size: int, seconds: float, music: Path | None
+def _last_own_pane(store: Store, plan: JourneyPlan, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last pane shown of the run the video is filed under (a comparison also shows other runs)."""
+    own = run_paths(store.home, plan.run_id).checkpoints
+    last_segment = zip(plan.segments[-1].panes, results[-1]["panes"], strict=True)
+    shown = [pane for spec, pane in last_segment if Path(spec.checkpoint).parent == own]
+    return shown[-1] if shown else results[-1]["panes"][-1]
+
+
+def publish(
+    store: Store,
+    plan: JourneyPlan,
+    results: list[dict[str, Any]],
+    info: VideoInfo,
+    music: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write the poster and manifest beside the video and record it in the store."""
+    """Write the poster and manifest beside the video and record it in the store as a ``journey``.
+
+    :param extra: fields of the manifest and of the artifact's ``meta`` that other layouts add or
+        override (the compare layout: ``layout`` and ``runs``).
+    """
     output = plan.output
+    size, seconds = info.size_bytes, info.duration
     poster = save_poster(output, output.with_suffix(".jpg"), at_fraction=0.9)
     start = 0
     for result in results:
         result["start_frame"] = start
         start += result["frames"]
         result.pop("render_seconds", None)
-    last = results[-1]["panes"][-1]
+    last = _last_own_pane(store, plan, results)
     manifest = {
         "run_id": plan.run_id,
         "video": output.name,
@@ -309,6 +355,7 @@ def _publish(
         "seed": plan.settings.seed,
         "music": music.name if music else None,
         "segments": results,
+        **(extra or {}),
     }
     manifest_path = output.with_suffix(".json")
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
@@ -329,6 +376,7 @@ def _publish(
             "length": plan.settings.length,
             "frames": plan.frames,
             "segments": len(results),
+            **(extra or {}),
         },
     )
     logger.info("journey of %s: %s (%.1f MB, %.1f s)", plan.run_id, output, size / 1e6, seconds)

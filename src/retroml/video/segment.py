@@ -17,7 +17,7 @@ import numpy as np
 
 from retroml.config import GameConfig
 from retroml.video.encoder import VideoEncoder
-from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, heading_for, title_card
+from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
 from retroml.video.playback import Frame, Playback, load_playback_policy
 
 PROGRESS_EVERY_SEC = 1.0
@@ -53,7 +53,8 @@ class SegmentSpec:
     :param seed: playback seed (the same for every pane, so they start from the same game state).
     :param faststart: index at the front (for files played as they are, such as clips).
     :param progress_file: where to write the frames done so far (read by the parent for progress).
-    :param layout: the painter: ``single``, ``grid``, ``analytics`` or ``compare``.
+    :param layout: the painter: ``single``, ``grid``, ``analytics`` or ``compare`` (``highlights`` paints
+        as ``single`` and titles the trailer).
     :param skip_frames: playback frames to run through unseen before the first encoded one (a
         highlight starts inside an episode; same seed, same frames, so this reproduces it).
     """
@@ -87,8 +88,21 @@ class SegmentSpec:
 
 def title_lines(spec: SegmentSpec) -> tuple[str, list[str]]:
     """The title card of a segment: a heading and one line per checkpoint."""
+    if spec.layout == "compare":
+        heading = f"{spec.game_title}  ·  {spec.panes[0].label.pct_text} of each run's budget"
+        return heading, [compare_title_line(pane, spec.algo) for pane in spec.panes]
+    if spec.layout == "highlights":
+        heading = f"Highlights  ·  {spec.game_title}  ·  {spec.algo.upper()}"
+        return heading, [pane.caption or pane.label.title_line() for pane in spec.panes]
     heading = f"{spec.game_title}  ·  {spec.algo.upper()}"
     return heading, [pane.label.title_line() for pane in spec.panes]
+
+
+def compare_title_line(pane: PaneSpec, algo: str) -> str:
+    """``seed-1 (PPO): 200,000 steps, mean score 4.2`` (a compare title card's line for one run)."""
+    score = pane.label.training_score_mean
+    scored = "no episode finished yet" if score is None else f"mean score {score:,.1f}"
+    return f"{pane.caption} ({(pane.algo or algo).upper()}): {pane.label.timesteps:,} steps, {scored}"
 
 
 def render_segment(spec: SegmentSpec) -> dict[str, Any]:
@@ -101,7 +115,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
     playbacks = [
         Playback(
             spec.game,
-            load_playback_policy(spec.algo, Path(pane.checkpoint)),
+            load_playback_policy(pane.algo or spec.algo, Path(pane.checkpoint)),
             seed=spec.seed,
             sampled=spec.sampled,
             stuck_seconds=spec.stuck_seconds,
@@ -113,6 +127,8 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
     output = Path(spec.output)
     last_report = 0.0
     current: list[Frame] = []
+    skipped = [0] * len(playbacks)
+    first_episode_frames = [0] * len(playbacks)
     try:
         with VideoEncoder(
             output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
@@ -126,8 +142,12 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             for _ in range(spec.skip_frames):
                 for stream in streams:
                     next(stream)
+            # Episodes that ended unseen are not part of what this segment shows.
+            skipped = [len(playback.episodes) for playback in playbacks]
             for done in range(spec.play_frames):
                 current = [next(stream) for stream in streams]
+                if done == 0:
+                    first_episode_frames = [frame.episode_frame for frame in current]
                 encoder.write(draw(current))
                 now = time.perf_counter()
                 if now - last_report > PROGRESS_EVERY_SEC:
@@ -153,15 +173,23 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             {
                 "checkpoint": Path(pane.checkpoint).name,
                 **asdict(pane.label),
-                "episodes": [asdict(episode) for episode in playback.episodes],
-                "best_score": max((episode.score for episode in playback.episodes), default=None),
+                "algo": pane.algo or spec.algo,
+                "caption": pane.caption,
+                "first_episode_frame": first,
+                "episodes": [asdict(episode) for episode in playback.episodes[skip:]],
+                "best_score": max((episode.score for episode in playback.episodes[skip:]), default=None),
             }
-            for pane, playback in zip(spec.panes, playbacks, strict=True)
+            for pane, playback, skip, first in zip(spec.panes, playbacks, skipped, first_episode_frames, strict=True)
         ],
     }
 
 
 def _painter(spec: SegmentSpec) -> Any:
+    if spec.layout == "compare":
+        title = f"{spec.game_title}  ·  {len(spec.panes)} runs at {spec.panes[0].label.pct_text} of their budgets"
+        headings = [compare_heading(pane.caption or "", pane.algo or spec.algo, pane.label) for pane in spec.panes]
+        labels = [pane.label for pane in spec.panes]
+        return GridCanvas(spec.width, spec.height, title, labels, spec.fps, headings).draw
     if len(spec.panes) == 1:
         pane = GamePane(spec.width, spec.height, heading_for(spec.game_title, spec.algo, spec.panes[0].label), spec.fps)
 

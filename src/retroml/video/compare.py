@@ -1,0 +1,175 @@
+"""Two to four runs of one game side by side at the same milestones: PPO against DQN, or seed against seed.
+
+Each segment plays the checkpoints the runs saved at the same percentage of their budgets. Every pane
+is seeded alike, so all start from the same game state and differ only by what their agents learned.
+The segments render and join like a journey's, and the video is filed under the first run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from retroml.config import GameConfig, RenderConfig, parse_duration, read_config
+from retroml.errors import InvalidInputError, NotFoundError
+from retroml.games import get_game
+from retroml.paths import run_paths
+from retroml.store import Store
+from retroml.video.hud import MilestoneLabel
+from retroml.video.journey import (
+    TITLE_SECONDS,
+    JourneyPlan,
+    Progress,
+    SegmentRunner,
+    allocate,
+    encoder_threads,
+    milestone_labels,
+    publish,
+    render_and_join,
+    render_work_dir,
+    run_in_pool,
+)
+from retroml.video.segment import PaneSpec, SegmentSpec
+
+MIN_RUNS, MAX_RUNS = 2, 4
+
+
+@dataclass(frozen=True)
+class ComparedRun:
+    """One run of a comparison: who it is and the milestone checkpoints it saved.
+
+    :param checkpoints: milestone checkpoints by ``milestone_pct`` (``latest.zip`` has no percentage
+        and is left out: runs are matched by the share of their budgets they had trained).
+    """
+
+    run_id: str
+    name: str
+    algo: str
+    game: GameConfig
+    checkpoints: dict[int, tuple[Path, MilestoneLabel]]
+
+
+def compare_name(game: str, run_ids: Sequence[str], length: str) -> str:
+    return f"{game}__compare__{'__vs__'.join(run_ids)}__{length}.mp4"
+
+
+def load_compared_runs(store: Store, run_ids: Sequence[str]) -> list[ComparedRun]:
+    """The runs to compare, or a one-sentence refusal of a comparison that cannot be made."""
+    if not MIN_RUNS <= len(run_ids) <= MAX_RUNS:
+        raise InvalidInputError(f"a comparison takes {MIN_RUNS} to {MAX_RUNS} runs, not {len(run_ids)}")
+    if len(set(run_ids)) != len(run_ids):
+        raise InvalidInputError("each run can appear only once in a comparison")
+    runs = []
+    for run_id in run_ids:
+        row = store.get_run(run_id)
+        if row is None:
+            raise NotFoundError(f"there is no run {run_id}")
+        paths = run_paths(store.home, run_id)
+        config = read_config(paths.config)
+        checkpoints = {
+            label.milestone_pct: (path, label)
+            for path, label in milestone_labels(store, run_id, paths)
+            if label.milestone_pct is not None
+        }
+        runs.append(ComparedRun(run_id, str(row["name"]), config.train.algo, config.game, checkpoints))
+    first = runs[0]
+    for other in runs[1:]:
+        if other.game.id != first.game.id:
+            raise InvalidInputError(
+                f"can't compare {first.game.id} with {other.game.id}: runs side by side must play the same game"
+            )
+        if other.game != first.game:
+            raise InvalidInputError(
+                f"can't compare {first.run_id} with {other.run_id}: they play {first.game.id} with different "
+                "game settings (frame skip, sticky actions or no-op starts), so their panes could not start alike"
+            )
+    for run in runs:
+        if not run.checkpoints:
+            raise InvalidInputError(f"run {run.run_id} has no milestone checkpoint yet, so there is nothing to compare")
+    return runs
+
+
+def common_milestones(runs: Sequence[ComparedRun]) -> list[int]:
+    """The milestones (``milestone_pct``) every run saved a checkpoint at, in order."""
+    shared = set(runs[0].checkpoints).intersection(*(run.checkpoints for run in runs[1:]))
+    if not shared:
+        names = ", ".join(run.run_id for run in runs)
+        raise InvalidInputError(
+            f"runs {names} saved no milestone at the same percentage of their budgets, so there is nothing to compare"
+        )
+    return sorted(shared)
+
+
+def plan_compare(
+    runs: Sequence[ComparedRun], settings: RenderConfig, output_dir: Path, work_dir: Path, threads: int = 1
+) -> JourneyPlan:
+    """One segment per common milestone, each with a title card and one pane per run (in the order given)."""
+    milestones = common_milestones(runs)
+    total = round(parse_duration(settings.length) * settings.fps)
+    if total < 2 * len(milestones):
+        shortest = 2 * len(milestones) / settings.fps
+        raise InvalidInputError(
+            f"a {settings.length} comparison is too short for {len(milestones)} milestones; ask for at least "
+            f"{shortest:.0f}s"
+        )
+    # "later": the last milestone gets three times the screen time of the first, as in a journey.
+    ramp = 2.0 if settings.weighting == "later" else 0.0
+    weights = [1.0 + ramp * index / max(1, len(milestones) - 1) for index in range(len(milestones))]
+    width, height = (int(part) for part in settings.resolution.split("x"))
+    first = runs[0]
+    segments = []
+    for index, (milestone_pct, frames) in enumerate(zip(milestones, allocate(total, weights), strict=True)):
+        title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
+        panes = tuple(
+            PaneSpec(str(run.checkpoints[milestone_pct][0]), run.checkpoints[milestone_pct][1], run.algo, run.name)
+            for run in runs
+        )
+        segments.append(
+            SegmentSpec(
+                index=index,
+                output=str(work_dir / f"segment_{index:03d}.mp4"),
+                game=first.game,
+                game_title=get_game(first.game.id).title,
+                algo=first.algo,
+                panes=panes,
+                title_frames=title,
+                play_frames=frames - title,
+                width=width,
+                height=height,
+                fps=settings.fps,
+                crf=settings.crf,
+                preset=settings.preset,
+                threads=threads,
+                seed=settings.seed,
+                sampled=settings.playback == "sampled",
+                stuck_seconds=settings.stuck_seconds,
+                progress_file=str(work_dir / f"segment_{index:03d}.progress"),
+                layout="compare",
+            )
+        )
+    output = output_dir / compare_name(first.game.id, [run.run_id for run in runs], settings.length)
+    return JourneyPlan(first.run_id, settings, segments, output, work_dir)
+
+
+def render_compare(
+    store: Store,
+    run_ids: Sequence[str],
+    settings: RenderConfig,
+    workers: int | None = None,
+    music: Path | None = None,
+    progress: Progress | None = None,
+    runner: SegmentRunner = run_in_pool,
+) -> Path:
+    """Render ``run_ids`` (2 to 4 runs of one game) side by side at their common milestones.
+
+    Returns the MP4, written with its JSON manifest and poster JPEG in the first run's ``videos/`` and
+    recorded there as a ``journey`` whose ``meta`` says ``"layout": "compare"`` and lists the runs.
+    """
+    runs = load_compared_runs(store, list(run_ids))
+    work_dir = render_work_dir(store, runs[0].run_id)
+    workers = max(1, workers or os.cpu_count() or 1)
+    plan = plan_compare(runs, settings, work_dir.parent, work_dir, threads=encoder_threads(workers))
+    results, info = render_and_join(store, plan, workers, music, progress, runner)
+    return publish(store, plan, results, info, music, extra={"layout": "compare", "runs": [run.run_id for run in runs]})
