@@ -27,6 +27,8 @@ from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
 from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
 from retroml.store import Store
+from retroml.video.analytics import SIZE as ANALYTICS_SIZE
+from retroml.video.analytics import training_curve
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
@@ -137,6 +139,11 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
     ramp = 2.0 if settings.weighting == "later" else 0.0
     weights = [1.0 + ramp * index / max(1, len(groups) - 1) for index in range(len(groups))]
     width, height = (int(part) for part in settings.resolution.split("x"))
+    metrics: list[dict[str, Any]] = []
+    if settings.layout == "analytics":
+        # The panels are laid out for 1280×720 whatever the resolution setting says.
+        width, height = ANALYTICS_SIZE
+        metrics = store.metrics(run_id)
     segments = []
     for index, (group, frames) in enumerate(zip(groups, allocate(total, weights), strict=True)):
         title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
@@ -147,7 +154,9 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
                 game=config.game,
                 game_title=get_game(config.game.id).title,
                 algo=config.train.algo,
-                panes=tuple(PaneSpec(str(path), label) for path, label in group),
+                panes=tuple(
+                    PaneSpec(str(path), label, curve=training_curve(metrics, label.timesteps)) for path, label in group
+                ),
                 title_frames=title,
                 play_frames=frames - title,
                 width=width,
@@ -160,6 +169,7 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
                 sampled=settings.playback == "sampled",
                 stuck_seconds=settings.stuck_seconds,
                 progress_file=str(work_dir / f"segment_{index:03d}.progress"),
+                layout=settings.layout,
             )
         )
     output = paths.videos / journey_name(config.game.id, config.train.algo, run_id, settings)

@@ -10,14 +10,17 @@ per second is real game speed, not fast-forward.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from retroml.config import GameConfig
+
+if TYPE_CHECKING:
+    from retroml.video.analytics import Inspection, PolicyInspector
 
 EMULATOR_HZ = 60
 # ale-py's default episode cap (108,000 emulator frames = 30 minutes of play), as in training.
@@ -34,6 +37,8 @@ class Frame:
     :param best: the best episode score seen in this playback (finished or current).
     :param episode_frame: video frames since this episode started (0 on its first frame).
     :param note: why the last episode ended early, shown with the NEW EPISODE banner ("" if it did not).
+    :param inspection: what the policy computed for the observation that chose the action being played
+        (only with an ``inspector``; the frames of one agent step share the same object).
     """
 
     rgb: np.ndarray
@@ -42,6 +47,7 @@ class Frame:
     best: float
     episode_frame: int
     note: str = ""
+    inspection: Inspection | None = None
 
 
 @dataclass
@@ -65,6 +71,8 @@ class Playback:
         taking the most likely one.
     :param stuck_seconds: reset an episode in which no reward happened for this long.
     :param fps: video frame rate (30 shows every second frame of the 60 Hz console).
+    :param inspector: chooses the actions in place of ``policy.predict`` (the same choice) and keeps
+        what the network computed for each, for the analytics layout; ``None`` costs nothing.
     """
 
     game: GameConfig
@@ -73,6 +81,7 @@ class Playback:
     sampled: bool = False
     stuck_seconds: float = 20.0
     fps: int = 30
+    inspector: PolicyInspector | None = None
     episodes: list[Episode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -93,6 +102,7 @@ class Playback:
         self._frames_per_video_frame = max(1, round(EMULATOR_HZ / self.fps))
         self._stack = np.zeros((4, 84, 84), dtype=np.uint8)
         self._grey = [np.zeros((210, 160), dtype=np.uint8), np.zeros((210, 160), dtype=np.uint8)]
+        self._inspection: Inspection | None = None
         if self.sampled and self.policy is not None:
             import torch
 
@@ -118,7 +128,8 @@ class Playback:
                         self.ale.getScreenGrayscale(self._grey[skip - self.game.frameskip + 2])
                     if emulator_frame % self._frames_per_video_frame == 0:
                         best = max(best, score + reward)
-                        yield Frame(self.ale.getScreenRGB(), episode, score + reward, best, episode_frame, note)
+                        screen = self.ale.getScreenRGB()
+                        yield Frame(screen, episode, score + reward, best, episode_frame, note, self._inspection)
                         episode_frame += 1
                     if self.ale.game_over():
                         ended = "time limit" if self.ale.getEpisodeFrameNumber() >= MAX_EPISODE_FRAMES else "game over"
@@ -162,9 +173,15 @@ class Playback:
         """The ALE action to play next (an ``ale_py.Action``)."""
         if self.policy is None:
             return self.action_set[int(self._rng.integers(len(self.action_set)))]
-        if self.sampled and _is_value_based(self.policy) and self._rng.random() < 0.05:
-            return self.action_set[int(self._rng.integers(len(self.action_set)))]
         deterministic = not self.sampled or _is_value_based(self.policy)
+        if self.sampled and _is_value_based(self.policy) and self._rng.random() < 0.05:
+            explored = int(self._rng.integers(len(self.action_set)))
+            if self.inspector is not None:
+                self._inspection = replace(self.inspector.inspect(self._stack), action=explored)
+            return self.action_set[explored]
+        if self.inspector is not None:
+            self._inspection = self.inspector.inspect(self._stack, deterministic=deterministic)
+            return self.action_set[self._inspection.action]
         action, _ = self.policy.predict(self._stack, deterministic=deterministic)
         return self.action_set[int(action)]
 

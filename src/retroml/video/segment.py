@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from retroml.config import GameConfig
+from retroml.video.analytics import AnalyticsCanvas, analytics_heading
 from retroml.video.encoder import VideoEncoder
 from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
 from retroml.video.playback import Frame, Playback, load_playback_policy
@@ -123,7 +124,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
         )
         for pane in spec.panes
     ]
-    draw = _painter(spec)
+    draw = _painter(spec, playbacks)
     output = Path(spec.output)
     last_report = 0.0
     current: list[Frame] = []
@@ -184,7 +185,16 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
     }
 
 
-def _painter(spec: SegmentSpec) -> Any:
+def _painter(spec: SegmentSpec, playbacks: list[Playback]) -> Any:
+    if spec.layout == "analytics":
+        shown = spec.panes[0]
+        heading = analytics_heading(spec.game_title, spec.algo, shown.label)
+        canvas = AnalyticsCanvas.for_playback(playbacks[0], heading, shown.label, shown.curve)
+
+        def analytics(frames: list[Frame]) -> np.ndarray:
+            return canvas.draw(frames[0])
+
+        return analytics
     if spec.layout == "compare":
         title = f"{spec.game_title}  ·  {len(spec.panes)} runs at {spec.panes[0].label.pct_text} of their budgets"
         headings = [compare_heading(pane.caption or "", pane.algo or spec.algo, pane.label) for pane in spec.panes]
