@@ -117,7 +117,8 @@ class TimelapseCapture:
     def close(self, timeout: float = CLOSE_TIMEOUT_SEC) -> None:
         """Let the writer finish and list the last part (training is over), then stop it."""
         try:
-            self._frames.put(None, timeout=timeout)
+            if self._process.is_alive():  # a crashed writer leaves a full queue nobody empties
+                self._frames.put(None, timeout=timeout)
         except queue.Full:
             pass
         self._process.join(timeout)
@@ -356,7 +357,7 @@ def render_timelapse(
     logger.info("time-lapse of %s: %d captured frames into %s (%d frames)", run_id, captured, length, total)
     card = title_card(width, height, "Training time-lapse", [
         f"{game_title}  ·  {config.train.algo.upper()}",
-        f"{first.timesteps:,} → {last.timesteps:,} timesteps  ·  {captured:,} frames",
+        f"{first.timesteps:,} → {last.timesteps:,} timesteps  ·  {captured:,} frames captured",
         f"{PICTURE} (84×84 grey)",
     ])  # fmt: skip
     painter = TimelapsePainter(width, height, f"{game_title}  ·  {config.train.algo.upper()}  ·  {PICTURE}",
