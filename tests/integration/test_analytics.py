@@ -48,7 +48,8 @@ def breakout_ppo() -> Any:
 def analytics_frames(model: Any, game: str, count: int, sampled: bool = False) -> tuple[AnalyticsCanvas, list[Frame]]:
     """``count`` frames of ``model`` playing ``game`` with the analytics canvas drawn for each."""
     playback = Playback(GameConfig(id=game), model, seed=1, sampled=sampled)
-    canvas = AnalyticsCanvas.for_playback(playback, analytics_heading(game, "ppo", LABEL), LABEL, CURVE)
+    heading = analytics_heading(game, type(model).__name__, LABEL)
+    canvas = AnalyticsCanvas.for_playback(playback, heading, LABEL, CURVE)
     stream = playback.frames()
     frames = []
     for _ in range(count):

@@ -75,9 +75,8 @@ class PolicyInspector:
     """
 
     def __init__(self, model: Any) -> None:
-        import torch
+        import torch  # here, not at the top: the other layouts import this module and need no torch
 
-        self._torch = torch
         self.model = model
         policy = model.policy
         policy.set_training_mode(False)
@@ -113,7 +112,8 @@ class PolicyInspector:
         ``deterministic=False`` samples from the actor's distribution (PPO/A2C) with torch's global
         generator, exactly as ``predict`` does; DQN and QR-DQN always take the greedy action here.
         """
-        torch = self._torch
+        import torch
+
         policy = self.model.policy
         self._outputs.clear()
         with torch.no_grad():
@@ -258,7 +258,7 @@ class AnalyticsCanvas:
             self.canvas[top : top + bar_height, self.bar_x : self.bar_x + self.bar_width] = GRID
             filled = round(float(fraction) * self.bar_width)
             self.canvas[top : top + bar_height, self.bar_x : self.bar_x + filled] = ACCENT if chosen else BAR
-            number = f"{scores[index]:.2f}" if self.kind == "probabilities" else f"{scores[index]:+.3f}"
+            number = f"{scores[index]:.2f}" if self.kind == "probabilities" else _signed(float(scores[index]))
             patch = self._text(number, self.label_size, ACCENT if chosen else MUTED)
             paste(self.canvas, patch, self.bar_x + self.bar_width + 8, y + 1)
             marker = ACCENT if chosen else PANEL
@@ -279,10 +279,10 @@ class AnalyticsCanvas:
         if high == low:
             ys[:] = height // 2
         cv2.polylines(area, [np.stack([xs, ys], axis=1)], isClosed=False, color=ACCENT, thickness=2)
-        for text, y in ((f"{high:+.3f}", 0), (f"{low:+.3f}", height - 14)):
+        for text, y in ((_signed(high), 0), (_signed(low), height - 14)):
             paste(area, self._text(text, 11, MUTED), 2, max(0, y))
         self.canvas[box.y + 26 : box.y + box.height - 6, box.x + box.width - 132 : box.x + box.width - 4] = PANEL
-        paste(self.canvas, self._text(f"{values[-1]:+.3f}", 26, ACCENT), box.x + box.width - 128, box.y + 44)
+        paste(self.canvas, self._text(_signed(float(values[-1])), 26, ACCENT), box.x + box.width - 128, box.y + 44)
 
     # Convolutions -------------------------------------------------------------------------------------
     def _layout_convs(self, layers: Sequence[str]) -> None:
@@ -342,6 +342,13 @@ def _draw_curve(canvas: np.ndarray, box: _Box, curve: Sequence[tuple[int, float]
     paste(canvas, text("0", 11, MUTED), left, bottom + 4)
     steps_text = text(f"now: {now:,} steps", 11, ACCENT)
     paste(canvas, steps_text, max(left, min(now_x - steps_text.shape[1] // 2, right - steps_text.shape[1])), bottom + 4)
+
+
+def _signed(number: float) -> str:
+    """A value or Q-value with about four significant digits and its sign (they can be negative)."""
+    if abs(number) < 10:
+        return f"{number:+.3f}"
+    return f"{number:+,.1f}" if abs(number) < 10_000 else f"{number:+,.0f}"
 
 
 def analytics_heading(game_title: str, algo: str, label: MilestoneLabel) -> list[str]:
