@@ -131,17 +131,23 @@ class GamePane:
         self.game_y = self.band_height + 2
         self._stats: OrderedDict[tuple[int, float, float], np.ndarray] = OrderedDict()
         self._banners: dict[str, np.ndarray] = {}
+        self._banner_shown = False
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
 
     def draw(self, frame: Frame) -> np.ndarray:
         """The pane for ``frame`` (a view of an internal buffer, valid until the next call)."""
         self.canvas[: self.band_height] = self._stats_band(frame.episode, frame.score, frame.best)
+        if self._banner_shown:
+            # The banner can be wider than the game: clear what the game does not paint over.
+            self.canvas[self.band_height :] = BACKGROUND
+            self._banner_shown = False
         game = cv2.resize(frame.rgb, (self.game_width, self.game_height), interpolation=cv2.INTER_NEAREST)
         self.canvas[self.game_y : self.game_y + self.game_height, self.game_x : self.game_x + self.game_width] = game
         if frame.episode_frame < BANNER_SECONDS * self.fps:
             banner = self._banner(frame.note)
             x = (self.width - banner.shape[1]) // 2
             paste(self.canvas, banner, max(0, x), self.game_y + self.game_height // 3)
+            self._banner_shown = True
         return self.canvas
 
     def _stats_band(self, episode: int, score: float, best: float) -> np.ndarray:

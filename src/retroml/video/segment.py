@@ -128,8 +128,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
     output = Path(spec.output)
     last_report = 0.0
     current: list[Frame] = []
-    skipped = [0] * len(playbacks)
-    first_episode_frames = [0] * len(playbacks)
+    first_shown = [(1, 0)] * len(playbacks)
     try:
         with VideoEncoder(
             output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
@@ -143,12 +142,10 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             for _ in range(spec.skip_frames):
                 for stream in streams:
                     next(stream)
-            # Episodes that ended unseen are not part of what this segment shows.
-            skipped = [len(playback.episodes) for playback in playbacks]
             for done in range(spec.play_frames):
                 current = [next(stream) for stream in streams]
                 if done == 0:
-                    first_episode_frames = [frame.episode_frame for frame in current]
+                    first_shown = [(frame.episode, frame.episode_frame) for frame in current]
                 encoder.write(draw(current))
                 now = time.perf_counter()
                 if now - last_report > PROGRESS_EVERY_SEC:
@@ -176,11 +173,14 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
                 **asdict(pane.label),
                 "algo": pane.algo or spec.algo,
                 "caption": pane.caption,
-                "first_episode_frame": first,
-                "episodes": [asdict(episode) for episode in playback.episodes[skip:]],
-                "best_score": max((episode.score for episode in playback.episodes[skip:]), default=None),
+                "first_episode_frame": first_frame,
+                # Episodes that ended in the skipped frames are not part of what this segment shows.
+                "episodes": [asdict(episode) for episode in playback.episodes if episode.episode >= first_episode],
+                "best_score": max(
+                    (episode.score for episode in playback.episodes if episode.episode >= first_episode), default=None
+                ),
             }
-            for pane, playback, skip, first in zip(spec.panes, playbacks, skipped, first_episode_frames, strict=True)
+            for pane, playback, (first_episode, first_frame) in zip(spec.panes, playbacks, first_shown, strict=True)
         ],
     }
 

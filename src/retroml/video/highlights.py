@@ -1,0 +1,327 @@
+"""The best moments of a run's journey cut into a short trailer: the video people share.
+
+Moments are found, not guessed. Each milestone checkpoint plays (deterministic policy, the render's
+seed, nothing encoded, so it is fast) until it has finished a few episodes; the trailer then shows the
+first points scored at the early milestones and the highest-scoring episodes at the later ones. A clip
+is a one-pane segment that runs through the playback frames before its moment unseen (same seed, same
+frames) and stops at the latest on its episode's last frame, so every clip shows one episode, and the
+manifest names it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retroml.config import GameConfig, RenderConfig, parse_duration, read_config
+from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
+from retroml.games import get_game
+from retroml.paths import run_paths
+from retroml.store import Store
+from retroml.video.hud import MilestoneLabel
+from retroml.video.journey import (
+    TITLE_SECONDS,
+    JourneyPlan,
+    Progress,
+    SegmentRunner,
+    allocate,
+    encoder_threads,
+    milestone_labels,
+    publish,
+    render_and_join,
+    render_work_dir,
+    run_in_pool,
+)
+from retroml.video.playback import Playback, load_playback_policy
+from retroml.video.segment import PaneSpec, SegmentSpec
+
+logger = logging.getLogger(__name__)
+
+# A checkpoint plays until it has finished this many episodes, or for this long, whichever comes first.
+SCAN_EPISODES = 3
+SCAN_SECONDS = 60.0
+CLIP_SECONDS = 6.0
+# A clip of a first point starts this long before it, so the viewer sees it coming.
+LEAD_IN_SECONDS = 1.5
+
+
+@dataclass(frozen=True)
+class ScannedEpisode:
+    """One episode of a checkpoint's playback, as the scan saw it.
+
+    :param start: playback frames before its first one (from the start of the playback).
+    :param frames: its frames (all of them if it ended, else those seen before the scan stopped).
+    :param score: its score on the last of those frames.
+    :param end: why it ended (``game over``, ``time limit``, ``stuck``), or ``scan`` if it had not.
+    :param changes: ``(episode frame, score)`` at each frame where the score changed.
+    """
+
+    episode: int
+    start: int
+    frames: int
+    score: float
+    end: str
+    changes: tuple[tuple[int, float], ...]
+
+    def score_at(self, frame: int) -> float:
+        """The score shown on episode frame ``frame`` (0 before the first)."""
+        return next((score for at, score in reversed(self.changes) if at <= frame), 0.0)
+
+    @property
+    def first_points(self) -> int | None:
+        """The episode frame where the score first went up, if it did."""
+        previous = 0.0
+        for at, score in self.changes:
+            if score > previous:
+                return at
+            previous = score
+        return None
+
+
+@dataclass(frozen=True)
+class ScannedCheckpoint:
+    path: Path
+    label: MilestoneLabel
+    episodes: tuple[ScannedEpisode, ...]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A highlight: frames ``first`` to ``first + frames - 1`` of one episode of one checkpoint.
+
+    :param why: ``first points`` (an early milestone scoring for the first time), ``best episode`` (the
+        best of a later milestone) or ``more play`` (further episodes, when the best ones are too short
+        to fill the length asked for).
+    """
+
+    checkpoint: ScannedCheckpoint
+    episode: ScannedEpisode
+    why: str
+    first: int = 0
+    frames: int = 0
+
+    @property
+    def skip_frames(self) -> int:
+        return self.episode.start + self.first
+
+    def describe(self) -> dict[str, Any]:
+        """What the manifest says about this clip: which episode, which of its frames, what they score."""
+        last = self.first + self.frames - 1
+        return {
+            "why": self.why,
+            "checkpoint": self.checkpoint.path.name,
+            "milestone_pct": self.checkpoint.label.milestone_pct,
+            "timesteps": self.checkpoint.label.timesteps,
+            "episode": self.episode.episode,
+            "episode_score": self.episode.score,
+            "episode_end": self.episode.end,
+            "episode_frames": self.episode.frames,
+            "skip_frames": self.skip_frames,
+            "first_frame": self.first,
+            "last_frame": last,
+            "score_at_first_frame": self.episode.score_at(self.first),
+            "score_at_last_frame": self.episode.score_at(last),
+        }
+
+
+def highlights_name(game: str, algo: str, run_id: str, length: str) -> str:
+    return f"{game}__{algo}__{run_id}__highlights_{length}.mp4"
+
+
+def scan_checkpoint(game: GameConfig, algo: str, path: Path, settings: RenderConfig) -> tuple[ScannedEpisode, ...]:
+    """Play ``path`` as a clip would (deterministic, the render's seed) and record its episodes."""
+    playback = Playback(
+        game,
+        load_playback_policy(algo, path),
+        seed=settings.seed,
+        stuck_seconds=settings.stuck_seconds,
+        fps=settings.fps,
+    )
+    starts: dict[int, int] = {}
+    changes: dict[int, list[tuple[int, float]]] = {}
+    last_frame: dict[int, tuple[int, float]] = {}
+    try:
+        stream = playback.frames()
+        for index in range(round(SCAN_SECONDS * settings.fps)):
+            frame = next(stream)
+            # An episode is recorded as it hands over to the next, whose first frame this is.
+            if len(playback.episodes) >= SCAN_EPISODES:
+                break
+            if frame.episode not in starts:
+                starts[frame.episode], changes[frame.episode] = index, []
+            if frame.score != last_frame.get(frame.episode, (0, 0.0))[1]:
+                changes[frame.episode].append((frame.episode_frame, frame.score))
+            last_frame[frame.episode] = (frame.episode_frame, frame.score)
+    finally:
+        playback.close()
+    ended = {episode.episode: episode for episode in playback.episodes}
+    scanned = []
+    for number, start in starts.items():
+        seen, score = last_frame[number]
+        end = ended[number].end if number in ended else "scan"
+        scanned.append(ScannedEpisode(number, start, seen + 1, score, end, tuple(changes[number])))
+    return tuple(scanned)
+
+
+def ranked_moments(scans: list[ScannedCheckpoint]) -> list[Moment]:
+    """Every episode scanned, the most worth showing first.
+
+    The first points at the early milestones (first half of the checkpoints), then the best episode of
+    each later milestone by score, then the other episodes by score (later milestones first).
+    """
+    early, later = scans[: len(scans) // 2], scans[len(scans) // 2 :]
+    ranked: list[Moment] = []
+    first_points = ((scan, episode) for scan in early for episode in scan.episodes if episode.first_points is not None)
+    found = next(first_points, None)
+    if found is not None:
+        ranked.append(Moment(found[0], found[1], "first points"))
+    bests = [Moment(scan, max(scan.episodes, key=lambda episode: episode.score), "best episode") for scan in later]
+    ranked += sorted(bests, key=lambda moment: -moment.episode.score)
+    shown = {(moment.checkpoint.path, moment.episode.episode) for moment in ranked}
+    for group in (later, early):
+        rest = [
+            Moment(scan, episode, "more play")
+            for scan in group
+            for episode in scan.episodes
+            if (scan.path, episode.episode) not in shown
+        ]
+        ranked += sorted(rest, key=lambda moment: -moment.episode.score)
+    return ranked
+
+
+def pick_moments(scans: list[ScannedCheckpoint], play_frames: int, fps: int, length: str) -> list[Moment]:
+    """Clips of about :data:`CLIP_SECONDS` that fill ``play_frames`` exactly, each inside one episode."""
+    ranked = [moment for moment in ranked_moments(scans) if moment.episode.frames > 0]
+    count = max(1, round(play_frames / (CLIP_SECONDS * fps)))
+    chosen = ranked[:count]
+    shares = allocate(play_frames, [1.0] * len(chosen)) if chosen else []
+    lengths = [min(share, moment.episode.frames) for share, moment in zip(shares, chosen, strict=True)]
+    missing = play_frames - sum(lengths)
+    while missing > 0:
+        spare = [index for index, moment in enumerate(chosen) if lengths[index] < moment.episode.frames]
+        if spare:
+            for index, extra in zip(spare, allocate(missing, [1.0] * len(spare)), strict=True):
+                added = min(extra, chosen[index].episode.frames - lengths[index])
+                lengths[index] += added
+                missing -= added
+        elif len(chosen) < len(ranked):
+            chosen.append(ranked[len(chosen)])
+            lengths.append(min(missing, chosen[-1].episode.frames))
+            missing -= lengths[-1]
+        else:
+            available = sum(lengths) / fps
+            raise InvalidInputError(
+                f"the checkpoints played only {available:.0f}s of episodes, too little for {length} of highlights; "
+                f"ask for at most {available:.0f}s"
+            )
+    moments = [_placed(moment, frames, fps) for moment, frames in zip(chosen, lengths, strict=True)]
+    order = {scan.path: index for index, scan in enumerate(scans)}
+    return sorted(moments, key=lambda moment: (order[moment.checkpoint.path], moment.episode.episode))
+
+
+def _placed(moment: Moment, frames: int, fps: int) -> Moment:
+    """``moment`` with its ``frames`` placed in its episode: before a first point, or on the most points."""
+    episode = moment.episode
+    latest = episode.frames - frames
+    lead_in = round(LEAD_IN_SECONDS * fps)
+    if moment.why == "first points" and episode.first_points is not None:
+        first = min(max(0, episode.first_points - lead_in), latest)
+    else:
+        starts = {0, latest, *(min(max(0, at - lead_in), latest) for at, _ in episode.changes)}
+
+        def gained(start: int) -> float:
+            before = episode.score_at(start - 1) if start else 0.0
+            return episode.score_at(start + frames - 1) - before
+
+        first = max(sorted(starts), key=gained)
+    return Moment(moment.checkpoint, episode, moment.why, first, frames)
+
+
+def render_highlights(
+    store: Store,
+    run_id: str,
+    length: str = "60s",
+    settings: RenderConfig | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    runner: SegmentRunner = run_in_pool,
+) -> Path:
+    """Render a trailer of the best moments of ``run_id``, ``length`` long, after a title card.
+
+    Returns the MP4, written with its JSON manifest (which names the episode and frames of every clip)
+    and poster JPEG in the run's ``videos/`` and recorded as a ``journey`` with ``"layout": "highlights"``.
+    """
+    row = store.get_run(run_id)
+    if row is None:
+        raise NotFoundError(f"there is no run {run_id}")
+    paths = run_paths(store.home, run_id)
+    config = read_config(paths.config)
+    try:
+        seconds = parse_duration(length)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+    settings = (settings or config.render).model_copy(update={"length": length, "playback": "deterministic"})
+    checkpoints = milestone_labels(store, run_id, paths)
+    if not checkpoints:
+        raise InvalidInputError(f"run {run_id} has no checkpoint yet, so it has no highlights; train it first")
+    total = round(seconds * settings.fps)
+    title = min(round(TITLE_SECONDS * settings.fps), total // 4)
+
+    scans = []
+    for index, (path, label) in enumerate(checkpoints):
+        if progress is not None:
+            progress(0.0, f"finding the best moments: checkpoint {index + 1}/{len(checkpoints)}")
+        scans.append(ScannedCheckpoint(path, label, scan_checkpoint(config.game, config.train.algo, path, settings)))
+    moments = pick_moments(scans, total - title, settings.fps, length)
+    logger.info("highlights of %s: %d clips from %d checkpoints", run_id, len(moments), len(scans))
+
+    work_dir = render_work_dir(store, run_id)
+    workers = max(1, workers or os.cpu_count() or 1)
+    width, height = (int(part) for part in settings.resolution.split("x"))
+    segments = [
+        SegmentSpec(
+            index=index,
+            output=str(work_dir / f"segment_{index:03d}.mp4"),
+            game=config.game,
+            game_title=get_game(config.game.id).title,
+            algo=config.train.algo,
+            panes=(PaneSpec(str(moment.checkpoint.path), moment.checkpoint.label, caption=str(row["name"])),),
+            title_frames=title if index == 0 else 0,
+            play_frames=moment.frames,
+            width=width,
+            height=height,
+            fps=settings.fps,
+            crf=settings.crf,
+            preset=settings.preset,
+            threads=encoder_threads(workers),
+            seed=settings.seed,
+            stuck_seconds=settings.stuck_seconds,
+            progress_file=str(work_dir / f"segment_{index:03d}.progress"),
+            layout="highlights",
+            skip_frames=moment.skip_frames,
+        )
+        for index, moment in enumerate(moments)
+    ]
+    output = paths.videos / highlights_name(config.game.id, config.train.algo, run_id, length)
+    plan = JourneyPlan(run_id, settings, segments, output, work_dir)
+    results, info = render_and_join(store, plan, workers, None, progress, runner)
+    for result, moment in zip(results, moments, strict=True):
+        _check_shown(result, moment)
+        result["highlight"] = moment.describe()
+    return publish(store, plan, results, info, extra={"layout": "highlights", "clips": len(moments)})
+
+
+def _check_shown(result: dict[str, Any], moment: Moment) -> None:
+    """Refuse to publish a clip whose playback did not repeat the scanned one (its manifest would lie)."""
+    pane = result["panes"][0]
+    last = moment.first + moment.frames - 1
+    shown = [(episode["episode"], episode["frames"], episode["score"]) for episode in pane["episodes"]]
+    expected = [(moment.episode.episode, last + 1, moment.episode.score_at(last))]
+    if pane["first_episode_frame"] != moment.first or shown != expected:
+        raise RetroMLError(
+            f"the playback of {moment.checkpoint.path.name} did not repeat the game scanned for its highlight "
+            f"(showed {shown} from frame {pane['first_episode_frame']}, expected {expected} from {moment.first})"
+        )

@@ -1,0 +1,171 @@
+"""Compare and highlights videos, rendered for real from the checkpoints of tiny training runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from retroml.config import RenderConfig, build_config
+from retroml.errors import InvalidInputError, NotFoundError
+from retroml.runs.service import RunService
+from retroml.video.compare import render_compare
+from retroml.video.encoder import probe
+from retroml.video.highlights import SCAN_EPISODES, SCAN_SECONDS, render_highlights
+from retroml.video.playback import Playback, load_playback_policy
+
+MILESTONES = [0, 50, 100]
+# Untrained agents rarely score: a short stuck limit keeps their episodes (and the scans) short.
+SETTINGS = RenderConfig(stuck_seconds=5)
+
+
+def tiny_run(algo: str, game: str = "breakout") -> dict[str, Any]:
+    rollout = {"ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "a2c": {"n_steps": 5}}[algo]
+    train = {"algo": algo, "n_envs": 4, "total_timesteps": 512, "seed": 0, **rollout}
+    return {"game": {"id": game}, "train": train, "milestones_pct": MILESTONES, "recording": {"enabled": False}}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
+    return RunService(tmp_path_factory.mktemp("compare") / "home")
+
+
+@pytest.fixture(scope="module")
+def runs(service: RunService) -> list[str]:
+    """A PPO and an A2C run of Breakout, trained at the same time with the same seed."""
+    run_ids = [service.create(build_config(tiny_run(algo)))["run_id"] for algo in ("ppo", "a2c")]
+    for run_id in run_ids:
+        assert service.wait(run_id, timeout=300)["status"] == "completed", service.logs(run_id)
+    return run_ids
+
+
+def manifest_of(video: Path) -> dict[str, Any]:
+    return dict(json.loads(video.with_suffix(".json").read_text(encoding="utf-8")))
+
+
+def decoded(video: Path, indices: set[int]) -> dict[int, np.ndarray]:
+    with av.open(str(video)) as container:
+        frames = {}
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in indices:
+                frames[index] = frame.to_ndarray(format="rgb24").astype(np.int16)
+        return frames
+
+
+def test_compare_plays_the_runs_side_by_side_at_common_milestones(service: RunService, runs: list[str]) -> None:
+    ppo, a2c = runs
+    video = render_compare(service.store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=2)
+    assert video == service.paths(ppo).videos / f"breakout__compare__{ppo}__vs__{a2c}__6s.mp4"
+    info = probe(video)
+    assert (info.codec, info.width, info.height, info.fps, info.frames) == ("h264", 640, 480, 30.0, 180)
+
+    manifest = manifest_of(video)
+    assert (manifest["layout"], manifest["runs"], manifest["frames"]) == ("compare", runs, 180)
+    segments = manifest["segments"]
+    names = [service.get(run_id)["name"] for run_id in runs]
+    assert [segment["panes"][0]["milestone_pct"] for segment in segments] == MILESTONES
+    for segment in segments:
+        panes = segment["panes"]
+        assert [pane["caption"] for pane in panes] == names
+        assert [pane["algo"] for pane in panes] == ["ppo", "a2c"]
+        assert {pane["milestone_pct"] for pane in panes} == {segment["panes"][0]["milestone_pct"]}
+        for pane in panes:
+            assert pane["episodes"][-1]["end"] == "cut"
+            assert sum(episode["frames"] for episode in pane["episodes"]) == segment["play_frames"]
+    assert sum(segment["frames"] for segment in segments) == info.frames
+
+    (row,) = [row for row in service.videos(ppo) if row["kind"] == "journey"]
+    assert row["path"] == str(video.relative_to(service.home))
+    assert (row["meta"]["layout"], row["meta"]["runs"]) == ("compare", runs)
+    assert service.video_poster(row["id"]).stat().st_size > 1000
+
+
+def test_compare_panes_start_from_the_same_game_state(service: RunService, runs: list[str]) -> None:
+    """Same seed in every pane: two identical networks play identical games, frame for frame.
+
+    PPO and A2C build the same CNN policy, so with the same training seed their 0 % checkpoints hold
+    the same weights; any difference between the panes at 0 % would come from the game, not the agent.
+    """
+    at_zero = [next(service.paths(run_id).checkpoints.glob("milestone_0pct_*.zip")) for run_id in runs]
+    policies = [load_playback_policy(algo, path) for algo, path in zip(("ppo", "a2c"), at_zero, strict=True)]
+    weights = [policy.policy.state_dict() for policy in policies]
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+    video = render_compare(service.store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=1)
+    first = manifest_of(video)["segments"][0]
+    plays = range(first["title_frames"], first["frames"])
+    frames = decoded(video, set(plays))
+    # The game screens (below the HUD bands, which name different runs) of the two 320-pixel panes.
+    games = {index: (frame[110:470, :320], frame[110:470, 320:]) for index, frame in frames.items()}
+    for index, (left, right) in games.items():
+        assert np.abs(left - right).mean() < 1.5, f"the panes differ at frame {index}"
+    moved = np.abs(games[plays[0]][0] - games[plays[-1]][0]).mean()
+    assert moved > 3 * max(np.abs(left - right).mean() for left, right in games.values())
+
+
+def test_a_comparison_that_cannot_be_made_is_refused_with_a_sentence(service: RunService, runs: list[str]) -> None:
+    pong = service.create(build_config(tiny_run("ppo", game="pong")), start=False)["run_id"]
+    settings = SETTINGS.model_copy(update={"length": "6s"})
+    refusals: list[tuple[type[Exception], str, list[str]]] = [
+        (
+            InvalidInputError,
+            r"^can't compare breakout with pong: runs side by side must play the same game$",
+            [runs[0], pong],
+        ),
+        (InvalidInputError, r"^a comparison takes 2 to 4 runs, not 1$", runs[:1]),
+        (InvalidInputError, r"^a comparison takes 2 to 4 runs, not 5$", [*runs, *runs, pong]),
+        (NotFoundError, r"^there is no run run-nothere$", [runs[0], "run-nothere"]),
+    ]
+    for error, sentence, run_ids in refusals:
+        with pytest.raises(error, match=sentence):
+            render_compare(service.store, run_ids, settings, workers=1)
+    assert not list(service.paths(runs[0]).videos.glob(".render-*"))
+
+
+def test_highlights_show_only_the_episodes_their_manifest_names(service: RunService, runs: list[str]) -> None:
+    ppo = runs[0]
+    video = render_highlights(service.store, ppo, "12s", SETTINGS, workers=2)
+    assert video == service.paths(ppo).videos / f"breakout__ppo__{ppo}__highlights_12s.mp4"
+    info = probe(video)
+    assert info.codec == "h264" and abs(info.frames - 12 * 30) <= 1
+
+    manifest = manifest_of(video)
+    assert manifest["layout"] == "highlights" and manifest["clips"] == len(manifest["segments"]) >= 2
+    segments = manifest["segments"]
+    assert segments[0]["title_frames"] > 0 and all(segment["title_frames"] == 0 for segment in segments[1:])
+    game, checkpoints = service.config(ppo).game, service.paths(ppo).checkpoints
+    for segment in segments:
+        clip = segment["highlight"]
+        (named,) = segment["panes"][0]["episodes"]
+        assert (named["episode"], named["frames"]) == (clip["episode"], clip["last_frame"] + 1)
+        assert clip["last_frame"] - clip["first_frame"] + 1 == segment["play_frames"]
+        assert clip["last_frame"] < clip["episode_frames"]
+
+        # Replay the clip's checkpoint with the manifest's seed, past the frames the clip skipped.
+        policy = load_playback_policy("ppo", checkpoints / clip["checkpoint"])
+        playback = Playback(game, policy, seed=manifest["seed"], stuck_seconds=SETTINGS.stuck_seconds)
+        frames = playback.frames()
+        for _ in range(clip["skip_frames"]):
+            next(frames)
+        shown = [next(frames) for _ in range(segment["play_frames"])]
+        assert {frame.episode for frame in shown} == {clip["episode"]}
+        assert [frame.episode_frame for frame in shown] == list(range(clip["first_frame"], clip["last_frame"] + 1))
+        assert (shown[0].score, shown[-1].score) == (clip["score_at_first_frame"], clip["score_at_last_frame"])
+        if clip["why"] == "best episode":
+            # Nothing scored more in what the scan saw: the first few episodes, or a minute of play.
+            seen, current = clip["skip_frames"] + len(shown), shown[-1]
+            while len(playback.episodes) < SCAN_EPISODES and seen < SCAN_SECONDS * 30:
+                current, seen = next(frames), seen + 1
+            scores = [episode.score for episode in playback.episodes[:SCAN_EPISODES]]
+            if len(playback.episodes) < SCAN_EPISODES:
+                scores.append(current.score)
+            assert clip["episode_score"] == max(scores)
+        playback.close()
+
+    (row,) = [row for row in service.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"]
+    assert row["path"] == str(video.relative_to(service.home))
