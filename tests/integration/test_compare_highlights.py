@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from retroml.config import RenderConfig, build_config
+from retroml.config import GameConfig, RenderConfig, build_config
 from retroml.errors import InvalidInputError, NotFoundError
 from retroml.runs.service import RunService
-from retroml.video.compare import render_compare
+from retroml.video.compare import ComparedRun, common_milestones, render_compare
 from retroml.video.encoder import probe
 from retroml.video.highlights import SCAN_EPISODES, SCAN_SECONDS, render_highlights
+from retroml.video.hud import MilestoneLabel
 from retroml.video.playback import Playback, load_playback_policy
 
 MILESTONES = [0, 50, 100]
@@ -42,6 +43,13 @@ def runs(service: RunService) -> list[str]:
     for run_id in run_ids:
         assert service.wait(run_id, timeout=300)["status"] == "completed", service.logs(run_id)
     return run_ids
+
+
+@pytest.fixture(scope="module")
+def untrained(service: RunService) -> dict[str, str]:
+    """Runs created but never started, so without checkpoints: one of Breakout, one of Pong."""
+    configs = {game: build_config(tiny_run("ppo", game=game)) for game in ("breakout", "pong")}
+    return {game: service.create(config, start=False)["run_id"] for game, config in configs.items()}
 
 
 def manifest_of(video: Path) -> dict[str, Any]:
@@ -108,8 +116,10 @@ def test_compare_panes_start_from_the_same_game_state(service: RunService, runs:
     assert moved > 3 * max(np.abs(left - right).mean() for left, right in games.values())
 
 
-def test_a_comparison_that_cannot_be_made_is_refused_with_a_sentence(service: RunService, runs: list[str]) -> None:
-    pong = service.create(build_config(tiny_run("ppo", game="pong")), start=False)["run_id"]
+def test_a_comparison_that_cannot_be_made_is_refused_with_a_sentence(
+    service: RunService, runs: list[str], untrained: dict[str, str]
+) -> None:
+    pong, empty = untrained["pong"], untrained["breakout"]
     settings = SETTINGS.model_copy(update={"length": "6s"})
     refusals: list[tuple[type[Exception], str, list[str]]] = [
         (
@@ -120,11 +130,28 @@ def test_a_comparison_that_cannot_be_made_is_refused_with_a_sentence(service: Ru
         (InvalidInputError, r"^a comparison takes 2 to 4 runs, not 1$", runs[:1]),
         (InvalidInputError, r"^a comparison takes 2 to 4 runs, not 5$", [*runs, *runs, pong]),
         (NotFoundError, r"^there is no run run-nothere$", [runs[0], "run-nothere"]),
+        (InvalidInputError, r"^each run can appear only once in a comparison$", [runs[0], runs[0]]),
+        (
+            InvalidInputError,
+            rf"^run {empty} has no milestone checkpoint yet, so there is nothing to compare$",
+            [runs[0], empty],
+        ),
     ]
     for error, sentence, run_ids in refusals:
         with pytest.raises(error, match=sentence):
             render_compare(service.store, run_ids, settings, workers=1)
     assert not list(service.paths(runs[0]).videos.glob(".render-*"))
+
+
+def test_runs_without_a_milestone_in_common_are_refused() -> None:
+    def saved_at(milestone_pct: int) -> dict[int, tuple[Path, MilestoneLabel]]:
+        return {milestone_pct: (Path(f"milestone_{milestone_pct}pct_0.zip"), MilestoneLabel(milestone_pct, 0, 0, None))}
+
+    game = GameConfig(id="breakout")
+    runs = [ComparedRun("run-a", "a", "ppo", game, saved_at(10)), ComparedRun("run-b", "b", "dqn", game, saved_at(20))]
+    sentence = r"^runs run-a, run-b saved no milestone at the same percentage of their budgets, so there is nothing"
+    with pytest.raises(InvalidInputError, match=sentence):
+        common_milestones(runs)
 
 
 def test_highlights_show_only_the_episodes_their_manifest_names(service: RunService, runs: list[str]) -> None:
@@ -169,3 +196,18 @@ def test_highlights_show_only_the_episodes_their_manifest_names(service: RunServ
 
     (row,) = [row for row in service.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"]
     assert row["path"] == str(video.relative_to(service.home))
+
+
+def test_highlights_that_cannot_be_made_are_refused_with_a_sentence(
+    service: RunService, runs: list[str], untrained: dict[str, str]
+) -> None:
+    with pytest.raises(NotFoundError, match=r"^there is no run run-nothere$"):
+        render_highlights(service.store, "run-nothere", "10s")
+    with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no highlights; train it first$"):
+        render_highlights(service.store, untrained["pong"], "10s")
+    with pytest.raises(InvalidInputError, match=r"^'ten' is not a duration"):
+        render_highlights(service.store, runs[0], "ten")
+    too_long = r"^the checkpoints played only \d+s of episodes, too little for 10m of highlights; ask for at most \d+s$"
+    with pytest.raises(InvalidInputError, match=too_long):
+        render_highlights(service.store, runs[0], "10m", SETTINGS)
+    assert not list(service.paths(runs[0]).videos.glob(".render-*"))

@@ -212,10 +212,10 @@ def pick_moments(scans: list[ScannedCheckpoint], play_frames: int, fps: int, len
             lengths.append(min(missing, chosen[-1].episode.frames))
             missing -= lengths[-1]
         else:
-            available = sum(lengths) / fps
+            available = sum(lengths) // fps
             raise InvalidInputError(
-                f"the checkpoints played only {available:.0f}s of episodes, too little for {length} of highlights; "
-                f"ask for at most {available:.0f}s"
+                f"the checkpoints played only {available}s of episodes, too little for {length} of highlights; "
+                f"ask for at most {available}s"
             )
     moments = [_placed(moment, frames, fps) for moment, frames in zip(chosen, lengths, strict=True)]
     order = {scan.path: index for index, scan in enumerate(scans)}
