@@ -166,20 +166,23 @@ def scan_checkpoint(game: GameConfig, algo: str, path: Path, settings: RenderCon
     return tuple(scanned)
 
 
-def ranked_moments(scans: list[ScannedCheckpoint]) -> list[Moment]:
+def ranked_moments(scans: list[ScannedCheckpoint], first_points: bool = True) -> list[Moment]:
     """Every episode scanned, the most worth showing first.
 
     The first points at the early milestones (first half of the checkpoints), then the best episode of
     each later milestone by score, then the other episodes by score (later milestones first).
+
+    :param first_points: lead with the first points (a one-clip trailer shows the best episode instead).
     """
     early, later = scans[: len(scans) // 2], scans[len(scans) // 2 :]
     ranked: list[Moment] = []
-    first_points = ((scan, episode) for scan in early for episode in scan.episodes if episode.first_points is not None)
-    found = next(first_points, None)
+    scored = ((scan, episode) for scan in early for episode in scan.episodes if episode.first_points is not None)
+    found = next(scored, None) if first_points else None
     if found is not None:
         ranked.append(Moment(found[0], found[1], "first points"))
     bests = [Moment(scan, max(scan.episodes, key=lambda episode: episode.score), "best episode") for scan in later]
-    ranked += sorted(bests, key=lambda moment: -moment.episode.score)
+    # Of equal scores, the later milestone's: it is the more trained agent.
+    ranked += sorted(reversed(bests), key=lambda moment: -moment.episode.score)
     shown = {(moment.checkpoint.path, moment.episode.episode) for moment in ranked}
     for group in (later, early):
         rest = [
@@ -194,8 +197,8 @@ def ranked_moments(scans: list[ScannedCheckpoint]) -> list[Moment]:
 
 def pick_moments(scans: list[ScannedCheckpoint], play_frames: int, fps: int, length: str) -> list[Moment]:
     """Clips of about :data:`CLIP_SECONDS` that fill ``play_frames`` exactly, each inside one episode."""
-    ranked = [moment for moment in ranked_moments(scans) if moment.episode.frames > 0]
     count = max(1, round(play_frames / (CLIP_SECONDS * fps)))
+    ranked = [moment for moment in ranked_moments(scans, first_points=count > 1) if moment.episode.frames > 0]
     chosen = ranked[:count]
     shares = allocate(play_frames, [1.0] * len(chosen)) if chosen else []
     lengths = [min(share, moment.episode.frames) for share, moment in zip(shares, chosen, strict=True)]

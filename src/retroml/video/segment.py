@@ -30,7 +30,7 @@ class PaneSpec:
 
     :param algo: the algorithm that trained it, when panes of one segment differ (compare layout);
         ``None`` means the segment's ``algo``.
-    :param caption: a name shown above the pane (the run's name in the compare layout).
+    :param caption: the run's name, above the pane in the compare layout and on the highlights title card.
     :param curve: the run's training curve up to this checkpoint, ``(timesteps, score_mean)`` pairs
         from the metrics DB (the analytics layout draws it).
     """
