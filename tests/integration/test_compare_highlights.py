@@ -20,7 +20,8 @@ from retroml.video.highlights import SCAN_EPISODES, SCAN_SECONDS, render_highlig
 from retroml.video.hud import MilestoneLabel
 from retroml.video.playback import Playback, load_playback_policy
 
-MILESTONES = [0, 50, 100]
+# Four checkpoints: highlights scan them in two processes when given two workers.
+MILESTONES = [0, 25, 50, 100]
 # Untrained agents rarely score: a short stuck limit keeps their episodes (and the scans) short.
 SETTINGS = RenderConfig(stuck_seconds=5)
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +169,43 @@ def scan_checkpoint(game: GameConfig, algo: str, path: Path, settings: RenderCon
     return tuple(scanned)
 
 
+def scan_checkpoints(
+    game: GameConfig,
+    algo: str,
+    checkpoints: Sequence[tuple[Path, MilestoneLabel]],
+    settings: RenderConfig,
+    workers: int,
+    progress: Progress | None = None,
+) -> list[ScannedCheckpoint]:
+    """:func:`scan_checkpoint` for each checkpoint, in ``workers`` processes when there are enough to share."""
+    scanned: dict[Path, tuple[ScannedEpisode, ...]] = {}
+
+    def report() -> None:
+        if progress is not None:
+            progress(0.0, f"finding the best moments: {len(scanned)}/{len(checkpoints)} checkpoints played")
+
+    # A worker costs a few seconds to start (torch, ALE); below two scans each it does not pay.
+    if workers <= 1 or len(checkpoints) < 2 * workers:
+        for path, _ in checkpoints:
+            scanned[path] = scan_checkpoint(game, algo, path, settings)
+            report()
+    else:
+        # spawn, not fork, as for segments: the parent may hold torch threads and a database connection.
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        try:
+            futures: dict[Future[tuple[ScannedEpisode, ...]], Path] = {
+                pool.submit(scan_checkpoint, game, algo, path, settings): path for path, _ in checkpoints
+            }
+            for future in as_completed(futures):
+                scanned[futures[future]] = future.result()
+                report()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    return [ScannedCheckpoint(path, label, scanned[path]) for path, label in checkpoints]
+
+
 def ranked_moments(scans: list[ScannedCheckpoint], first_points: bool = True) -> list[Moment]:
     """Every episode scanned, the most worth showing first.
 
@@ -273,16 +313,12 @@ def render_highlights(
     total = round(seconds * settings.fps)
     title = min(round(TITLE_SECONDS * settings.fps), total // 4)
 
-    scans = []
-    for index, (path, label) in enumerate(checkpoints):
-        if progress is not None:
-            progress(0.0, f"finding the best moments: checkpoint {index + 1}/{len(checkpoints)}")
-        scans.append(ScannedCheckpoint(path, label, scan_checkpoint(config.game, config.train.algo, path, settings)))
+    workers = max(1, workers or os.cpu_count() or 1)
+    scans = scan_checkpoints(config.game, config.train.algo, checkpoints, settings, workers, progress)
     moments = pick_moments(scans, total - title, settings.fps, length)
     logger.info("highlights of %s: %d clips from %d checkpoints", run_id, len(moments), len(scans))
 
     work_dir = render_work_dir(store, run_id)
-    workers = max(1, workers or os.cpu_count() or 1)
     width, height = (int(part) for part in settings.resolution.split("x"))
     segments = [
         SegmentSpec(
