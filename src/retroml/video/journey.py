@@ -64,12 +64,21 @@ class JourneyPlan:
     def seconds(self) -> float:
         return self.frames / self.settings.fps
 
+    @property
+    def resolution(self) -> str:
+        """The size actually rendered (the analytics layout is always 1280×720)."""
+        first = self.segments[0]
+        return f"{first.width}x{first.height}"
+
     def expected_bytes(self) -> int:
-        return int(self.seconds * EXPECTED_BYTES_PER_SEC[self.settings.resolution])
+        return int(self.seconds * EXPECTED_BYTES_PER_SEC.get(self.resolution, 140_000))
 
     def expected_render_seconds(self, workers: int) -> float:
         panes = max(len(segment.panes) for segment in self.segments)
-        return self.frames * panes / (EXPECTED_FRAMES_PER_SEC_PER_WORKER * max(1, workers))
+        # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
+        width, height = (int(part) for part in self.resolution.split("x"))
+        size_factor = max(1.0, width * height / (640 * 480) * 0.7)
+        return self.frames * panes * size_factor / (EXPECTED_FRAMES_PER_SEC_PER_WORKER * max(1, workers))
 
 
 def journey_name(game: str, algo: str, run_id: str, settings: RenderConfig) -> str:
