@@ -1,7 +1,8 @@
 """Journey render speed: finished video frames/s per worker, against the stock RL Zoo way, in one run.
 
 Ours: ``render_segment`` (policy playing at real console speed, HUD, H.264 through PyAV) on one
-core at 640×480 and 1280×720, then the process pool with 1 and 2 workers on a whole journey.
+core at 640×480 and 1280×720, the analytics layout (1280×720) and the compare layout (2 and 4 panes,
+640×480), then the process pool with 1 and 2 workers on a whole journey.
 Stock: RL Zoo's ``record_video`` approach — ``make_atari_env`` + ``VecFrameStack`` +
 ``VecVideoRecorder`` (frames kept in a list, written by moviepy through an ffmpeg subprocess at the
 end), the policy predicting each step, raw 160×210 frames and no HUD. Both on one torch thread.
@@ -66,15 +67,24 @@ def train_tiny_run(home: Path) -> tuple[Any, str]:
     return service, run_id
 
 
-def ours_per_worker(checkpoint: Path, frames: int, width: int, height: int, work: Path) -> dict[str, float]:
+def ours_per_worker(
+    checkpoint: Path, frames: int, width: int, height: int, work: Path, layout: str = "single", panes: int = 1
+) -> dict[str, float]:
+    """One segment in this process: ``panes`` copies of the checkpoint in ``layout``."""
     from retroml.config import GameConfig
     from retroml.video.hud import MilestoneLabel
     from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
+    label = MilestoneLabel(100, 4096, 10, 1.0)
+    curve = tuple((step, 0.5 + step / 4096) for step in range(0, 4097, 512))
     spec = SegmentSpec(
-        index=0, output=str(work / f"ours_{width}.mp4"), game=GameConfig(id="breakout"), game_title="Breakout",
-        algo="ppo", panes=(PaneSpec(str(checkpoint), MilestoneLabel(100, 4096, 10, 1.0)),), title_frames=0,
-        play_frames=frames, width=width, height=height, threads=1,
+        index=0, output=str(work / f"ours_{layout}_{panes}_{width}.mp4"), game=GameConfig(id="breakout"),
+        game_title="Breakout", algo="ppo",
+        panes=tuple(
+            PaneSpec(str(checkpoint), label, algo="ppo", caption=f"run {index + 1}", curve=curve)
+            for index in range(panes)
+        ),
+        title_frames=0, play_frames=frames, width=width, height=height, threads=1, layout=layout,
     )  # fmt: skip
     with Measure() as measure:
         render_segment(spec)
@@ -131,6 +141,9 @@ def main() -> None:
         stock = stock_recorder(args.frames, work)
         ours_480 = ours_per_worker(checkpoint, args.frames, 640, 480, work)
         ours_720 = ours_per_worker(checkpoint, args.frames, 1280, 720, work)
+        analytics = ours_per_worker(checkpoint, args.frames, 1280, 720, work, layout="analytics")
+        compare_2 = ours_per_worker(checkpoint, args.frames, 640, 480, work, layout="compare", panes=2)
+        compare_4 = ours_per_worker(checkpoint, args.frames, 640, 480, work, layout="compare", panes=4)
         # Whole journeys (15 segments, title cards, join, poster), 4× the frames so start-up is amortised.
         journey_1 = ours_journey(service, run_id, 4 * args.frames, 1)
         journey_2 = ours_journey(service, run_id, 4 * args.frames, 2)
@@ -148,8 +161,14 @@ def main() -> None:
         row("stock: VecVideoRecorder + moviepy (ffmpeg), raw 160×210 frames", 160 * 210, stock),
         row("RetroML segment, 640×480 with HUD", 640 * 480, ours_480),
         row("RetroML segment, 1280×720 with HUD", 1280 * 720, ours_720),
+        row("RetroML analytics, 1280×720 (probabilities, value, activations, curve)", 1280 * 720, analytics),
+        row("RetroML compare, 2 panes, 640×480", 640 * 480, compare_2),
+        row("RetroML compare, 4 panes, 640×480", 640 * 480, compare_4),
     ]
     print_table(["render (1 worker)", "frames/s", "frames per CPU-s", "per core vs stock", "Mpixel per CPU-s"], rows)
+    print(f"\nanalytics costs {ours_720['fps_per_cpu_sec'] / analytics['fps_per_cpu_sec']:.2f}× a plain 1280×720 frame")
+    pane_frames = (2 * compare_2["fps_per_cpu_sec"], 4 * compare_4["fps_per_cpu_sec"])
+    print(f"compare: {pane_frames[0]:,.0f} (2 panes) and {pane_frames[1]:,.0f} (4 panes) pane-frames per CPU-s")
     print(f"\nwhole journey, 640×480: 1 worker {journey_1:,.0f} frames/s, 2 workers {journey_2:,.0f} frames/s")
     projected_min = TEN_HOURS_FRAMES / journey_2 / 60
     print(f"\nscaling 1 → 2 workers: {journey_2 / journey_1:.2f}×")
@@ -161,6 +180,9 @@ def main() -> None:
             "stock": stock,
             "ours_640x480": ours_480,
             "ours_1280x720": ours_720,
+            "analytics_1280x720": analytics,
+            "compare_2_panes_640x480": compare_2,
+            "compare_4_panes_640x480": compare_4,
             "journey_1_worker": journey_1,
             "journey_2_workers": journey_2,
             "ratio_per_core_640x480": ours_480["fps_per_cpu_sec"] / stock["fps_per_cpu_sec"],
