@@ -201,7 +201,8 @@ class RecordingConfig(_Section):
     :param fps: clip frame rate.
     :param crf: H.264 quality (lower is better and bigger; 18-28 is sensible).
     :param milestone_clip_seconds: length of each milestone clip.
-    :param timelapse_fps: frames per wall-clock second captured for the training time-lapse (0 = off).
+    :param timelapse_fps: at most this many frames per wall-clock second, taken while the envs step, for
+        the training time-lapse (0 = off).
         The picture is the agent's view of training env 0 — the newest 84×84 grey frame of its
         observation — because ale-py's native vector env gives no colour frames.
     :param timelapse_segment_minutes: the captured frames go into a new part file every this many minutes,

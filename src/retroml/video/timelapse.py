@@ -5,7 +5,8 @@ stack — because ale-py's native vector env makes no colour frames.
 
 Capture follows the live clips (``live.py``): the training callback copies one 84×84 frame at most
 ``recording.timelapse_fps`` times per second and hands it to a bounded queue (``put_nowait``; a frame
-that does not fit is dropped and counted, training never waits). A writer process at nice 19 encodes
+that does not fit is dropped and counted, training never waits). Frames are only taken while the envs
+step: during PPO/A2C gradient updates nothing moves, so nothing is captured. A writer process at nice 19 encodes
 the frames into ``timelapse/part_0000.mp4`` … with a JSON sidecar of what training knew at each frame
 (timesteps, episodes, mean score, wall time), starts a new part every ``timelapse_segment_minutes``
 and lists each finished part in the store. The last part is finished when training ends or stops.
@@ -366,7 +367,7 @@ def render_timelapse(
         with VideoEncoder(partial, width, height, settings.fps, settings.crf, settings.preset) as encoder:
             for _ in range(title_frames):
                 encoder.write(card)
-            _write_picks(encoder, decoded_frames(parts), picks, painter, _reporter(store, run_id, total, progress))
+            _write_picks(encoder, decoded_frames(parts), picks, painter, _reporter(store, run_id, progress))
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
@@ -411,7 +412,7 @@ def _write_picks(
         tick(written / len(picks), f"{written:,}/{len(picks):,} frames")
 
 
-def _reporter(store: Store, run_id: str, total: int, progress: Progress | None) -> Progress:
+def _reporter(store: Store, run_id: str, progress: Progress | None) -> Progress:
     """Reports to ``progress`` and, every 1 %, to the run's ``render_progress``."""
     last = -1.0
 
