@@ -135,7 +135,7 @@ export interface TrainingConfig {
   n_threads?: number;
   name?: string;
   fast_mode: boolean;
-  recording: { enabled: boolean; milestone_clip_seconds: number };
+  recording: { enabled: boolean; milestone_clip_seconds: number; timelapse_fps: number };
   render: { auto: boolean; length: string; layout: Layout };
   overrides: string[];
 }

@@ -45,8 +45,18 @@ describe("Fast Mode rule", () => {
     const form = { ...setFastMode({ ...emptyForm(), clipSeconds: "30" }, true), recording: true };
     const body = toBody(form);
     expect(body.fast_mode).toBe(true);
-    expect(body.recording).toEqual({ enabled: false, milestone_clip_seconds: 0 });
+    expect(body.recording).toEqual({ enabled: false, milestone_clip_seconds: 0, timelapse_fps: 0 });
     expect(body.render.auto).toBe(true);
+  });
+
+  it("turns the training time-lapse off with it and back on after", () => {
+    const filming = { ...emptyForm(), timelapse: true };
+    expect(toBody(filming).recording.timelapse_fps).toBe(2);
+    const fast = { ...setFastMode(filming, true), timelapse: true };
+    expect(setFastMode(filming, true).timelapse).toBe(false);
+    expect(toBody(fast).recording.timelapse_fps).toBe(0);
+    expect(setFastMode(setFastMode(filming, true), false).timelapse).toBe(true);
+    expect(toBody(emptyForm()).recording.timelapse_fps).toBe(0);
   });
 
   it("does not validate the clip length it does not send", () => {

@@ -8,6 +8,10 @@ export const FAST_MODE_TRADE_OFF =
   "video is rendered from the checkpoints when training ends.";
 export const RECORDING_OFF_REASON =
   "Live video recording is off in Fast Mode: recording clips while training is the speed Fast Mode gives up.";
+export const TIMELAPSE_OFF_REASON =
+  "The training time-lapse is off in Fast Mode too: it films the training, which Fast Mode does not.";
+/** Frames per second the training time-lapse captures when it is on. */
+export const TIMELAPSE_FPS = 2;
 export const THREADS_NOTE =
   "PyTorch CPU threads for the network updates; more threads speed up learning steps, but leave cores for the emulators.";
 
@@ -25,15 +29,18 @@ export interface RunForm {
   nThreads: string;
   recording: boolean;
   clipSeconds: string;
+  /** Capture the agent's view of training for a time-lapse (`retroml render --timelapse`). */
+  timelapse: boolean;
   fastMode: boolean;
   journeyLength: string;
   layout: Layout;
   overrides: string;
   /** What "Live video recording" was before Fast Mode turned it off, restored when Fast Mode goes. */
   recordingBeforeFast: boolean;
+  timelapseBeforeFast: boolean;
 }
 
-export type FormField = keyof Omit<RunForm, "recordingBeforeFast">;
+export type FormField = keyof Omit<RunForm, "recordingBeforeFast" | "timelapseBeforeFast">;
 export type FormErrors = Partial<Record<FormField | "general", string>>;
 
 export function emptyForm(cpuCount = 1): RunForm {
@@ -48,19 +55,29 @@ export function emptyForm(cpuCount = 1): RunForm {
     nThreads: String(cpuCount),
     recording: true,
     clipSeconds: "10",
+    timelapse: false,
     fastMode: false,
     journeyLength: "3m",
     layout: "single",
     overrides: "",
     recordingBeforeFast: true,
+    timelapseBeforeFast: false,
   };
 }
 
-/** Fast Mode on: live recording unchecked (and disabled by the modal); off: the previous choice back. */
+/** Fast Mode on: live recording and time-lapse unchecked (and disabled by the modal); off: the previous choices back. */
 export function setFastMode(form: RunForm, on: boolean): RunForm {
   if (on === form.fastMode) return form;
-  if (on) return { ...form, fastMode: true, recordingBeforeFast: form.recording, recording: false };
-  return { ...form, fastMode: false, recording: form.recordingBeforeFast };
+  if (on)
+    return {
+      ...form,
+      fastMode: true,
+      recordingBeforeFast: form.recording,
+      recording: false,
+      timelapseBeforeFast: form.timelapse,
+      timelapse: false,
+    };
+  return { ...form, fastMode: false, recording: form.recordingBeforeFast, timelapse: form.timelapseBeforeFast };
 }
 
 /** Whether "Live video recording" and its clip length can be changed. */
@@ -168,6 +185,7 @@ export function toBody(form: RunForm): TrainingConfig {
     recording: {
       enabled: form.fastMode ? false : form.recording,
       milestone_clip_seconds: form.fastMode ? 0 : Number(form.clipSeconds),
+      timelapse_fps: !form.fastMode && form.timelapse ? TIMELAPSE_FPS : 0,
     },
     render: { auto: form.fastMode, length: form.journeyLength.trim(), layout: form.layout },
     overrides: form.overrides.split(/\s+/).filter(Boolean),
@@ -189,6 +207,7 @@ const SERVER_FIELDS: Record<string, FormField> = {
   n_threads: "nThreads",
   "recording.enabled": "recording",
   "recording.milestone_clip_seconds": "clipSeconds",
+  "recording.timelapse_fps": "timelapse",
   "render.length": "journeyLength",
   "render.layout": "layout",
   fast_mode: "fastMode",

@@ -74,14 +74,19 @@ def test_fast_mode_unchecks_and_disables_recording_and_unchecking_restores_it(qt
     dialog.select_preset("quick_test")
     assert dialog.recording.isChecked() and dialog.recording.isEnabled()
     assert not dialog.trade_off.isVisible()
+    click_checkbox(qtbot, dialog.timelapse)
+    assert dialog.config_data()["recording"]["timelapse_fps"] == 2
     click_checkbox(qtbot, dialog.fast_mode)
     assert dialog.fast_mode.isChecked()
     assert not dialog.recording.isChecked() and not dialog.recording.isEnabled()
+    assert not dialog.timelapse.isChecked() and not dialog.timelapse.isEnabled()
+    assert dialog.build().recording.timelapse_fps == 0
     assert not dialog.clip_seconds.isEnabled()
     assert dialog.trade_off.isVisible() and dialog.trade_off.text() == FAST_MODE_TRADE_OFF
     save(dialog, "desktop-dialog-fast-mode.png")
     click_checkbox(qtbot, dialog.fast_mode)
     assert dialog.recording.isChecked() and dialog.recording.isEnabled() and dialog.clip_seconds.isEnabled()
+    assert dialog.timelapse.isChecked() and dialog.timelapse.isEnabled()
     assert not dialog.trade_off.isVisible()
     # The Epic presets are Fast Mode runs: choosing one applies the same rule.
     dialog.select_preset("epic_10h")

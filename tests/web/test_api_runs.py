@@ -28,13 +28,19 @@ def test_create_writes_the_config_and_returns_201_with_the_run(client: TestClien
 
 
 def test_fast_mode_turns_recording_off_whatever_the_body_says(client: TestClient, service: RunService) -> None:
-    body = {**TINY, "fast_mode": True, "recording": {"enabled": True, "milestone_clip_seconds": 30}}
-    run = client.post("/api/runs?start=false", json=body).json()
+    recording = {"enabled": True, "milestone_clip_seconds": 30, "timelapse_fps": 2}
+    run = client.post("/api/runs?start=false", json={**TINY, "fast_mode": True, "recording": recording}).json()
     assert run["fast_mode"] is True
     config = yaml.safe_load(service.paths(run["run_id"]).config.read_text(encoding="utf-8"))
     assert config["fast_mode"] is True
     assert config["recording"]["enabled"] is False and config["recording"]["milestone_clip_seconds"] == 0
+    assert config["recording"]["timelapse_fps"] == 0
     assert config["render"]["auto"] is True
+    filmed = client.post("/api/runs?start=false", json={**TINY, "recording": recording}).json()
+    config = yaml.safe_load(service.paths(filmed["run_id"]).config.read_text(encoding="utf-8"))
+    assert config["recording"]["timelapse_fps"] == 2
+    too_fast = client.post("/api/runs?start=false", json={**TINY, "recording": {"timelapse_fps": 50}})
+    assert too_fast.status_code == 422 and too_fast.json()["errors"][0]["field"] == "recording.timelapse_fps"
 
 
 def test_a_preset_fills_what_the_body_leaves_out(client: TestClient, service: RunService) -> None:

@@ -1,6 +1,6 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { emptyForm, FAST_MODE_TRADE_OFF, RECORDING_OFF_REASON, setFastMode } from "../runForm";
+import { emptyForm, FAST_MODE_TRADE_OFF, RECORDING_OFF_REASON, setFastMode, TIMELAPSE_OFF_REASON } from "../runForm";
 import { CreateRunModal } from "./CreateRunModal";
 
 
@@ -42,6 +42,10 @@ describe("CreateRunModal", () => {
     expect(recording).toContain('aria-describedby="run-recording-why"');
     expect(tag(html, "run-clipSeconds")).toContain('disabled=""');
     expect(html).toContain(RECORDING_OFF_REASON);
+    const timelapse = tag(html, "run-timelapse");
+    expect(timelapse).toContain('disabled=""');
+    expect(timelapse).not.toContain("checked");
+    expect(html).toContain(TIMELAPSE_OFF_REASON);
   });
 
   it("labels every control", () => {

@@ -12,6 +12,8 @@ import {
   serverErrors,
   setFastMode,
   THREADS_NOTE,
+  TIMELAPSE_FPS,
+  TIMELAPSE_OFF_REASON,
   toBody,
   validate,
   type FormErrors,
@@ -215,6 +217,24 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               "Clip length (seconds)",
               <input type="number" min={0} max={600} disabled={clipLengthDisabled(form)} {...text("clipSeconds")} />,
             )}
+            <div className="toggle">
+              <input
+                type="checkbox"
+                id="run-timelapse"
+                checked={form.timelapse}
+                disabled={recordingLocked(form)}
+                aria-describedby={form.fastMode ? "run-timelapse-why" : undefined}
+                onChange={(event) => update({ timelapse: event.target.checked })}
+              />
+              <label htmlFor="run-timelapse">
+                Training time-lapse ({TIMELAPSE_FPS} frames/s of the agent's view, for a time-lapse video later)
+              </label>
+            </div>
+            {form.fastMode && (
+              <p className="note why" id="run-timelapse-why">
+                {TIMELAPSE_OFF_REASON}
+              </p>
+            )}
             <div className="grid-2">
               {field(
                 "journeyLength",
@@ -227,6 +247,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                 <select {...text("layout")}>
                   <option value="single">Single (one game, big)</option>
                   <option value="grid">Grid (milestones side by side)</option>
+                  <option value="analytics">Analytics (what the policy computes, 1280×720)</option>
                 </select>,
               )}
             </div>

@@ -31,9 +31,11 @@ from retroml.games import all_games
 from retroml.runs.service import RunService
 
 FAST_MODE_TRADE_OFF = (
-    "Fast Mode trains at full speed with no live clips; the learning journey is rendered from the "
-    "checkpoints when training ends."
+    "Fast Mode trains at full speed with no live clips and no time-lapse; the learning journey is "
+    "rendered from the checkpoints when training ends."
 )
+# Frames per wall-clock second the training time-lapse captures when the box is checked.
+TIMELAPSE_FPS = 2.0
 _SUFFIXES = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 
 
@@ -90,6 +92,9 @@ class StartTrainingDialog(QDialog):
         self.clip_seconds.setRange(1, 600)
         self.clip_seconds.setSuffix(" s")
         self.clip_seconds.setValue(10)
+        self.timelapse = QCheckBox(f"Training time-lapse ({TIMELAPSE_FPS:g} frames/s of the agent's view)")
+        self.timelapse.setToolTip("Captured off the training path; render it later as a time-lapse video")
+        self._timelapse_before_fast = False
         self.journey_length = QLineEdit()
         self.journey_length.setPlaceholderText("e.g. 90s, 3m, 1h30m, 10h")
         self.fast_mode = QCheckBox("Fast Mode ⚡")
@@ -114,6 +119,7 @@ class StartTrainingDialog(QDialog):
         form.addRow("CPU threads", self.n_threads)
         form.addRow(self.recording)
         form.addRow("Clip length", self.clip_seconds)
+        form.addRow(self.timelapse)
         form.addRow("Journey length", self.journey_length)
         form.addRow(self.fast_mode)
         form.addRow(self.trade_off)
@@ -152,12 +158,17 @@ class StartTrainingDialog(QDialog):
 
     def _on_fast_mode(self, fast: bool) -> None:
         # Fast Mode and live recording exclude each other: recording is the speed Fast Mode gives up.
+        # The time-lapse films training too, so it goes with it.
         if fast:
             self._recording_before_fast = self.recording.isChecked()
             self.recording.setChecked(False)
+            self._timelapse_before_fast = self.timelapse.isChecked()
+            self.timelapse.setChecked(False)
         else:
             self.recording.setChecked(self._recording_before_fast)
+            self.timelapse.setChecked(self._timelapse_before_fast)
         self.recording.setEnabled(not fast)
+        self.timelapse.setEnabled(not fast)
         self.clip_seconds.setEnabled(not fast and self.recording.isChecked())
         self.trade_off.setVisible(fast)
         self._fit()
@@ -184,6 +195,7 @@ class StartTrainingDialog(QDialog):
             "recording": {
                 "enabled": self.recording.isChecked(),
                 "milestone_clip_seconds": self.clip_seconds.value(),
+                "timelapse_fps": TIMELAPSE_FPS if self.timelapse.isChecked() else 0.0,
             },
             "render": {"length": self.journey_length.text().strip() or RunConfig().render.length},
             "fast_mode": self.fast_mode.isChecked(),

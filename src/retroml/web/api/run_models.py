@@ -20,7 +20,7 @@ from retroml.web.errors import FieldError
 
 # Train settings the body has at its top level; the rest reach the config through ``overrides``.
 TOP_LEVEL_TRAIN_FIELDS = ("algo", "total_timesteps", "n_envs", "seed", "n_threads")
-FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "auto", "length", "layout")
+FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "timelapse_fps", "auto", "length", "layout")
 
 
 class _Body(BaseModel):
@@ -32,6 +32,7 @@ class RecordingBody(_Body):
 
     enabled: bool = True
     milestone_clip_seconds: float = 10.0
+    timelapse_fps: float = Field(0.0, description="Frames per second captured for the training time-lapse (0: off).")
 
 
 class RenderBody(_Body):
