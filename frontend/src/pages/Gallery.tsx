@@ -7,8 +7,19 @@ import { bytes, count, duration, percent } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
+// What a rendered video is, by its layout (the renderer records it in the video's meta).
+const CUTS: Record<string, string> = {
+  single: "Journey",
+  grid: "Journey (grid)",
+  analytics: "Journey (analytics)",
+  compare: "Comparison",
+  highlights: "Highlights",
+  timelapse: "Training time-lapse",
+};
+
 function title(video: Video): string {
-  const what = video.kind === "journey" ? `Journey ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_pct} %`;
+  const cut = CUTS[video.layout ?? "single"] ?? "Journey";
+  const what = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_pct} %`;
   return `${video.run_name} — ${what}`;
 }
 
@@ -35,10 +46,10 @@ export function Gallery({ games }: { games: Game[] }) {
       {rendering.map((run) => (
         <div className="rendering" key={run.run_id} role="status">
           <span>
-            Rendering the journey of <Link href={`/runs/${run.run_id}`}>{run.name}</Link>…{" "}
+            Rendering a video of <Link href={`/runs/${run.run_id}`}>{run.name}</Link>…{" "}
             {percent(run.render_progress ?? 0)}
           </span>
-          <ProgressBar value={run.render_progress ?? 0} label={`Journey render of ${run.name}`} />
+          <ProgressBar value={run.render_progress ?? 0} label={`Video render of ${run.name}`} />
         </div>
       ))}
       <div className="filters">
