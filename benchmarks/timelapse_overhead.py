@@ -66,7 +66,7 @@ def main() -> None:
                     frames.append(written)
                 else:
                     off.append(rate)
-            print(f"repeat {repeat + 1}: {off[-1]:,.0f} vs {on[-1]:,.0f} steps/s ({written} frames)", flush=True)
+            print(f"repeat {repeat + 1}: {off[-1]:,.0f} vs {on[-1]:,.0f} steps/s ({frames[-1]} frames)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ratio = statistics.mean(on) / statistics.mean(off)
