@@ -30,8 +30,9 @@ from retroml.video.journey import (
     render_and_join,
     render_work_dir,
     run_in_pool,
+    settings_segment,
 )
-from retroml.video.segment import PaneSpec, SegmentSpec
+from retroml.video.segment import PaneSpec
 
 MIN_RUNS, MAX_RUNS = 2, 4
 
@@ -127,25 +128,18 @@ def plan_compare(
             for run in runs
         )
         segments.append(
-            SegmentSpec(
-                index=index,
-                output=str(work_dir / f"segment_{index:03d}.mp4"),
+            settings_segment(
+                settings,
+                index,
+                work_dir,
+                threads,
+                (width, height),
                 game=first.game,
                 game_title=get_game(first.game.id).title,
                 algo=first.algo,
                 panes=panes,
                 title_frames=title,
                 play_frames=frames - title,
-                width=width,
-                height=height,
-                fps=settings.fps,
-                crf=settings.crf,
-                preset=settings.preset,
-                threads=threads,
-                seed=settings.seed,
-                sampled=settings.playback == "sampled",
-                stuck_seconds=settings.stuck_seconds,
-                progress_file=str(work_dir / f"segment_{index:03d}.progress"),
                 layout="compare",
             )
         )

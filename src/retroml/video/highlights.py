@@ -37,9 +37,10 @@ from retroml.video.journey import (
     render_and_join,
     render_work_dir,
     run_in_pool,
+    settings_segment,
 )
 from retroml.video.playback import Playback, load_playback_policy
-from retroml.video.segment import PaneSpec, SegmentSpec
+from retroml.video.segment import PaneSpec
 
 logger = logging.getLogger(__name__)
 
@@ -321,24 +322,18 @@ def render_highlights(
     work_dir = render_work_dir(store, run_id)
     width, height = (int(part) for part in settings.resolution.split("x"))
     segments = [
-        SegmentSpec(
-            index=index,
-            output=str(work_dir / f"segment_{index:03d}.mp4"),
+        settings_segment(
+            settings,
+            index,
+            work_dir,
+            encoder_threads(workers),
+            (width, height),
             game=config.game,
             game_title=get_game(config.game.id).title,
             algo=config.train.algo,
             panes=(PaneSpec(str(moment.checkpoint.path), moment.checkpoint.label, caption=str(row["name"])),),
             title_frames=title if index == 0 else 0,
             play_frames=moment.frames,
-            width=width,
-            height=height,
-            fps=settings.fps,
-            crf=settings.crf,
-            preset=settings.preset,
-            threads=encoder_threads(workers),
-            seed=settings.seed,
-            stuck_seconds=settings.stuck_seconds,
-            progress_file=str(work_dir / f"segment_{index:03d}.progress"),
             layout="highlights",
             skip_frames=moment.skip_frames,
         )

@@ -124,6 +124,30 @@ def allocate(total: int, weights: Sequence[float]) -> list[int]:
     return counts
 
 
+def settings_segment(
+    settings: RenderConfig, index: int, work_dir: Path, threads: int, size: tuple[int, int], **fields: Any
+) -> SegmentSpec:
+    """Segment ``index`` of a render in ``work_dir``, with what the render settings decide filled in.
+
+    ``fields`` are the rest of :class:`SegmentSpec` (game, panes, frames, layout …).
+    """
+    return SegmentSpec(
+        index=index,
+        output=str(work_dir / f"segment_{index:03d}.mp4"),
+        progress_file=str(work_dir / f"segment_{index:03d}.progress"),
+        width=size[0],
+        height=size[1],
+        fps=settings.fps,
+        crf=settings.crf,
+        preset=settings.preset,
+        threads=threads,
+        seed=settings.seed,
+        sampled=settings.playback == "sampled",
+        stuck_seconds=settings.stuck_seconds,
+        **fields,
+    )
+
+
 def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Path, threads: int = 1) -> JourneyPlan:
     """Divide the target length among the checkpoints of ``run_id`` (one segment per milestone, or grids)."""
     row = store.get_run(run_id)
@@ -157,9 +181,12 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
     for index, (group, frames) in enumerate(zip(groups, allocate(total, weights), strict=True)):
         title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
         segments.append(
-            SegmentSpec(
-                index=index,
-                output=str(work_dir / f"segment_{index:03d}.mp4"),
+            settings_segment(
+                settings,
+                index,
+                work_dir,
+                threads,
+                (width, height),
                 game=config.game,
                 game_title=get_game(config.game.id).title,
                 algo=config.train.algo,
@@ -168,16 +195,6 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
                 ),
                 title_frames=title,
                 play_frames=frames - title,
-                width=width,
-                height=height,
-                fps=settings.fps,
-                crf=settings.crf,
-                preset=settings.preset,
-                threads=threads,
-                seed=settings.seed,
-                sampled=settings.playback == "sampled",
-                stuck_seconds=settings.stuck_seconds,
-                progress_file=str(work_dir / f"segment_{index:03d}.progress"),
                 layout=settings.layout,
             )
         )
