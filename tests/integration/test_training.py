@@ -67,7 +67,10 @@ def test_dqn_run_on_another_game_loads_with_stock_sb3(service: RunService, dqn_p
 def test_fast_mode_config_yaml_says_so(service: RunService, dqn_pong: dict) -> None:
     written = yaml.safe_load(service.paths(dqn_pong["run_id"]).config.read_text())
     assert written["fast_mode"] is True
-    assert written["recording"] == {"enabled": False, "fps": 30, "crf": 23, "milestone_clip_seconds": 0.0}
+    assert written["recording"] == {
+        "enabled": False, "fps": 30, "crf": 23, "milestone_clip_seconds": 0.0,
+        "timelapse_fps": 0.0, "timelapse_segment_minutes": 10.0,
+    }  # fmt: skip
     assert written["render"]["auto"] is True
     assert not service.paths(dqn_pong["run_id"]).clips.exists() or not any(
         service.paths(dqn_pong["run_id"]).clips.iterdir()
