@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from retroml.config import read_config
 from retroml.games import get_game
 from retroml.paths import run_paths
 from retroml.store import Store
+from retroml.video.background import Feeder, drain
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +47,10 @@ class LiveRecorder:
     """
 
     def __init__(self, home: Path, db_url: str, run_id: str) -> None:
-        context = get_context("spawn")
         self.run_id = run_id
         self.dropped = 0
         self.queued = 0
-        self._jobs: Any = context.Queue(maxsize=QUEUE_SIZE)
-        self._process = context.Process(
-            target=record_clips, args=(str(home), db_url, run_id, self._jobs), name=f"recorder-{run_id}", daemon=True
-        )
-        self._process.start()
+        self._feeder = Feeder(record_clips, (str(home), db_url, run_id), f"recorder-{run_id}", QUEUE_SIZE)
 
     @classmethod
     def for_run(cls, store: Store, run_id: str) -> LiveRecorder | None:
@@ -68,45 +62,22 @@ class LiveRecorder:
 
     def on_milestone(self, milestone_pct: int, timesteps: int, checkpoint: Path) -> None:
         """Called on the training thread after a milestone checkpoint is saved; never blocks."""
-        try:
-            self._jobs.put_nowait(ClipJob(milestone_pct, timesteps, str(checkpoint)))
+        if self._feeder.offer(ClipJob(milestone_pct, timesteps, str(checkpoint))):
             self.queued += 1
-        except queue.Full:
+        else:
             self.dropped += 1
             logger.warning("recorder busy: milestone %d %% clip dropped (%d so far)", milestone_pct, self.dropped)
 
     def close(self, timeout: float = CLOSE_TIMEOUT_SEC) -> None:
         """Let the recorder finish the queued clips (training is over), then stop it."""
-        try:
-            self._jobs.put(None, timeout=timeout)
-        except queue.Full:
-            pass
-        self._process.join(timeout)
-        if self._process.is_alive():
-            logger.warning("the recorder did not finish in %.0f s; stopping it", timeout)
-            self._process.terminate()
-            self._process.join(5)
+        self._feeder.close(timeout)
         logger.info("live recording: %d clips queued, %d dropped", self.queued, self.dropped)
 
 
-def record_clips(home: str, db_url: str, run_id: str, jobs: Any) -> None:
-    """The recorder process: film each queued milestone until ``None`` arrives."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        os.nice(19)  # the trainer has the cores first: clips use what it leaves idle
-    except OSError:
-        pass
+def record_clips(jobs: Any, home: str, db_url: str, run_id: str) -> None:
+    """The recorder process: film each queued milestone until training ends."""
     store = Store(Path(home), db_url)
-    trainer = os.getppid()
-    while True:
-        try:
-            job = jobs.get(timeout=2.0)
-        except queue.Empty:
-            if os.getppid() != trainer:
-                break  # the training process died without saying goodbye
-            continue
-        if job is None:
-            break
+    for job in drain(jobs):
         try:
             path = record_clip(store, run_id, job)
             logger.info("clip of milestone %d %% written to %s", job.milestone_pct, path.name)

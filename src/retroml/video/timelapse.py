@@ -20,11 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from retroml.errors import InvalidInputError, NotFoundError
 from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
 from retroml.store import Store
+from retroml.video.background import Feeder, drain
 from retroml.video.encoder import VideoEncoder, probe, save_poster
 from retroml.video.hud import ACCENT, BAND, BACKGROUND, MUTED, TEXT, paste, text_image, title_card
 from retroml.video.journey import TITLE_SECONDS, Progress
@@ -83,18 +82,11 @@ class TimelapseCapture:
     """
 
     def __init__(self, home: Path, db_url: str, run_id: str, segment_sec: float, crf: int) -> None:
-        context = get_context("spawn")
         self.run_id = run_id
         self.captured = 0
         self.dropped = 0
-        self._frames: Any = context.Queue(maxsize=QUEUE_SIZE)
-        self._process = context.Process(
-            target=write_timelapse,
-            args=(str(home), db_url, run_id, self._frames, segment_sec, crf),
-            name=f"timelapse-{run_id}",
-            daemon=True,
-        )
-        self._process.start()
+        args = (str(home), db_url, run_id, segment_sec, crf)
+        self._feeder = Feeder(write_timelapse, args, f"timelapse-{run_id}", QUEUE_SIZE)
 
     @classmethod
     def for_run(cls, store: Store, run_id: str) -> TimelapseCapture | None:
@@ -107,26 +99,16 @@ class TimelapseCapture:
 
     def on_frame(self, frame: np.ndarray, timesteps: int, episodes: int, score_mean: float | None, wall: float) -> None:
         """Called on the training thread with a copied frame; never blocks."""
-        try:
-            self._frames.put_nowait(CapturedFrame(frame, timesteps, episodes, score_mean, wall))
+        if self._feeder.offer(CapturedFrame(frame, timesteps, episodes, score_mean, wall)):
             self.captured += 1
-        except queue.Full:
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 100 == 0:
-                logger.warning("time-lapse writer busy: %d frames dropped so far", self.dropped)
+            return
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 100 == 0:
+            logger.warning("time-lapse writer busy: %d frames dropped so far", self.dropped)
 
     def close(self, timeout: float = CLOSE_TIMEOUT_SEC) -> None:
         """Let the writer finish and list the last part (training is over), then stop it."""
-        try:
-            if self._process.is_alive():  # a crashed writer leaves a full queue nobody empties
-                self._frames.put(None, timeout=timeout)
-        except queue.Full:
-            pass
-        self._process.join(timeout)
-        if self._process.is_alive():
-            logger.warning("the time-lapse writer did not finish in %.0f s; stopping it", timeout)
-            self._process.terminate()
-            self._process.join(5)
+        self._feeder.close(timeout)
         logger.info("time-lapse: %d frames captured, %d dropped", self.captured, self.dropped)
 
 
@@ -189,13 +171,8 @@ class TimelapsePart:
         return self.final
 
 
-def write_timelapse(home: str, db_url: str, run_id: str, frames: Any, segment_sec: float, crf: int) -> None:
-    """The writer process: encode queued frames into rotating parts until ``None`` arrives."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        os.nice(19)  # the trainer has the cores first
-    except OSError:
-        pass
+def write_timelapse(frames: Any, home: str, db_url: str, run_id: str, segment_sec: float, crf: int) -> None:
+    """The writer process: encode queued frames into rotating parts until training ends."""
     store = Store(Path(home), db_url)
     folder = timelapse_dir(run_paths(store.home, run_id))
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,16 +181,7 @@ def write_timelapse(home: str, db_url: str, run_id: str, frames: Any, segment_se
     # A continued run appends parts after the ones its earlier legs wrote.
     index = len(list(folder.glob("part_*.mp4")))
     part: TimelapsePart | None = None
-    trainer = os.getppid()
-    while True:
-        try:
-            item = frames.get(timeout=2.0)
-        except queue.Empty:
-            if os.getppid() != trainer:
-                break  # the training process died without saying goodbye: keep what was captured
-            continue
-        if item is None:
-            break
+    for item in drain(frames):
         if part is not None and item.wall - part.started >= segment_sec:
             part.finish(store, run_id)
             part, index = None, index + 1
