@@ -14,11 +14,11 @@ import sys
 import time
 import traceback
 
-from retroml.config import RenderConfig, read_config
+from retroml.config import read_config
 from retroml.paths import resolve_home, run_paths
 from retroml.runs.service import read_render_request
 from retroml.store import Store
-from retroml.video.renders import JOURNEY_LAYOUTS
+from retroml.video.renders import render_settings
 
 logger = logging.getLogger("retroml.render")
 
@@ -35,10 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = run_paths(store.home, args.run_id)
     request = read_render_request(paths)
     previous = request.get("previous_status", "completed")
-    settings = read_config(paths.config).render
-    layout = request.get("layout") or settings.layout
-    changes = {"length": request.get("length"), "layout": layout if layout in JOURNEY_LAYOUTS else None}
-    settings = RenderConfig.model_validate({**settings.model_dump(), **{k: v for k, v in changes.items() if v}})
+    settings, layout = render_settings(read_config(paths.config).render, request.get("length"), request.get("layout"))
     logger.info("rendering the %s %s video of %s", settings.length, layout, args.run_id)
     try:
         from retroml.video.renders import render_video

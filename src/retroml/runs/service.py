@@ -19,7 +19,6 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
 
 from retroml.config import (
     MAX_TIMESTEPS,
@@ -27,7 +26,6 @@ from retroml.config import (
     RunConfig,
     apply_assignment,
     build_config,
-    describe_validation_error,
     read_config,
     to_yaml,
 )
@@ -462,18 +460,9 @@ class RunService:
 
     def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
         """The run's render settings with the asked changes, and the layout to render."""
-        from retroml.video.renders import DEFAULT_LENGTHS, JOURNEY_LAYOUTS, check_layout_name
+        from retroml.video.renders import render_settings
 
-        settings = self.config(run_id).render
-        layout = layout or settings.layout
-        check_layout_name(layout)
-        length = length or DEFAULT_LENGTHS.get(layout)
-        changes = {"length": length, "layout": layout if layout in JOURNEY_LAYOUTS else None}
-        try:
-            updated = {key: value for key, value in changes.items() if value is not None}
-            return RenderConfig.model_validate({**settings.model_dump(), **updated}), layout
-        except ValidationError as error:
-            raise InvalidInputError(describe_validation_error(error)) from None
+        return render_settings(self.config(run_id).render, length, layout)
 
     def video_poster(self, video_id: int) -> Path:
         """The poster image (a frame of the video, JPEG) of a clip or journey, resolved inside the home."""

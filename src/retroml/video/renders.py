@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from retroml.config import RenderConfig
+from pydantic import ValidationError
+
+from retroml.config import RenderConfig, describe_validation_error
 from retroml.errors import InvalidInputError
 from retroml.store import Store
 
@@ -25,6 +27,21 @@ def check_layout_name(layout: str) -> None:
     """Refuse a layout no renderer draws."""
     if layout not in VIDEO_LAYOUTS:
         raise InvalidInputError(f"layout must be one of {', '.join(VIDEO_LAYOUTS)}, not '{layout}'")
+
+
+def render_settings(base: RenderConfig, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
+    """``base`` (a run's ``render`` section) with the asked length and layout, and the layout to render.
+
+    A layout that is not a journey keeps ``base.layout`` in the settings and gets its own default length.
+    """
+    layout = layout or base.layout
+    check_layout_name(layout)
+    changes = {"length": length or DEFAULT_LENGTHS.get(layout), "layout": layout if layout in JOURNEY_LAYOUTS else None}
+    try:
+        updated = {key: value for key, value in changes.items() if value is not None}
+        return RenderConfig.model_validate({**base.model_dump(), **updated}), layout
+    except ValidationError as error:
+        raise InvalidInputError(describe_validation_error(error)) from None
 
 
 def check_layout(layout: str, compare_with: Sequence[str] = ()) -> None:
