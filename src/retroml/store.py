@@ -32,7 +32,9 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 
@@ -65,6 +67,7 @@ runs = Table(
     Column("score_mean", Float),
     Column("score_best", Float),
     Column("steps_per_sec", Float),
+    Column("train_seconds", Float),
     Column("parent_run_id", String(32)),
     Column("parent_checkpoint", String(500)),
     Column("changes", JSON),
@@ -84,6 +87,7 @@ metrics = Table(
     Column("episodes", Integer, nullable=False),
     Column("score_mean", Float),
     Column("score_max", Float),
+    Column("score_best", Float),
     Column("episode_length", Float),
     Column("steps_per_sec", Float),
     Column("loss", Float),
@@ -95,6 +99,8 @@ metrics = Table(
     Column("exploration_rate", Float),
     Column("wall_time", Float, nullable=False),
     Column("created_at", Float, nullable=False),
+    # Rows past the checkpoint a later leg restarted from (after a crash): kept, but not shown.
+    Column("superseded", Boolean, nullable=False, default=False),
 )
 
 artifacts = Table(
@@ -151,6 +157,19 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an older RetroML gets the columns added since (all nullable or defaulted)."""
+        existing = inspect(self.engine)
+        with self._begin() as connection:
+            for table in (runs, metrics, artifacts, events):
+                present = {column["name"] for column in existing.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in present:
+                        kind = column.type.compile(self.engine.dialect)
+                        default = " NOT NULL DEFAULT 0" if column.default is not None and not column.nullable else ""
+                        connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
@@ -217,8 +236,22 @@ class Store:
             payload = {"metric_id": _primary_key(result), **row}
             self._event(connection, run_id, "metrics", payload)
 
+    def supersede_metrics(self, run_id: str, after_timesteps: int) -> int:
+        """Hide the rows past ``after_timesteps``: a new leg retrains from there, so curves never go back."""
+        with self._begin() as connection:
+            result = connection.execute(
+                update(metrics)
+                .where(metrics.c.run_id == run_id, metrics.c.timesteps > after_timesteps, ~metrics.c.superseded)
+                .values(superseded=True)
+            )
+        return int(result.rowcount or 0)
+
     def metrics(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
-        query = select(metrics).where(metrics.c.run_id == run_id, metrics.c.id > since_id).order_by(metrics.c.id)
+        query = (
+            select(metrics)
+            .where(metrics.c.run_id == run_id, metrics.c.id > since_id, ~metrics.c.superseded)
+            .order_by(metrics.c.id)
+        )
         with self.engine.connect() as connection:
             return [dict(row) for row in connection.execute(query).mappings()]
 
@@ -226,7 +259,7 @@ class Store:
         """The last metrics row at or before ``timesteps`` (what the run knew at that point)."""
         query = (
             select(metrics)
-            .where(metrics.c.run_id == run_id, metrics.c.timesteps <= timesteps)
+            .where(metrics.c.run_id == run_id, metrics.c.timesteps <= timesteps, ~metrics.c.superseded)
             .order_by(metrics.c.timesteps.desc(), metrics.c.id.desc())
             .limit(1)
         )

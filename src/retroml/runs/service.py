@@ -17,8 +17,7 @@ from collections import deque
 from datetime import datetime
 from pathlib import Path
 from collections.abc import Sequence
-from typing import Any
-
+from typing import Any, Literal
 
 from retroml.config import (
     MAX_TIMESTEPS,
@@ -29,24 +28,24 @@ from retroml.config import (
     read_config,
     to_yaml,
 )
-from retroml.engine.checkpoints import find_milestone, latest_timesteps
+from retroml.engine.checkpoints import latest_timesteps
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
 from retroml.paths import RunPaths, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
+from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.store import Store
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_STATUSES = ("queued", "running", "paused", "rendering")
-FINAL_STATUSES = ("completed", "failed", "stopped", "interrupted")
 WORKER_MODULE = "retroml.engine.worker"
 RENDER_MODULE = "retroml.runs.render_job"
 RENDER_REQUEST = "render_request.json"
+ContinueMode = Literal["finish", "more"]
 
 
 def is_active(row: dict[str, Any]) -> bool:
-    """Whether a process works (or a cluster run waits to work) on the run now; a queued run never launched has none."""
-    return row["status"] in ACTIVE_STATUSES and (bool(row.get("pid")) or row.get("host") == PENDING_HOST)
+    """Whether a process works (or a cluster run waits to work) on a store row's run now."""
+    return RunStatus(row["status"]) in ACTIVE_STATUSES and (bool(row.get("pid")) or row.get("host") == PENDING_HOST)
 
 
 def new_run_id() -> str:
@@ -90,22 +89,39 @@ class RunService:
         return self._executors[name]
 
     # reading ---------------------------------------------------------------------------------
-    def get(self, run_id: str) -> dict[str, Any]:
-        """The run's row, with a dead process shown as ``interrupted``; unknown ids raise NotFoundError."""
+    def get(self, run_id: str) -> Run:
+        """The run, with a dead process shown as ``interrupted``; unknown ids raise NotFoundError."""
+        return self._run(self._row(run_id))
+
+    def list_runs(self, status: str | None = None, game: str | None = None) -> list[Run]:
+        rows = [self._reconcile(row) for row in self.store.list_runs(game=game)]
+        return [self._run(row) for row in rows if status is None or row["status"] == status]
+
+    def _row(self, run_id: str) -> dict[str, Any]:
         row = self.store.get_run(run_id)
         if row is None:
             raise NotFoundError(f"there is no run '{run_id}' (`retroml runs list` shows the runs)")
         return self._reconcile(row)
 
-    def list_runs(self, status: str | None = None, game: str | None = None) -> list[dict[str, Any]]:
-        rows = [self._reconcile(row) for row in self.store.list_runs(game=game)]
-        return [row for row in rows if status is None or row["status"] == status]
+    def _run(self, row: dict[str, Any]) -> Run:
+        checkpoints = self.store.artifacts(row["run_id"], ["checkpoint"])
+        try:
+            milestones_pct = read_config(run_paths(self.home, row["run_id"]).config).milestones_pct
+        except (OSError, InvalidInputError):
+            milestones_pct = []
+        return Run.from_row(row, checkpoints, milestones_pct)
+
+    def _check(self, action: Action, row: dict[str, Any]) -> None:
+        run = self._run(row)
+        why = run.refusal(action)
+        if why is not None:
+            raise ConflictError(why)
 
     def _reconcile(self, row: dict[str, Any]) -> dict[str, Any]:
         if is_active(row) and not self.executor_for(row).is_alive(row):
             # Re-read: the process may have written its final status just before it exited.
             fresh = self.store.get_run(row["run_id"]) or row
-            if fresh["status"] == "rendering":
+            if fresh["status"] == RunStatus.RENDERING:
                 # Training had ended before the render began: the run keeps the status it had.
                 previous = read_render_request(run_paths(self.home, row["run_id"])).get("previous_status", "completed")
                 message = "the journey render ended before it finished; render it again"
@@ -113,20 +129,22 @@ class RunService:
                 fresh = self.store.get_run(row["run_id"]) or fresh
             elif fresh["status"] in ACTIVE_STATUSES:
                 message = "the training process ended without saying so; `retroml runs continue` resumes it"
-                self.store.update_run(row["run_id"], status="interrupted", ended_at=time.time(), message=message)
+                self.store.update_run(
+                    row["run_id"], status=RunStatus.INTERRUPTED, ended_at=time.time(), message=message
+                )
                 fresh = self.store.get_run(row["run_id"]) or fresh
             return fresh
         return row
 
     def paths(self, run_id: str) -> RunPaths:
-        self.get(run_id)
+        self._row(run_id)
         return run_paths(self.home, run_id)
 
     def config(self, run_id: str) -> RunConfig:
         return read_config(self.paths(run_id).config)
 
     def metrics(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
-        self.get(run_id)
+        self._row(run_id)
         return self.store.metrics(run_id, since_id)
 
     def logs(self, run_id: str, tail: int = 200) -> list[str]:
@@ -137,14 +155,8 @@ class RunService:
         with open(log, encoding="utf-8", errors="replace") as handle:
             return [line.rstrip("\n") for line in deque(handle, maxlen=max(tail, 0))]
 
-    def progress(self, row: dict[str, Any]) -> float:
-        """Fraction of the current leg done, 0..1 (never above 1, even when SB3 overshoots)."""
-        budget = max(int(row["total_timesteps"]) - int(row["leg_start_timesteps"]), 1)
-        done = int(row["timesteps"]) - int(row["leg_start_timesteps"])
-        return min(max(done / budget, 0.0), 1.0)
-
     # creating and starting ---------------------------------------------------------------------
-    def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> dict[str, Any]:
+    def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> Run:
         """Create a run folder with its frozen ``config.yaml``, index it, and (by default) start it."""
         run_id = new_run_id()
         name = config.name or default_name(config)
@@ -167,7 +179,7 @@ class RunService:
                 "name": name,
                 "game": config.game.id,
                 "algo": config.train.algo,
-                "status": "queued",
+                "status": RunStatus.QUEUED,
                 "fast_mode": config.fast_mode,
                 "created_at": time.time(),
                 "executor": self.executor.name,
@@ -176,6 +188,7 @@ class RunService:
                 "total_timesteps": start_timesteps + config.train.total_timesteps,
                 "timesteps": start_timesteps,
                 "episodes": 0,
+                "train_seconds": 0.0,
                 "parent_run_id": lineage.get("parent_run_id"),
                 "parent_checkpoint": lineage.get("from_checkpoint"),
                 "changes": lineage.get("changes"),
@@ -187,21 +200,15 @@ class RunService:
             return self.start(run_id)
         return self.get(run_id)
 
-    def start(self, run_id: str) -> dict[str, Any]:
+    def start(self, run_id: str) -> Run:
         """Launch the training process of a queued run."""
-        row = self.get(run_id)
-        if is_active(row) or row["status"] in ("running", "paused", "rendering"):
-            raise ConflictError(f"run {run_id} is already {row['status']}; stop it first")
-        if row["status"] != "queued":
-            raise ConflictError(
-                f"run {run_id} is {row['status']}; use `retroml runs continue {run_id}` to train it further"
-            )
+        self._check(Action.START, self._row(run_id))
         paths = run_paths(self.home, run_id)
         launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, WORKER_MODULE)
         waiting = "waiting for a cluster node with free CPUs" if launch.pid is None else None
         self.store.update_run(
             run_id,
-            status="running" if launch.pid else "queued",
+            status=RunStatus.RUNNING if launch.pid else RunStatus.QUEUED,
             message=waiting,
             pid=launch.pid,
             pid_started_at=launch.pid_started_at,
@@ -209,79 +216,101 @@ class RunService:
             executor=launch.executor,
             started_at=time.time(),
             heartbeat_at=time.time(),
+            steps_per_sec=None,
         )
         return self.get(run_id)
 
     # controlling -----------------------------------------------------------------------------
-    def stop(self, run_id: str) -> dict[str, Any]:
+    def stop(self, run_id: str) -> Run:
         """Ask the training process to save a checkpoint and stop (SIGTERM)."""
-        row = self.get(run_id)
-        if row["status"] == "queued" and not row.get("pid"):
+        row = self._row(run_id)
+        self._check(Action.STOP, row)
+        if row["status"] == RunStatus.QUEUED and not row.get("pid"):
             if row.get("host") == PENDING_HOST:
                 self.executor_for(row).send_signal(row, signal.SIGTERM)
-            self.store.update_run(run_id, status="stopped", ended_at=time.time(), host=None)
+            self.store.update_run(run_id, status=RunStatus.STOPPED, ended_at=time.time(), host=None)
             return self.get(run_id)
-        if row["status"] not in ("running", "paused", "rendering"):
-            raise ConflictError(f"run {run_id} is not running (it is {row['status']})")
         self.executor_for(row).send_signal(row, signal.SIGTERM)
-        if row["status"] == "paused":
+        if row["status"] == RunStatus.PAUSED:
             # A stopped (SIGSTOP) process only handles SIGTERM once it runs again.
             self.executor_for(row).send_signal(row, signal.SIGCONT)
         return self.get(run_id)
 
-    def pause(self, run_id: str) -> dict[str, Any]:
-        row = self.get(run_id)
-        if row["status"] != "running":
-            raise ConflictError(f"run {run_id} is not running (it is {row['status']}), so it cannot pause")
+    def pause(self, run_id: str) -> Run:
+        row = self._row(run_id)
+        self._check(Action.PAUSE, row)
         self.executor_for(row).send_signal(row, signal.SIGSTOP)
-        self.store.update_run(run_id, status="paused")
+        self.store.update_run(run_id, status=RunStatus.PAUSED)
         return self.get(run_id)
 
-    def resume(self, run_id: str) -> dict[str, Any]:
-        row = self.get(run_id)
-        if row["status"] != "paused":
-            raise ConflictError(f"run {run_id} is not paused (it is {row['status']})")
+    def resume(self, run_id: str) -> Run:
+        row = self._row(run_id)
+        self._check(Action.RESUME, row)
         self.executor_for(row).send_signal(row, signal.SIGCONT)
-        self.store.update_run(run_id, status="running", heartbeat_at=time.time())
+        self.store.update_run(run_id, status=RunStatus.RUNNING, heartbeat_at=time.time())
         return self.get(run_id)
 
-    def wait(self, run_id: str, timeout: float = 600.0, poll: float = 0.5) -> dict[str, Any]:
+    def wait(self, run_id: str, timeout: float = 600.0, poll: float = 0.5) -> Run:
         """Block until the run reaches a final status (or ``timeout`` seconds pass)."""
         deadline = time.monotonic() + timeout
         while True:
-            row = self.get(run_id)
-            if row["status"] in FINAL_STATUSES or time.monotonic() >= deadline:
-                return row
+            run = self.get(run_id)
+            if run.status in ENDED_STATUSES or time.monotonic() >= deadline:
+                return run
             time.sleep(poll)
 
     # further training ------------------------------------------------------------------------
-    def continue_run(self, run_id: str, steps: int) -> dict[str, Any]:
-        """Train the same run for ``steps`` more timesteps from its ``latest.zip`` (a new leg)."""
-        row = self.get(run_id)
-        if is_active(row):
-            raise ConflictError(f"run {run_id} is {row['status']}; wait for it to end or stop it first")
-        _check_budget(steps)
+    def continue_run(self, run_id: str, mode: ContinueMode = "finish", steps: int | None = None) -> Run:
+        """Train the run further from its latest checkpoint, as a new leg.
+
+        ``finish`` trains what is left of the planned budget; ``more`` extends the budget by ``steps``
+        (default: the budget the run was created with). Milestones already reached stay; the rest are
+        planned over the new total. A run stopped before its first checkpoint starts over from where it
+        began.
+        """
+        row = self._row(run_id)
+        self._check(Action.CONTINUE, row)
+        run = self._run(row)
         paths = run_paths(self.home, run_id)
-        if not paths.latest_checkpoint.exists():
-            raise InvalidInputError(f"run {run_id} has no checkpoint to continue from")
-        start_timesteps = latest_timesteps(paths.latest_checkpoint)
-        leg_index = int(row["leg"]) + 1
+        if paths.latest_checkpoint.exists():
+            start_checkpoint: str | None = str(paths.latest_checkpoint.relative_to(self.home))
+            start_timesteps = latest_timesteps(paths.latest_checkpoint)
+        else:
+            start_checkpoint = run.legs[0].from_checkpoint if run.legs else None
+            start_timesteps = run.start_timesteps
+        if mode == "more":
+            steps = run.run_budget if steps is None else steps
+            _check_budget(steps)
+            total = run.total_timesteps + steps
+        elif mode == "finish":
+            total = run.total_timesteps
+            if start_timesteps >= total:
+                raise InvalidInputError(
+                    f"run {run_id} has trained its whole budget of {total - run.start_timesteps:,} timesteps; "
+                    f"train more with `retroml runs continue {run_id} --more {run.run_budget:_}`"
+                )
+        else:
+            raise InvalidInputError(f"continue is 'finish' or 'more', not '{mode}'")
+        hidden = self.store.supersede_metrics(run_id, start_timesteps)
+        if hidden:
+            logger.info("run %s: %d metrics rows past %d timesteps superseded by the new leg", run_id, hidden, start_timesteps)
+        leg_index = run.leg + 1
         legs = [
             *(row.get("legs") or []),
             {
                 "leg": leg_index,
-                "budget": steps,
+                "budget": total - start_timesteps,
                 "start_timesteps": start_timesteps,
-                "from_checkpoint": str(paths.latest_checkpoint.relative_to(self.home)),
+                "from_checkpoint": start_checkpoint,
                 "created_at": time.time(),
             },
         ]
         self.store.update_run(
             run_id,
-            status="queued",
+            status=RunStatus.QUEUED,
             leg=leg_index,
             leg_start_timesteps=start_timesteps,
-            total_timesteps=start_timesteps + steps,
+            total_timesteps=total,
             timesteps=start_timesteps,
             legs=legs,
             ended_at=None,
@@ -294,20 +323,27 @@ class RunService:
     def branch(
         self,
         run_id: str,
-        from_milestone_pct: int,
+        from_milestone_pct: float,
         overrides: list[str] | None = None,
         steps: int | None = None,
         name: str | None = None,
         start: bool = True,
-    ) -> dict[str, Any]:
-        """A new run that starts from a milestone checkpoint of ``run_id``, with settings changed."""
+    ) -> Run:
+        """A new run that starts from a milestone checkpoint of ``run_id``, with settings changed.
+
+        ``from_milestone_pct`` is the milestone as the run shows it (its percentage of the run's budget).
+        """
         parent = self.get(run_id)
-        checkpoint = find_milestone(run_paths(self.home, run_id).checkpoints, from_milestone_pct)
-        if checkpoint is None:
-            raise InvalidInputError(f"run {run_id} has no checkpoint at the {from_milestone_pct} % milestone")
+        reached = [milestone for milestone in parent.milestones if milestone.reached and milestone.checkpoint]
+        nearest = min(reached, key=lambda milestone: abs(milestone.pct - from_milestone_pct), default=None)
+        if nearest is None or abs(nearest.pct - from_milestone_pct) > 0.5 or nearest.checkpoint is None:
+            shown = ", ".join(milestone.label for milestone in reached) or "none yet"
+            raise InvalidInputError(
+                f"run {run_id} has no checkpoint at the {from_milestone_pct:g} % milestone (reached: {shown})"
+            )
         parent_config = self.config(run_id)
         data = parent_config.model_dump(mode="json", exclude_none=True)
-        data["name"] = name or f"{parent['name']}-branch-{from_milestone_pct}pct"
+        data["name"] = name or f"{parent.name}-branch-{nearest.label.replace(' ', '')}"
         changes: dict[str, Any] = {}
         for assignment in overrides or []:
             data = apply_assignment(data, assignment)
@@ -324,8 +360,8 @@ class RunService:
             )
         lineage = {
             "parent_run_id": run_id,
-            "from_checkpoint": str(checkpoint.path.relative_to(self.home)),
-            "start_timesteps": checkpoint.timesteps,
+            "from_checkpoint": nearest.checkpoint,
+            "start_timesteps": nearest.timesteps,
             "changes": changes,
         }
         return self.create(config, start=start, lineage=lineage)
@@ -364,8 +400,8 @@ class RunService:
         of ``compare_with``), ``highlights`` or ``timelapse``; ``length`` and ``layout`` default to the
         run's ``render`` settings. ``progress(fraction, detail)`` is called as segments finish.
         """
-        row = self.get(run_id)
-        if row["status"] in ("running", "paused") and row.get("pid"):
+        run = self.get(run_id)
+        if run.status in (RunStatus.RUNNING, RunStatus.PAUSED) and run.pid:
             logger.info("rendering %s while it trains: the video covers the checkpoints saved so far", run_id)
         for other in compare_with:
             self.get(other)
@@ -427,9 +463,8 @@ class RunService:
         """
         from retroml.video.renders import check_layout
 
-        row = self.get(run_id)
-        if is_active(row):
-            raise ConflictError(f"run {run_id} is {row['status']}; render its video once it has ended")
+        row = self._row(run_id)
+        self._check(Action.RENDER, row)
         for other in compare_with:
             self.get(other)
         settings, layout = self._render_settings(run_id, length, layout)
@@ -446,7 +481,7 @@ class RunService:
             "requested_at": time.time(),
         }
         (paths.root / RENDER_REQUEST).write_text(json.dumps(request), encoding="utf-8")
-        self.store.update_run(run_id, status="rendering", render_progress=0.0, message=None)
+        self.store.update_run(run_id, status=RunStatus.RENDERING, render_progress=0.0, message=None)
         launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_MODULE)
         self.store.update_run(
             run_id,
@@ -498,15 +533,13 @@ class RunService:
             "disk_percent": disk.percent,
             "gpu": None,
             "home": str(self.home),
-            "running_runs": [row["run_id"] for row in self.list_runs() if row["status"] in ACTIVE_STATUSES],
+            "running_runs": [run.run_id for run in self.list_runs() if run.status in ACTIVE_STATUSES],
         }
 
     # removing --------------------------------------------------------------------------------
     def delete(self, run_id: str) -> None:
         """Remove a run's folder and its rows; refused while it is active."""
-        row = self.get(run_id)
-        if is_active(row):
-            raise ConflictError(f"run {run_id} is {row['status']}; stop it before deleting it")
+        self._check(Action.DELETE, self._row(run_id))
         shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
         self.store.delete_run(run_id)
 
