@@ -129,6 +129,9 @@ class TrainConfig(_Section):
     :param checkpoint_every_sec: how often ``latest.zip`` is refreshed.
     :param keep_last: how many timestamped rolling checkpoints to keep besides ``latest.zip``.
     :param metrics_every_steps: metrics row interval for the DQN family (PPO/A2C log every rollout).
+    :param keep_replay_buffer: DQN family: save the replay buffer with the checkpoint at the end of
+        each leg and reload it on ``continue`` (its size is logged before training); off, a continued
+        leg waits ``learning_starts`` timesteps again before it learns.
     """
 
     algo: Algo = "ppo"
@@ -155,6 +158,7 @@ class TrainConfig(_Section):
     checkpoint_every_sec: int = Field(300, ge=1)
     keep_last: int = Field(2, ge=0)
     metrics_every_steps: int = Field(1000, ge=1)
+    keep_replay_buffer: bool = True
 
     @model_validator(mode="after")
     def _fill_zoo_defaults(self) -> TrainConfig:

@@ -2,27 +2,48 @@
 
 Schedules use SB3's own ``LinearSchedule`` so a checkpoint carries no reference to RetroML code and a
 stock ``PPO.load()`` reads it anywhere.
+
+Every leg anneals from the configured values. SB3 computes a schedule's ``progress_remaining`` as
+``1 - num_timesteps / (num_timesteps at the leg's start + leg budget)``, so a leg that starts at
+timestep S with budget B begins at ``p0 = B / (S + B)``, not at 1: a stock schedule would start a
+branch or a continue near its end. A ``LinearSchedule`` from ``value / p0`` down to 0 is ``value``
+at ``p0`` and 0 at the leg's end.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
 from retroml.config import TrainConfig
+from retroml.engine.checkpoints import latest_timesteps
 
+logger = logging.getLogger(__name__)
+
+REPLAY_BUFFER_FILE = "replay_buffer.pkl"
 ALGORITHM_CLASSES: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN, "qrdqn": QRDQN}
 
 
-def hyperparameters(train: TrainConfig) -> dict[str, Any]:
-    """The keyword arguments of the SB3 constructor for this config (schedules as the RL Zoo has them)."""
+def leg_progress_start(start_timesteps: int, budget: int) -> float:
+    """SB3's ``progress_remaining`` at the first step of a leg (1.0 for a fresh model)."""
+    return budget / (start_timesteps + budget)
+
+
+def hyperparameters(train: TrainConfig, progress_start: float = 1.0) -> dict[str, Any]:
+    """The keyword arguments of the SB3 constructor for this config (schedules as the RL Zoo has them).
+
+    :param progress_start: SB3's ``progress_remaining`` when the leg starts (see the module docstring).
+    """
     if train.algo == "ppo":
         assert train.learning_rate is not None and train.clip_range is not None
         return {
@@ -30,8 +51,8 @@ def hyperparameters(train: TrainConfig) -> dict[str, Any]:
             "batch_size": train.batch_size,
             "n_epochs": train.n_epochs,
             # The Zoo anneals PPO's learning rate and clip range linearly to 0 ("lin_2.5e-4").
-            "learning_rate": LinearSchedule(train.learning_rate, 0.0, 1.0),
-            "clip_range": LinearSchedule(train.clip_range, 0.0, 1.0),
+            "learning_rate": LinearSchedule(train.learning_rate / progress_start, 0.0, 1.0),
+            "clip_range": LinearSchedule(train.clip_range / progress_start, 0.0, 1.0),
             "ent_coef": train.ent_coef,
             "vf_coef": train.vf_coef,
             "gamma": train.gamma,
@@ -84,13 +105,67 @@ def build_model(train: TrainConfig, env: VecEnv, tensorboard_dir: Path | None) -
     )
 
 
-def load_model(train: TrainConfig, checkpoint: Path, env: VecEnv | None, tensorboard_dir: Path | None) -> BaseAlgorithm:
-    """Load ``checkpoint`` to continue training, with the hyper-parameters of ``train`` taking effect."""
+def load_model(
+    train: TrainConfig, checkpoint: Path, env: VecEnv, tensorboard_dir: Path | None, budget: int
+) -> BaseAlgorithm:
+    """Load ``checkpoint`` to train a leg of ``budget`` timesteps, with ``train``'s hyper-parameters.
+
+    A DQN-family model gets back the replay buffer saved beside the checkpoint; without one (turned
+    off, or lost with a killed process) ``learning_starts`` counts again from the leg's start, so it
+    never trains on an almost empty buffer.
+    """
     cls = ALGORITHM_CLASSES[train.algo]
-    custom = hyperparameters(train)
-    custom.pop("buffer_size", None)  # the replay buffer is rebuilt empty with the size it was made with
+    start = latest_timesteps(checkpoint)
+    custom = hyperparameters(train, leg_progress_start(start, budget))
+    custom.pop("buffer_size", None)  # the replay buffer keeps the size it was made with
     custom["tensorboard_log"] = str(tensorboard_dir) if tensorboard_dir else None
-    return cls.load(checkpoint, env=env, device="cpu", custom_objects=custom)
+    model = cls.load(checkpoint, env=env, device="cpu", custom_objects=custom)
+    if isinstance(model, OffPolicyAlgorithm):
+        buffer = replay_buffer_path(checkpoint.parent)
+        if train.keep_replay_buffer and buffer.is_file() and _timesteps_of_buffer(buffer) == start:
+            model.load_replay_buffer(buffer)
+            logger.info("replay buffer reloaded: %d transitions", model.replay_buffer.size())  # type: ignore[union-attr]
+        else:
+            model.learning_starts = start + int(train.learning_starts or 0)
+            logger.info("no replay buffer of this checkpoint: learning starts at %d timesteps", model.learning_starts)
+    return model
+
+
+def replay_buffer_path(folder: Path) -> Path:
+    return folder / REPLAY_BUFFER_FILE
+
+
+def save_replay_buffer(model: BaseAlgorithm, train: TrainConfig, folder: Path) -> None:
+    """Save a DQN-family replay buffer beside ``latest.zip`` (atomically), when the config keeps it."""
+    if not isinstance(model, OffPolicyAlgorithm) or not train.keep_replay_buffer:
+        return
+    target = replay_buffer_path(folder)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        model.save_replay_buffer(temporary)
+        # The buffer belongs to one checkpoint: its timesteps are in the name of a marker beside it.
+        os.replace(temporary, target)
+        target.with_suffix(".timesteps").write_text(str(model.num_timesteps), encoding="utf-8")
+    finally:
+        temporary.unlink(missing_ok=True)
+    logger.info("replay buffer saved: %d transitions, %.1f MB", model.replay_buffer.size(), target.stat().st_size / 1e6)  # type: ignore[union-attr]
+
+
+def replay_buffer_bytes(model: BaseAlgorithm) -> int:
+    """The memory (and file size) of a DQN-family replay buffer: stated before training."""
+    buffer = getattr(model, "replay_buffer", None)
+    if buffer is None:
+        return 0
+    names = ("observations", "next_observations", "actions", "rewards", "dones")
+    arrays = (getattr(buffer, name, None) for name in names)
+    return sum(array.nbytes for array in arrays if array is not None)
+
+
+def _timesteps_of_buffer(buffer: Path) -> int | None:
+    try:
+        return int(buffer.with_suffix(".timesteps").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def load_policy(algo: str, checkpoint: Path) -> BaseAlgorithm:

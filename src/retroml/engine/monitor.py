@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SEC = 2.0
 LOG_EVERY_SEC = 10.0
+# Steps/s and the ETA average at least this long: several PPO updates, many DQN cycles.
+SPEED_WINDOW_SEC = 30.0
 
 MilestoneHook = Callable[[int, int, Path], None]
 # (frame, timesteps, episodes, score_mean, wall time): one time-lapse frame and what training knew then.
@@ -41,20 +43,47 @@ class Leg:
 
     :param index: 1 for the first leg.
     :param start_timesteps: absolute timesteps when the leg starts (the counter never resets).
-    :param budget: timesteps this leg trains for; milestones are percentages of it.
-    :param episodes_before: finished episodes counted by earlier legs.
+    :param budget: timesteps this leg trains for.
+    :param milestone_targets: the milestones this leg saves: {planned %: absolute timesteps}.
+    :param episodes_before / score_best_before / score_mean_before / seconds_before: what earlier
+        legs of the run had counted, so scores, episodes and training time carry across legs.
     """
 
     index: int
     start_timesteps: int
     budget: int
-    episodes_before: int = 0
     milestone_targets: dict[int, int] = field(default_factory=dict)
+    episodes_before: int = 0
+    score_best_before: float | None = None
+    score_mean_before: float | None = None
+    seconds_before: float = 0.0
 
-    def plan_milestones(self, milestones_pct: list[int]) -> None:
-        # A continued leg starts where the previous one ended, whose 100 % is this leg's 0 %.
-        wanted = [pct for pct in milestones_pct if pct > 0 or self.index == 1]
-        self.milestone_targets = {pct: self.start_timesteps + (self.budget * pct) // 100 for pct in wanted}
+
+class SpeedMeter:
+    """Timesteps per second over whole collect+update cycles, the last ``window_sec`` of them.
+
+    Marked at the start of every rollout (after the previous update), so a rollout is never
+    measured without its update: a window inside either one would read 3-4x off.
+    """
+
+    def __init__(self, window_sec: float = SPEED_WINDOW_SEC) -> None:
+        self.window_sec = window_sec
+        self.marks: deque[tuple[float, int]] = deque()
+
+    def mark(self, now: float, timesteps: int) -> None:
+        self.marks.append((now, timesteps))
+        # Keep the newest mark that is at least a window old, so the span covers the whole window.
+        while len(self.marks) > 2 and now - self.marks[1][0] >= self.window_sec:
+            self.marks.popleft()
+
+    @property
+    def steps_per_sec(self) -> float | None:
+        if len(self.marks) < 2:
+            return None
+        (first_time, first_steps), (last_time, last_steps) = self.marks[0], self.marks[-1]
+        if last_time <= first_time:
+            return None
+        return (last_steps - first_steps) / (last_time - first_time)
 
 
 class RunMonitor(BaseCallback):
@@ -99,19 +128,33 @@ class RunMonitor(BaseCallback):
         self.episodes = leg.episodes_before
         self.recent_scores: deque[float] = deque(maxlen=100)
         self.recent_lengths: deque[int] = deque(maxlen=100)
-        self.best_score: float | None = None
+        self.best_score: float | None = leg.score_best_before
         self.scores_since_metrics: list[float] = []
         self.started = time.monotonic()
         self._last_heartbeat = 0.0
         self._last_log = time.monotonic()
         self._last_checkpoint = time.monotonic()
         self._last_metrics_steps = leg.start_timesteps
-        self._speed_mark = (time.monotonic(), leg.start_timesteps)
-        self.steps_per_sec = 0.0
+        self._updates_seen = 0
+        self.speed = SpeedMeter()
 
     # SB3 hooks -------------------------------------------------------------------------------
     def _on_training_start(self) -> None:
+        self.started = time.monotonic()
+        self._updates_seen = _updates(self.model)
         self._save_due_milestones()
+
+    def _on_rollout_start(self) -> None:
+        # A rollout starts right after the previous update: a whole cycle ends here, and the
+        # logger holds the losses of the update that has just run.
+        self.speed.mark(time.monotonic(), self.num_timesteps)
+        if self._update_due():
+            self._write_metrics()
+
+    def _on_training_end(self) -> None:
+        self.speed.mark(time.monotonic(), self.num_timesteps)
+        if _updates(self.model) > self._updates_seen or self.num_timesteps > self._last_metrics_steps:
+            self._write_metrics()
 
     def _on_step(self) -> bool:
         for info in self.locals.get("infos", ()):
@@ -128,16 +171,14 @@ class RunMonitor(BaseCallback):
         if now - self._last_checkpoint >= self.config.train.checkpoint_every_sec:
             save_rolling(self.model, self.paths.checkpoints, self.config.train.keep_last)
             self._last_checkpoint = now
-        if (
-            self.config.train.algo not in ON_POLICY
-            and self.num_timesteps - self._last_metrics_steps >= self.config.train.metrics_every_steps
-        ):
-            self._write_metrics()
         return not self.stop_requested.is_set()
 
-    def _on_rollout_end(self) -> None:
+    def _update_due(self) -> bool:
+        """A metrics row after every update (PPO/A2C) or every ``metrics_every_steps`` (DQN family)."""
         if self.config.train.algo in ON_POLICY:
-            self._write_metrics()
+            return _updates(self.model) > self._updates_seen
+        # The DQN family updates every few steps and may not learn at all yet (learning_starts).
+        return self.num_timesteps - self._last_metrics_steps >= self.config.train.metrics_every_steps
 
     # bookkeeping -----------------------------------------------------------------------------
     def _count_episode(self, score: float, length: int) -> None:
@@ -149,7 +190,17 @@ class RunMonitor(BaseCallback):
 
     @property
     def score_mean(self) -> float | None:
-        return float(np.mean(self.recent_scores)) if self.recent_scores else None
+        """Mean of the last 100 episodes; until this leg finishes one, what the run had before."""
+        return float(np.mean(self.recent_scores)) if self.recent_scores else self.leg.score_mean_before
+
+    @property
+    def steps_per_sec(self) -> float | None:
+        return self.speed.steps_per_sec
+
+    @property
+    def train_seconds(self) -> float:
+        """Training time over all legs of the run."""
+        return self.leg.seconds_before + time.monotonic() - self.started
 
     def _save_due_milestones(self) -> None:
         while self.pending_milestones and self.num_timesteps >= self.pending_milestones[0][1]:
@@ -185,16 +236,9 @@ class RunMonitor(BaseCallback):
         frame = np.array(observation[0, -1], dtype=np.uint8, copy=True)
         self.on_frame(frame, self.num_timesteps, self.episodes, self.score_mean, time.time())
 
-    def _measure_speed(self, now: float) -> None:
-        mark_time, mark_steps = self._speed_mark
-        if now - mark_time >= 1.0:
-            self.steps_per_sec = (self.num_timesteps - mark_steps) / (now - mark_time)
-            self._speed_mark = (now, self.num_timesteps)
-
     def heartbeat(self, now: float | None = None) -> None:
         """Tell the store this process is alive, with the latest progress."""
         now = time.monotonic() if now is None else now
-        self._measure_speed(now)
         self._last_heartbeat = now
         self.store.update_run(
             self.run_id,
@@ -204,22 +248,23 @@ class RunMonitor(BaseCallback):
             score_mean=self.score_mean,
             score_best=self.best_score,
             steps_per_sec=self.steps_per_sec,
+            train_seconds=self.train_seconds,
         )
         if now - self._last_log >= LOG_EVERY_SEC:
             self._last_log = now
             done = self.num_timesteps - self.leg.start_timesteps
             logger.info(
-                "timesteps %d (%.1f %% of leg %d), %.0f steps/s, episodes %d, mean score %s",
+                "timesteps %d (%.1f %% of leg %d), %s steps/s, episodes %d, mean score %s",
                 self.num_timesteps,
                 100.0 * min(done / self.leg.budget, 1.0),
                 self.leg.index,
-                self.steps_per_sec,
+                "n/a" if self.steps_per_sec is None else f"{self.steps_per_sec:.0f}",
                 self.episodes,
                 "n/a" if self.score_mean is None else f"{self.score_mean:.2f}",
             )
 
     def _write_metrics(self) -> None:
-        self._measure_speed(time.monotonic())
+        self._updates_seen = _updates(self.model)
         values: dict[str, Any] = dict(self.model.logger.name_to_value)
         entropy_loss = values.get("train/entropy_loss")
         row = {
@@ -228,8 +273,9 @@ class RunMonitor(BaseCallback):
             "episodes": self.episodes,
             "score_mean": self.score_mean,
             "score_max": max(self.scores_since_metrics) if self.scores_since_metrics else None,
+            "score_best": self.best_score,
             "episode_length": float(np.mean(self.recent_lengths)) if self.recent_lengths else None,
-            "steps_per_sec": self.steps_per_sec or None,
+            "steps_per_sec": self.steps_per_sec,
             "loss": _number(values.get("train/loss")),
             "policy_loss": _number(values.get("train/policy_gradient_loss") or values.get("train/policy_loss")),
             "value_loss": _number(values.get("train/value_loss")),
@@ -237,11 +283,16 @@ class RunMonitor(BaseCallback):
             "explained_variance": _number(values.get("train/explained_variance")),
             "learning_rate": _number(values.get("train/learning_rate")),
             "exploration_rate": _number(values.get("rollout/exploration_rate")),
-            "wall_time": time.monotonic() - self.started,
+            "wall_time": self.train_seconds,
         }
         self.scores_since_metrics = []
         self._last_metrics_steps = self.num_timesteps
         self.store.add_metrics(self.run_id, row)
+
+
+def _updates(model: Any) -> int:
+    """How many gradient updates SB3 has made (its own counter, saved with the model)."""
+    return int(getattr(model, "_n_updates", 0))
 
 
 def _number(value: Any) -> float | None:

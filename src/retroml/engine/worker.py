@@ -19,33 +19,43 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from retroml.config import RunConfig, read_config
-from retroml.engine.algos import build_model, load_model
-from retroml.engine.checkpoints import save_rolling
-from retroml.engine.envs import AtariNativeVecEnv
-from retroml.engine.monitor import FrameHook, Leg, MilestoneHook, RunMonitor
-from retroml.paths import resolve_home, run_paths
-from retroml.store import Store
+if TYPE_CHECKING:
+    from retroml.config import RunConfig
+    from retroml.engine.monitor import FrameHook, Leg, MilestoneHook
+    from retroml.store import Store
 
 logger = logging.getLogger("retroml.worker")
 
 
-def current_leg(row: dict, config: RunConfig) -> tuple[Leg, Path | None]:
+def current_leg(store: Store, row: dict, config: RunConfig) -> tuple[Leg, Path | None]:
     """The leg to train now and the checkpoint it starts from (``None`` for a fresh model)."""
+    from retroml import milestones
+    from retroml.engine.monitor import Leg
+
     legs = row.get("legs") or []
     spec = legs[-1] if legs else {}
+    origin = int(legs[0]["start_timesteps"]) if legs else int(row["leg_start_timesteps"])
+    start = int(row["leg_start_timesteps"])
+    total = int(row["total_timesteps"])
+    reached = [
+        int(artifact["timesteps"])
+        for artifact in store.artifacts(row["run_id"], ["checkpoint"])
+        if artifact.get("milestone_pct") is not None
+    ]
     leg = Leg(
         index=int(row["leg"]),
-        start_timesteps=int(row["leg_start_timesteps"]),
-        budget=int(spec.get("budget", config.train.total_timesteps)),
+        start_timesteps=start,
+        budget=total - start,
+        milestone_targets=milestones.pending(config.milestones_pct, origin, total, reached),
         episodes_before=int(row.get("episodes") or 0),
+        score_best_before=row.get("score_best"),
+        score_mean_before=row.get("score_mean"),
+        seconds_before=float(row.get("train_seconds") or 0.0),
     )
-    leg.plan_milestones(config.milestones_pct)
-    start = spec.get("from_checkpoint")
-    return leg, (Path(start) if start else None)
+    checkpoint = spec.get("from_checkpoint")
+    return leg, (Path(checkpoint) if checkpoint else None)
 
 
 def train(
@@ -56,11 +66,20 @@ def train(
     on_frame: FrameHook | None = None,
 ) -> str:
     """Train the current leg of ``run_id``; returns the final status (``completed`` or ``stopped``)."""
+    import torch
+
+    from retroml.config import read_config
+    from retroml.engine.algos import build_model, load_model, replay_buffer_bytes, save_replay_buffer
+    from retroml.engine.checkpoints import save_rolling
+    from retroml.engine.envs import AtariNativeVecEnv
+    from retroml.engine.monitor import RunMonitor
+    from retroml.paths import inside, run_paths
+
     paths = run_paths(store.home, run_id)
     config = read_config(paths.config)
     row = store.get_run(run_id)
     assert row is not None, f"run {run_id} is not in the store"
-    leg, start_checkpoint = current_leg(row, config)
+    leg, start_checkpoint = current_leg(store, row, config)
     for stale in paths.checkpoints.glob(".*.tmp"):
         # Left by a process killed mid-save; only one process trains a run at a time.
         stale.unlink(missing_ok=True)
@@ -72,8 +91,19 @@ def train(
     if start_checkpoint is None:
         model = build_model(config.train, env, paths.tensorboard)
     else:
-        model = load_model(config.train, store.home / start_checkpoint, env, paths.tensorboard)
+        # The checkpoint must lie inside the home: it is a pickle, and run.json could be edited.
+        model = load_model(config.train, inside(store.home, str(start_checkpoint)), env, paths.tensorboard, leg.budget)
     monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone, on_frame)
+    buffer_bytes = replay_buffer_bytes(model)
+    if buffer_bytes:
+        logger.info(
+            "replay buffer: %s transitions, %.2f GB in memory; %s",
+            f"{config.train.buffer_size:,}",
+            buffer_bytes / 1e9,
+            "saved with the checkpoint at the end of the leg (train.keep_replay_buffer)"
+            if config.train.keep_replay_buffer
+            else "not kept (train.keep_replay_buffer is off)",
+        )
     logger.info(
         "training %s on %s: leg %d, %d timesteps from %d, %d envs",
         config.train.algo.upper(),
@@ -98,6 +128,7 @@ def train(
             monitor.save_milestone(milestone_pct)
         monitor.pending_milestones.clear()
     save_rolling(model, paths.checkpoints, config.train.keep_last)
+    save_replay_buffer(model, config.train, paths.checkpoints)
     monitor.heartbeat()
     env.close()
     return "completed" if finished else "stopped"
@@ -108,10 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--db", default=None)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = Store(resolve_home(args.home), args.db)
-    run_id = args.run_id
+    # The handler first, before the imports that take seconds (torch, SB3): a stop in the first
+    # moments must end as ``stopped``, never kill the process and leave the run without a status.
     stop_requested = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -120,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from retroml.paths import resolve_home
+    from retroml.store import Store
+
+    store = Store(resolve_home(args.home), args.db)
+    run_id = args.run_id
     store.update_run(
         run_id,
         status="running",
@@ -165,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _auto_render(store: Store, run_id: str) -> None:
+    from retroml.config import read_config
+    from retroml.paths import run_paths
+
     config = read_config(run_paths(store.home, run_id).config)
     if not config.render.auto:
         return

@@ -145,7 +145,8 @@ class Run(BaseModel):
     progress: float = Field(description="Fraction of the run's whole budget done, 0..1.")
     leg_progress: float = Field(description="Fraction of the current leg done, 0..1.")
     steps_per_sec: float | None = Field(
-        None, description="While training: timesteps per second over recent whole collect+update cycles; after: the average."
+        None,
+        description="While training: timesteps per second over recent whole collect+update cycles; after: the average.",
     )
     eta_seconds: float | None = Field(None, description="Seconds until the run's budget is done, while it trains.")
     training_seconds: float = Field(description="Wall-clock seconds spent training, over all legs.")

@@ -293,7 +293,7 @@ class RunService:
             raise InvalidInputError(f"continue is 'finish' or 'more', not '{mode}'")
         hidden = self.store.supersede_metrics(run_id, start_timesteps)
         if hidden:
-            logger.info("run %s: %d metrics rows past %d timesteps superseded by the new leg", run_id, hidden, start_timesteps)
+            logger.info("run %s: %d metrics rows past %d timesteps superseded", run_id, hidden, start_timesteps)
         leg_index = run.leg + 1
         legs = [
             *(row.get("legs") or []),
@@ -455,7 +455,7 @@ class RunService:
         layout: str | None = None,
         workers: int | None = None,
         compare_with: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> Run:
         """Render a video in a detached process (the web and desktop apps use this); returns the run.
 
         The run shows ``rendering`` with ``render_progress`` until the video is written, then goes back
