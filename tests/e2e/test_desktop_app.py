@@ -1,7 +1,8 @@
 """The desktop main window and Start Training dialog on a real RunService, with real training runs.
 
 Qt runs offscreen; the questions the window asks (confirmations, the close prompt) are answered by
-the test through the callables :class:`MainWindow` takes.
+the test through the callables :class:`MainWindow` takes (the Continue prompt is the real dialog,
+checked and accepted by the test).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QDialog
 
 from retroml.config import build_config
 from retroml.desktop.app import MainWindow
 from retroml.desktop.dialog import FAST_MODE_TRADE_OFF, StartTrainingDialog
+from retroml.desktop.prompts import ContinueChoice, ContinueDialog
+from retroml.runs.model import Action, Run, RunStatus
 from retroml.runs.service import RunService
 from tests.integration.conftest import tiny_config, wait_until
 
@@ -44,10 +47,10 @@ class Answers:
 def service(tmp_path: Path) -> Iterator[RunService]:
     service = RunService(tmp_path / "home")
     yield service
-    for row in service.list_runs():
-        if row["status"] in ("running", "paused") and row.get("pid"):
-            service.stop(row["run_id"])
-            service.wait(row["run_id"], timeout=60)
+    for run in service.list_runs():
+        if run.active and Action.STOP in run.actions:
+            service.stop(run.run_id)
+            service.wait(run.run_id, timeout=60)
 
 
 def make_window(qtbot, service: RunService, **answers: object) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -65,6 +68,29 @@ def click_checkbox(qtbot, box: QCheckBox) -> None:  # type: ignore[no-untyped-de
 def save(widget: object, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     assert widget.grab().save(str(ARTIFACTS / name))  # type: ignore[attr-defined]
+
+
+class ContinuePrompt:
+    """Answers the Continue question with the real dialog: shows it, saves a screenshot, accepts its default."""
+
+    def __init__(self, qtbot, screenshot: str, steps: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.qtbot = qtbot
+        self.screenshot = screenshot
+        self.steps = steps
+        self.dialog: ContinueDialog | None = None
+
+    def __call__(self, run: Run) -> ContinueChoice | None:
+        self.dialog = ContinueDialog(run)
+        self.qtbot.addWidget(self.dialog)
+        self.dialog.show()
+        save(self.dialog, self.screenshot)
+        if self.steps is not None:
+            self.dialog.steps.setText(self.steps)
+            self.dialog.more.setChecked(True)
+        self.qtbot.mouseClick(self.dialog.continue_button, Qt.MouseButton.LeftButton)
+        if self.dialog.result() != QDialog.DialogCode.Accepted:
+            return None
+        return self.dialog.choice()
 
 
 def test_fast_mode_unchecks_and_disables_recording_and_unchecking_restores_it(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +160,7 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     save(dialog, "desktop-dialog.png")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and dialog.created_run is not None
-    run_id = dialog.created_run["run_id"]
+    run_id = dialog.created_run.run_id
 
     config = yaml.safe_load(service.paths(run_id).config.read_text(encoding="utf-8"))
     assert config["fast_mode"] is True
@@ -150,9 +176,10 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     assert window.runs_tab.selected_run_id() == run_id
     assert window.tabs.currentWidget() is window.progress_tab
     assert window.progress_tab.fields["Clips"].text() == "off (Fast Mode)"
-    qtbot.waitUntil(lambda: service.get(run_id)["timesteps"] > 0, timeout=90_000)
-    qtbot.waitUntil(lambda: service.get(run_id)["status"] in ("completed", "rendering", "failed"), timeout=90_000)
-    assert service.get(run_id)["status"] != "failed", service.logs(run_id)
+    qtbot.waitUntil(lambda: service.get(run_id).timesteps > 0, timeout=90_000)
+    ended = (RunStatus.COMPLETED, RunStatus.RENDERING, RunStatus.FAILED)
+    qtbot.waitUntil(lambda: service.get(run_id).status in ended, timeout=90_000)
+    assert service.get(run_id).status is not RunStatus.FAILED, service.logs(run_id)
     window.tabs.setCurrentWidget(window.charts_tab)
     qtbot.waitUntil(lambda: window.charts_tab.score.point_count() + window.charts_tab.loss.point_count() > 0)
     save(window, "desktop-charts.png")
@@ -171,7 +198,7 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
 
     # "Render journey" again at another length: progress shows until the new video is listed.
     gallery = window.gallery
-    qtbot.waitUntil(lambda: service.get(run_id)["status"] == "completed", timeout=30_000)
+    qtbot.waitUntil(lambda: service.get(run_id).status is RunStatus.COMPLETED, timeout=30_000)
     qtbot.waitUntil(lambda: gallery.render_run.findData(run_id) >= 0)
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
     gallery.render_length.setText("4s")
@@ -186,19 +213,22 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
 
 
 def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
-    first = service.create(build_config(tiny_config(name="keep-me")), start=False)["run_id"]
-    second = service.create(build_config(tiny_config(name="also-here")), start=False)["run_id"]
+    first = service.create(build_config(tiny_config(name="keep-me")), start=False).run_id
+    second = service.create(build_config(tiny_config(name="also-here")), start=False).run_id
     answers = Answers(False, True, True, False, True, True)
     window = make_window(qtbot, service, confirm=answers)
     runs = window.runs_tab
     qtbot.waitUntil(lambda: runs.table.rowCount() == 2)
 
     runs.select(first)
+    # A run created without starting can be started, stopped (it never trains) or removed; nothing else.
+    enabled = {label for label, button in runs.buttons.items() if button.isEnabled()}
+    assert enabled == {"Start", "Stop", "Remove", "Clear this run's data", "Clear ALL data"}
     qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)  # declined
     assert service.paths(first).root.is_dir() and window.last_message == "Nothing was deleted."
     qtbot.mouseClick(runs.buttons["Clear this run's data"], Qt.MouseButton.LeftButton)  # accepted
     assert not (service.home / "runs" / first).exists()
-    assert [row["run_id"] for row in service.list_runs()] == [second]
+    assert [run.run_id for run in service.list_runs()] == [second]
     assert "keep-me" in answers.asked[1]
 
     qtbot.waitUntil(lambda: runs.table.rowCount() == 1)
@@ -213,7 +243,7 @@ def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service:
 
 @pytest.mark.expensive
 def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
-    run_id = service.create(build_config(tiny_config(steps=2_000_000, train={"n_threads": 1})))["run_id"]
+    run_id = service.create(build_config(tiny_config(steps=2_000_000, train={"n_threads": 1}))).run_id
     choices = ["cancel", "keep"]
     asked: list[int] = []
 
@@ -223,30 +253,110 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
 
     window = make_window(qtbot, service, ask_on_close=ask_on_close)
     runs = window.runs_tab
-    qtbot.waitUntil(lambda: service.get(run_id)["timesteps"] > 0, timeout=90_000)
+    qtbot.waitUntil(lambda: service.get(run_id).timesteps > 0, timeout=90_000)
     runs.select(run_id)
     assert runs.buttons["Pause"].isEnabled() and not runs.buttons["Remove"].isEnabled()
     qtbot.mouseClick(runs.buttons["Pause"], Qt.MouseButton.LeftButton)
-    assert service.get(run_id)["status"] == "paused"
+    assert service.get(run_id).status is RunStatus.PAUSED
     qtbot.waitUntil(lambda: runs.buttons["Resume"].isEnabled())
     save(window, "desktop-runs.png")
     qtbot.mouseClick(runs.buttons["Resume"], Qt.MouseButton.LeftButton)
-    assert service.get(run_id)["status"] == "running"
+    assert service.get(run_id).status is RunStatus.RUNNING
 
     assert not window.close() and window.isVisible()  # cancelled
     assert window.close() and not window.isVisible()  # kept running
-    assert asked == [1, 1] and service.get(run_id)["status"] == "running"
+    assert asked == [1, 1] and service.get(run_id).status is RunStatus.RUNNING
 
     second = make_window(qtbot, service, ask_on_close=lambda _running: "stop")
     assert second.close()
-    wait_until(lambda: service.get(run_id)["status"] == "stopped", timeout=60)
+    wait_until(lambda: service.get(run_id).status is RunStatus.STOPPED, timeout=60)
     assert service.paths(run_id).latest_checkpoint.exists()
+    stopped = service.get(run_id)
+    assert stopped.eta_seconds is None and stopped.remaining_timesteps > 0
 
-    # Continue trains the stopped run a new leg from latest.zip (the fixture stops it again).
-    third = make_window(qtbot, service, ask_steps=lambda _name: 4096, ask_on_close=lambda _running: "keep")
+    # Continue on a run stopped early offers to finish its plan first; it trains a new leg from
+    # latest.zip to the same total (the fixture stops it again).
+    prompt = ContinuePrompt(qtbot, "desktop-continue-finish.png")
+    third = make_window(qtbot, service, ask_continue=prompt, ask_on_close=lambda _running: "keep")
     qtbot.waitUntil(lambda: third.runs_tab.table.rowCount() == 1)
     third.runs_tab.select(run_id)
     qtbot.mouseClick(third.runs_tab.buttons["Continue"], Qt.MouseButton.LeftButton)
-    row = service.get(run_id)
-    assert row["leg"] == 2 and row["status"] == "running", third.last_message
-    assert third.last_message == f"Training {run_id} 4,096 more steps."
+    dialog = prompt.dialog
+    assert dialog is not None and dialog.finish.isEnabled() and dialog.finish.isChecked()
+    assert f"{stopped.remaining_timesteps:,} timesteps left" in dialog.finish.text()
+    assert dialog.steps.text() == "2_000_000"  # "more" would default to the run's first budget
+    run = service.get(run_id)
+    assert run.leg == 2 and run.status is RunStatus.RUNNING, third.last_message
+    assert run.total_timesteps == 2_000_000 and run.run_budget == 2_000_000
+    start = run.legs[-1].start_timesteps
+    assert third.last_message == (
+        f"Training {run_id} leg 2: {2_000_000 - start:,} timesteps from {start:,} to 2,000,000."
+    )
+
+
+@pytest.mark.expensive
+def test_a_completed_run_continued_with_more_keeps_the_milestones_it_reached(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
+    config = tiny_config(steps=2048, milestones_pct=[0, 50, 100], recording={"enabled": False}, train={"n_threads": 1})
+    run_id = service.create(build_config(config)).run_id
+    done = service.wait(run_id, timeout=180)
+    assert done.status is RunStatus.COMPLETED, service.logs(run_id)
+    assert done.remaining_timesteps == 0 and done.eta_seconds is None
+
+    prompt = ContinuePrompt(qtbot, "desktop-continue-more.png")
+    window = make_window(qtbot, service, ask_continue=prompt)
+    runs, progress = window.runs_tab, window.progress_tab
+    qtbot.waitUntil(lambda: runs.table.rowCount() == 1)
+    runs.select(run_id)
+    assert runs.buttons["Continue"].isEnabled() and not runs.buttons["Pause"].isEnabled()
+    timesteps_cell = runs.table.item(0, 4)
+    assert timesteps_cell is not None and timesteps_cell.text() == "2,048 / 2,048"
+    window.tabs.setCurrentWidget(progress)
+    assert progress.fields["Timesteps"].text() == "2,048 of 2,048 — 100.0 % of the run"
+    assert progress.fields["ETA"].text() == "—"
+    assert progress.fields["Speed"].text().endswith("steps/s on average")
+    leg1 = progress.milestone_rows()
+    assert [(label, state) for label, _steps, state, *_rest in leg1] == [
+        ("0 %", "reached"),
+        ("50 %", "reached"),
+        ("100 %", "reached"),
+    ]
+    save(window, "desktop-progress-completed.png")
+
+    # Nothing is left of the plan: the prompt can only train more, by the run's first budget.
+    window.tabs.setCurrentWidget(runs)
+    qtbot.mouseClick(runs.buttons["Continue"], Qt.MouseButton.LeftButton)
+    dialog = prompt.dialog
+    assert dialog is not None and not dialog.finish.isEnabled() and dialog.more.isChecked()
+    assert dialog.finish.text() == "Finish the planned budget: 0 timesteps left"
+    assert dialog.steps.text() == "2_048"
+    run = service.get(run_id)
+    assert run.leg == 2 and run.total_timesteps == 4096, window.last_message
+    assert window.last_message == f"Training {run_id} leg 2: 2,048 timesteps from 2,048 to 4,096."
+
+    # The table and the Progress tab show the new total; leg 1's milestones stay reached, at the
+    # timesteps they were saved, now at their share of the longer run; the rest are planned.
+    qtbot.waitUntil(lambda: runs.table.item(0, 4).text().endswith("/ 4,096"), timeout=10_000)  # type: ignore[union-attr]
+    window.tabs.setCurrentWidget(progress)
+    qtbot.waitUntil(lambda: "of 4,096" in progress.fields["Timesteps"].text(), timeout=10_000)
+    extended = progress.milestone_rows()
+    reached = [(label, steps) for label, steps, state, *_rest in extended if state == "reached"]
+    assert reached[:3] == [("0 %", leg1[0][1]), ("25 %", leg1[1][1]), ("50 %", leg1[2][1])]
+    assert ("100 %", "4,096", "planned") in [(label, steps, state) for label, steps, state, *_rest in extended]
+
+    done = service.wait(run_id, timeout=180)
+    assert done.status is RunStatus.COMPLETED, service.logs(run_id)
+    qtbot.waitUntil(lambda: progress.fields["Status"].text() == "completed", timeout=10_000)
+    assert progress.fields["Timesteps"].text() == "4,096 of 4,096 — 100.0 % of the run"
+    assert progress.fields["Training time"].text().endswith("over 2 legs")
+    assert progress.fields["Leg"].text().startswith("2 of 2: 100 %")
+    states = [state for _label, _steps, state, *_rest in progress.milestone_rows()]
+    assert states and set(states) == {"reached"}
+    save(window, "desktop-progress-continued.png")
+    window.tabs.setCurrentWidget(window.charts_tab)
+    assert [series.name for series in window.charts_tab.score.series] == [
+        "mean score (last 100)",
+        "best score (whole run)",
+        "best episode in interval",
+    ]
+    qtbot.waitUntil(lambda: window.charts_tab.loss.point_count() > 0, timeout=10_000)
+    save(window, "desktop-charts-continued.png")

@@ -79,10 +79,13 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli_videos(home: Path) -> tuple[str, list[str]]:
-    """A run and two videos made by "the CLI": a second service on the same home."""
+    """A run and two videos made by "the CLI": a second service on the same home.
+
+    The run was created without starting and then stopped, so it has ended without a checkpoint.
+    """
     other = RunService(home)
-    run = other.create(build_config(tiny_config(name="made-by-the-cli")), start=False)
-    run_id = run["run_id"]
+    run_id = other.create(build_config(tiny_config(name="made-by-the-cli")), start=False).run_id
+    other.stop(run_id)
     journey = register_video(other, run_id, "journey", f"pong__ppo__{run_id}__journey_3s")
     clip = register_video(other, run_id, "clip", "milestone_050pct", milestone_pct=50, timesteps=1000)
     other.store.dispose()
@@ -115,7 +118,7 @@ def test_gallery_lists_videos_written_by_another_service(qtbot, cli_videos, wind
     # The posters were loaded: not the grey placeholder of a video without one.
     poster = gallery.list.item(0).icon().pixmap(POSTER_SIZE).toImage()
     assert poster.pixelColor(poster.width() // 2, poster.height() // 2) != QColor(PLACEHOLDER)
-    # The queued run can be picked for "Render journey", but it has no checkpoint: one sentence.
+    # The stopped run can be picked for "Render video", but it has no checkpoint: one sentence.
     assert gallery.render_run.findData(run_id) >= 0
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
     qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
@@ -171,7 +174,7 @@ def test_decoder_frames_match_what_was_encoded(tmp_path: Path) -> None:
 
 def test_a_damaged_video_is_reported_not_raised(qtbot, home: Path, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     other = RunService(home)
-    run_id = other.create(build_config(tiny_config()), start=False)["run_id"]
+    run_id = other.create(build_config(tiny_config()), start=False).run_id
     broken = other.paths(run_id).videos / "broken.mp4"
     broken.write_bytes(b"this is not an MP4 file")
     video_id = other.store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)

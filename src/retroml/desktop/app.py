@@ -19,11 +19,12 @@ from retroml.desktop.dialog import StartTrainingDialog
 from retroml.desktop.gallery import GalleryTab
 from retroml.desktop.logs_tab import LogsTab
 from retroml.desktop.progress_tab import ProgressTab
-from retroml.desktop.prompts import AskOnClose, AskSteps, Confirm, qt_ask_on_close, qt_ask_steps, qt_confirm
+from retroml.desktop.prompts import AskContinue, AskOnClose, Confirm, qt_ask_continue, qt_ask_on_close, qt_confirm
 from retroml.desktop.runs_tab import RunsTab
 from retroml.desktop.sidebar import Sidebar
 from retroml.errors import RetroMLError
-from retroml.runs.service import RunService, is_active
+from retroml.runs.model import Run, RunStatus
+from retroml.runs.service import RunService
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class MainWindow(QMainWindow):
 
     :param service: the run service (its home is the data home shown everywhere).
     :param confirm: asks before destructive actions; tests pass an answer.
-    :param ask_steps: asks how many more timesteps Continue trains for.
+    :param ask_continue: asks how Continue trains further: finish the planned budget, or N more.
     :param ask_on_close: when runs still train at close: ``"keep"``, ``"stop"`` or ``"cancel"``.
     :param refresh_ms: how often the window polls the service.
     """
@@ -44,7 +45,7 @@ class MainWindow(QMainWindow):
         self,
         service: RunService,
         confirm: Confirm | None = None,
-        ask_steps: AskSteps | None = None,
+        ask_continue: AskContinue | None = None,
         ask_on_close: AskOnClose | None = None,
         refresh_ms: int = REFRESH_MS,
     ) -> None:
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar = Sidebar()
         self.sidebar.start_button.clicked.connect(self.open_start_dialog)
-        self.runs_tab = RunsTab(service, self.confirm, ask_steps or qt_ask_steps(self), self.report)
+        self.runs_tab = RunsTab(service, self.confirm, ask_continue or qt_ask_continue(self), self.report)
         self.progress_tab = ProgressTab(service)
         self.charts_tab = ChartsTab(service)
         self.logs_tab = LogsTab(service)
@@ -93,9 +94,10 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         """Poll the service and update the sidebar, the runs table and the visible tab."""
         try:
-            rows = self.service.list_runs()
-            self.runs_tab.set_rows(rows)
-            training = sum(1 for row in rows if is_active(row) and row["status"] != "queued")
+            runs = self.service.list_runs()
+            self.runs_tab.set_runs(runs)
+            # A launched queued run waits for a cluster node: active, but not training yet.
+            training = sum(1 for run in runs if run.active and run.status is not RunStatus.QUEUED)
             self.sidebar.show_status(self.service.system_status(), training)
             current = self.tabs.currentWidget()
             if current is self.progress_tab:
@@ -104,7 +106,7 @@ class MainWindow(QMainWindow):
                 self.charts_tab.refresh()
             elif current is self.logs_tab:
                 self.logs_tab.refresh()
-            self.gallery.refresh(rows)
+            self.gallery.refresh(runs)
         except (RetroMLError, OSError) as error:
             self.report(str(error))
 
@@ -123,13 +125,13 @@ class MainWindow(QMainWindow):
         if self.dialog is None or self.dialog.created_run is None:
             return
         run = self.dialog.created_run
-        self.report(f"Started {run['name']} ({run['run_id']}).")
+        self.report(f"Started {run.name} ({run.run_id}).")
         self.refresh()
-        self.runs_tab.select(run["run_id"])
+        self.runs_tab.select(run.run_id)
         self.tabs.setCurrentWidget(self.progress_tab)
 
-    def active_runs(self) -> list[dict[str, object]]:
-        return [row for row in self.service.list_runs() if is_active(row)]
+    def active_runs(self) -> list[Run]:
+        return [run for run in self.service.list_runs() if run.active]
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask whether training runs keep going (they are detached processes) or stop."""
@@ -140,11 +142,11 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             if choice == "stop":
-                for row in active:
+                for run in active:
                     try:
-                        self.service.stop(str(row["run_id"]))
+                        self.service.stop(run.run_id)
                     except RetroMLError as error:
-                        logger.warning("could not stop %s: %s", row["run_id"], error)
+                        logger.warning("could not stop %s: %s", run.run_id, error)
         self.timer.stop()
         for player in self.gallery.players:
             player.close()

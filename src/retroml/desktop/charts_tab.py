@@ -1,5 +1,8 @@
 """The Charts tab: episode score and loss of the selected run against timesteps, updated live.
 
+The best-score curve is the best game score of the whole run so far (``score_best``, over all legs);
+the best episode of each metrics interval (``score_max``) is drawn beside it, named as such.
+
 The curves are drawn with QPainter: two line plots do not justify a plotting dependency, and Qt's
 own QtCharts is not part of PySide6-Essentials.
 """
@@ -96,8 +99,20 @@ class LineChart(QWidget):
         painter.end()
 
 
+# The metrics columns each curve plots, and how its legend names it.
+SCORE_SERIES = (
+    ("score_mean", "mean score (last 100)", "#4fc3f7"),
+    ("score_best", "best score (whole run)", "#ffb74d"),
+    ("score_max", "best episode in interval", "#8d6e63"),
+)
+LOSS_SERIES = (("loss", "loss", "#e57373"), ("value_loss", "value loss", "#81c784"))
+
+
 class ChartsTab(QWidget):
-    """Score and loss curves of the selected run; each refresh fetches only the new metrics rows."""
+    """Score and loss curves of the selected run; each refresh fetches only the new metrics rows.
+
+    A continued run hides the metrics rows its new leg supersedes, so a new leg redraws from the start.
+    """
 
     def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,10 +120,9 @@ class ChartsTab(QWidget):
         self.run_id: str | None = None
         self._last_metric_id = 0
         self._rows = 0
-        self.score = LineChart(
-            "Episode score", [Series("mean score", "#4fc3f7"), Series("best score", "#ffb74d")], self
-        )
-        self.loss = LineChart("Loss", [Series("loss", "#e57373"), Series("value loss", "#81c784")], self)
+        self._leg: int | None = None
+        self.score = LineChart("Episode score", [Series(name, color) for _key, name, color in SCORE_SERIES], self)
+        self.loss = LineChart("Loss", [Series(name, color) for _key, name, color in LOSS_SERIES], self)
         self.note = QLabel("Select a run in the Runs tab.")
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
@@ -119,17 +133,24 @@ class ChartsTab(QWidget):
         if run_id == self.run_id:
             return
         self.run_id = run_id
+        self._restart()
+        self.refresh()
+
+    def _restart(self, leg: int | None = None) -> None:
+        self._leg = leg
         self._last_metric_id = 0
         self._rows = 0
         self.score.clear()
         self.loss.clear()
-        self.refresh()
 
     def refresh(self) -> None:
         if self.run_id is None:
             self.note.setText("Select a run in the Runs tab.")
             return
         try:
+            leg = self.service.get(self.run_id).leg
+            if leg != self._leg:
+                self._restart(leg)
             rows = self.service.metrics(self.run_id, since_id=self._last_metric_id)
         except RetroMLError as error:
             self.note.setText(str(error))
@@ -143,12 +164,8 @@ class ChartsTab(QWidget):
         for row in rows:
             self._last_metric_id = max(self._last_metric_id, int(row["id"]))
             step = float(row["timesteps"])
-            for series, key in (
-                (self.score.series[0], "score_mean"),
-                (self.score.series[1], "score_max"),
-                (self.loss.series[0], "loss"),
-                (self.loss.series[1], "value_loss"),
-            ):
+            keys = [key for key, _name, _color in (*SCORE_SERIES, *LOSS_SERIES)]
+            for series, key in zip([*self.score.series, *self.loss.series], keys, strict=True):
                 if row.get(key) is not None:
                     series.points.append((step, float(row[key])))
         self.score.update()

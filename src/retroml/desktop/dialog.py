@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from retroml.config import ALGOS, PRESETS, RunConfig, apply_assignment, build_config, preset_config
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
+from retroml.runs.model import Run
 from retroml.runs.service import RunService
 
 FAST_MODE_TRADE_OFF = (
@@ -55,13 +56,13 @@ class StartTrainingDialog(QDialog):
     :param service: the run service the run is created with.
     :param parent: the main window.
 
-    After ``accept()``, :attr:`created_run` holds the new run's row.
+    After ``accept()``, :attr:`created_run` holds the new run.
     """
 
     def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
-        self.created_run: dict[str, Any] | None = None
+        self.created_run: Run | None = None
         self.setWindowTitle("Start Training")
         self.setMinimumWidth(560)
 

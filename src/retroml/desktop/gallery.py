@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from retroml.desktop.player import PlayerWindow
 from retroml.desktop.progress_tab import format_duration
 from retroml.errors import RetroMLError
-from retroml.runs.service import RunService, is_active
+from retroml.runs.model import Action, Run, RunStatus
+from retroml.runs.service import RunService
 
 POSTER_SIZE = QSize(240, 135)
 # The videos a run can be rendered into (``retroml render`` layouts), as the render controls name them.
@@ -82,15 +83,15 @@ class GalleryTab(QWidget):
         self.list.itemDoubleClicked.connect(self.play_item)
         self.empty = QLabel("No videos yet. Clips appear while a run records; journeys when they are rendered.")
 
-        self._rows: list[dict[str, Any]] = []
+        self._runs: list[Run] = []
         self.render_run = QComboBox()
-        self.render_run.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._rows))
+        self.render_run.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._runs))
         self.render_length = QLineEdit()
         self.render_length.setPlaceholderText("length, e.g. 90s or 3m (default: the run's)")
         self.render_layout = QComboBox()
         for kind, name in VIDEO_NAMES.items():
             self.render_layout.addItem(name, kind)
-        self.render_layout.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._rows))
+        self.render_layout.currentIndexChanged.connect(lambda _index: self._update_compare_choices(self._runs))
         self.compare_run = QComboBox()
         self.compare_run.setToolTip("The run to show beside the chosen one (same game), milestone by milestone")
         self.compare_label = QLabel("with")
@@ -129,17 +130,17 @@ class GalleryTab(QWidget):
             if self.list.item(index).data(Qt.ItemDataRole.UserRole + 1)["kind"] == kind
         ]
 
-    def refresh(self, rows: list[dict[str, Any]] | None = None) -> None:
+    def refresh(self, runs: list[Run] | None = None) -> None:
         """Re-read the videos (and, given the runs, the render choices and progress)."""
-        rows = self.service.list_runs() if rows is None else rows
-        names = {row["run_id"]: row["name"] for row in rows}
+        runs = self.service.list_runs() if runs is None else runs
+        names = {run.run_id: run.name for run in runs}
         videos = list(reversed(self.service.videos()))  # newest first
         ids = [int(video["id"]) for video in videos]
         if ids != self._shown_ids:
             self._fill(videos, names)
             self._shown_ids = ids
         self.empty.setVisible(not videos)
-        self._update_render_controls(rows)
+        self._update_render_controls(runs)
 
     def _fill(self, videos: list[dict[str, Any]], names: dict[str, str]) -> None:
         self.list.clear()
@@ -181,10 +182,10 @@ class GalleryTab(QWidget):
         return player
 
     # rendering ------------------------------------------------------------------------------
-    def _update_render_controls(self, rows: list[dict[str, Any]]) -> None:
+    def _update_render_controls(self, runs: list[Run]) -> None:
         chosen = self.render_run.currentData()
-        renderable = [row for row in rows if not is_active(row)]
-        wanted = [(f"{row['name']} ({row['status']})", row["run_id"]) for row in renderable]
+        renderable = [run for run in runs if Action.RENDER in run.actions]
+        wanted = [(f"{run.name} ({run.status.value})", run.run_id) for run in renderable]
         current = [(self.render_run.itemText(i), self.render_run.itemData(i)) for i in range(self.render_run.count())]
         if wanted != current:
             self.render_run.clear()
@@ -193,36 +194,35 @@ class GalleryTab(QWidget):
             if chosen is not None and self.render_run.findData(chosen) >= 0:
                 self.render_run.setCurrentIndex(self.render_run.findData(chosen))
         self.render_button.setEnabled(bool(wanted))
-        self._rows = rows
-        self._update_compare_choices(rows)
-        rendering = [row for row in rows if row["status"] == "rendering"]
+        self._runs = runs
+        self._update_compare_choices(runs)
+        rendering = [run for run in runs if run.status is RunStatus.RENDERING]
         self.render_bar.setVisible(bool(rendering))
         if rendering:
-            row = rendering[0]
-            done = float(row.get("render_progress") or 0.0)
+            run = rendering[0]
+            done = run.render_progress or 0.0
             self.render_bar.setValue(int(done * 1000))
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
-            self.render_status.setText(f"Rendering the journey of {row['name']}: {done * 100:.0f} %{others}")
+            self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
             return
-        finished = next((row for row in rows if row["run_id"] == self._rendering), None)
+        finished = next((run for run in runs if run.run_id == self._rendering), None)
         if finished is not None:
-            message = finished.get("message")
-            if message:
-                self.render_status.setText(f"The journey of {finished['name']} was not rendered: {message}.")
+            if finished.message:
+                self.render_status.setText(f"The journey of {finished.name} was not rendered: {finished.message}.")
             else:
-                self.render_status.setText(f"The journey of {finished['name']} is ready: it is in the list above.")
+                self.render_status.setText(f"The journey of {finished.name} is ready: it is in the list above.")
             self._rendering = None
 
-    def _update_compare_choices(self, rows: list[dict[str, Any]]) -> None:
+    def _update_compare_choices(self, runs: list[Run]) -> None:
         """Runs of the chosen run's game, for the compare layout (shown only when it is chosen)."""
         comparing = self.render_layout.currentData() == "compare"
         self.compare_run.setVisible(comparing)
         self.compare_label.setVisible(comparing)
-        chosen = next((row for row in rows if row["run_id"] == self.render_run.currentData()), None)
+        chosen = next((run for run in runs if run.run_id == self.render_run.currentData()), None)
         wanted = [
-            (row["name"], row["run_id"])
-            for row in rows
-            if chosen is not None and row["game"] == chosen["game"] and row["run_id"] != chosen["run_id"]
+            (run.name, run.run_id)
+            for run in runs
+            if chosen is not None and run.game == chosen.game and run.run_id != chosen.run_id
         ]
         combo = self.compare_run
         current = [(combo.itemText(index), combo.itemData(index)) for index in range(combo.count())]

@@ -1,15 +1,48 @@
-"""The Progress tab: where the selected run stands — timesteps, ETA, checkpoints, clips and journey."""
+"""The Progress tab: where the selected run stands — timesteps, speed, ETA, milestones, clips and journey.
+
+Every figure comes from the :class:`~retroml.runs.model.Run` the service returns; this tab formats
+them and computes none.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from retroml.errors import RetroMLError
+from retroml.runs.model import ACTIVE_STATUSES, Milestone, Run, RunStatus
 from retroml.runs.service import RunService
+
+FIELDS = (
+    "Run",
+    "Status",
+    "Timesteps",
+    "Leg",
+    "Training time",
+    "Speed",
+    "ETA",
+    "Score",
+    "Clips",
+    "Journey",
+    "Output folder",
+)
+MILESTONE_COLUMNS = ("Milestone", "Timesteps", "State", "Episodes", "Mean score")
+PLANNED = QColor("#8a8a8a")
 
 
 def format_duration(seconds: float) -> str:
@@ -24,18 +57,37 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def eta_text(row: dict[str, Any]) -> str:
-    if row["status"] != "running":
-        return "—"
-    speed = float(row.get("steps_per_sec") or 0)
-    left = int(row["total_timesteps"]) - int(row["timesteps"])
-    if speed <= 0:
-        return "measuring speed…"
-    return format_duration(max(left, 0) / speed)
+def speed_text(run: Run) -> str:
+    """The recent pace while the run trains; its average over all legs otherwise."""
+    training = run.status is RunStatus.RUNNING
+    if run.steps_per_sec is None:
+        return "measuring…" if training else "—"
+    return f"{run.steps_per_sec:,.0f} steps/s" + ("" if training else " on average")
+
+
+def eta_text(run: Run) -> str:
+    if run.eta_seconds is not None:
+        return format_duration(run.eta_seconds)
+    return "measuring speed…" if run.status is RunStatus.RUNNING else "—"
+
+
+def score_text(run: Run) -> str:
+    if run.score_mean is None and run.score_best is None:
+        return f"no episode ended yet ({run.episodes:,} episodes)"
+    mean = f"{run.score_mean:.1f}" if run.score_mean is not None else "—"
+    best = f"{run.score_best:g}" if run.score_best is not None else "—"
+    return f"mean {mean} (last 100 episodes), best {best} · {run.episodes:,} episodes"
+
+
+def milestone_cells(milestone: Milestone) -> tuple[str, ...]:
+    episodes = f"{milestone.episodes:,}" if milestone.episodes is not None else ""
+    score = f"{milestone.score_mean:.1f}" if milestone.score_mean is not None else ""
+    state = "reached" if milestone.reached else "planned"
+    return (milestone.label, f"{milestone.timesteps:,}", state, episodes, score)
 
 
 class ProgressTab(QWidget):
-    """Timesteps of total, %, ETA from the current speed, checkpoints, clips, journey, output folder."""
+    """The selected run's figures, a bar of the whole run's progress and its milestones, reached or planned."""
 
     def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +95,7 @@ class ProgressTab(QWidget):
         self.run_id: str | None = None
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
-        for name in ("Run", "Status", "Timesteps", "Speed", "ETA", "Checkpoints", "Clips", "Journey", "Output folder"):
+        for name in FIELDS:
             label = QLabel("—")
             label.setWordWrap(True)
             self.fields[name] = label
@@ -51,6 +103,13 @@ class ProgressTab(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setFormat("%p %")
+        self.milestones_label = QLabel("Milestones")
+        self.milestones = QTableWidget(0, len(MILESTONE_COLUMNS))
+        self.milestones.setHorizontalHeaderLabels(MILESTONE_COLUMNS)
+        self.milestones.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.milestones.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.milestones.verticalHeader().setVisible(False)
+        self.milestones.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.open_folder = QPushButton("Open folder")
         self.open_folder.clicked.connect(self.open_output_folder)
         self.open_folder.setEnabled(False)
@@ -60,8 +119,9 @@ class ProgressTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.bar)
+        layout.addWidget(self.milestones_label)
+        layout.addWidget(self.milestones, 1)
         layout.addLayout(folder_row)
-        layout.addStretch(1)
 
     def show_run(self, run_id: str | None) -> None:
         self.run_id = run_id
@@ -73,57 +133,79 @@ class ProgressTab(QWidget):
                 label.setText("—")
             self.fields["Run"].setText("Select a run in the Runs tab.")
             self.bar.setValue(0)
+            self.milestones.setRowCount(0)
             self.open_folder.setEnabled(False)
             return
         try:
-            row = self.service.get(self.run_id)
-            self._show(row)
+            self._show(self.service.get(self.run_id))
         except RetroMLError as error:
             self.fields["Run"].setText(str(error))
             self.open_folder.setEnabled(False)
 
-    def _show(self, row: dict[str, Any]) -> None:
-        run_id = row["run_id"]
-        fraction = self.service.progress(row)
-        paths = self.service.paths(run_id)
-        config = self.service.config(run_id)
-        videos = self.service.videos(run_id)
-        clips = [video for video in videos if video["kind"] == "clip"]
-        journeys = [video for video in videos if video["kind"] == "journey"]
-        checkpoints = sorted(paths.checkpoints.glob("milestone_*pct_*.zip"))
-        self.fields["Run"].setText(f"{row['name']} ({run_id}) — {row['game']}, {str(row['algo']).upper()}")
-        status = row["status"] + (f": {row['message']}" if row.get("message") else "")
-        self.fields["Status"].setText(status)
+    def milestone_rows(self) -> list[tuple[str, ...]]:
+        """The milestone table as shown, one tuple of cell texts a row."""
+        table = self.milestones
+        shown = []
+        for row in range(table.rowCount()):
+            items = (table.item(row, column) for column in range(table.columnCount()))
+            shown.append(tuple(item.text() if item is not None else "" for item in items))
+        return shown
+
+    def _show(self, run: Run) -> None:
+        paths = self.service.paths(run.run_id)
+        config = self.service.config(run.run_id)
+        self.fields["Run"].setText(f"{run.name} ({run.run_id}) — {run.game}, {run.algo.upper()}")
+        self.fields["Status"].setText(run.status.value + (f": {run.message}" if run.message else ""))
+        branch = f" (branched at {run.start_timesteps:,})" if run.start_timesteps else ""
         self.fields["Timesteps"].setText(
-            f"{int(row['timesteps']):,} of {int(row['total_timesteps']):,} ({fraction * 100:.1f} %)"
+            f"{run.timesteps:,} of {run.total_timesteps:,}{branch} — {run.progress * 100:.1f} % of the run"
         )
-        speed = row.get("steps_per_sec")
-        self.fields["Speed"].setText(f"{speed:,.0f} steps/s" if speed else "—")
-        self.fields["ETA"].setText(eta_text(row))
-        self.fields["Checkpoints"].setText(
-            f"{len(checkpoints)} milestone checkpoints of {len(config.milestones_pct)}"
-            + (" + latest.zip" if paths.latest_checkpoint.exists() else "")
-        )
+        leg = run.legs[-1] if run.legs else None
+        if leg is not None:
+            self.fields["Leg"].setText(
+                f"{run.leg} of {len(run.legs)}: {run.leg_progress * 100:.0f} % of its {leg.budget:,} timesteps "
+                f"from {leg.start_timesteps:,}"
+            )
+        legs = f" over {len(run.legs)} legs" if len(run.legs) > 1 else ""
+        self.fields["Training time"].setText(format_duration(run.training_seconds) + legs)
+        self.fields["Speed"].setText(speed_text(run))
+        self.fields["ETA"].setText(eta_text(run))
+        self.fields["Score"].setText(score_text(run))
         if config.fast_mode or not config.recording.enabled:
             clip_text = "off (Fast Mode)" if config.fast_mode else "off"
         else:
+            clips = self.service.videos(run.run_id, kinds=("clip",))
             clip_text = f"{len(clips)} recorded ({config.recording.milestone_clip_seconds:g} s each)"
         self.fields["Clips"].setText(clip_text)
-        self.fields["Journey"].setText(self._journey_text(row, config.render.auto, journeys))
+        journeys = self.service.videos(run.run_id, kinds=("journey",))
+        self.fields["Journey"].setText(self._journey_text(run, config.render.auto, journeys))
         self.fields["Output folder"].setText(str(paths.root))
-        self.bar.setValue(int(fraction * 1000))
+        self.bar.setValue(int(run.progress * 1000))
+        self._show_milestones(run, paths.latest_checkpoint.exists())
         self.open_folder.setEnabled(True)
 
+    def _show_milestones(self, run: Run, has_latest: bool) -> None:
+        reached = sum(1 for milestone in run.milestones if milestone.reached)
+        latest = " — latest.zip saved" if has_latest else ""
+        self.milestones_label.setText(f"Milestones: {reached} of {len(run.milestones)} reached{latest}")
+        self.milestones.setRowCount(len(run.milestones))
+        for row, milestone in enumerate(run.milestones):
+            for column, text in enumerate(milestone_cells(milestone)):
+                item = self.milestones.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.milestones.setItem(row, column, item)
+                item.setText(text)
+                item.setData(Qt.ItemDataRole.ForegroundRole, None if milestone.reached else PLANNED)
+
     @staticmethod
-    def _journey_text(row: dict[str, Any], auto: bool, journeys: list[dict[str, Any]]) -> str:
-        if row["status"] == "rendering":
-            done = float(row.get("render_progress") or 0.0)
-            return f"rendering {done * 100:.0f} %"
+    def _journey_text(run: Run, auto: bool, journeys: list[dict[str, Any]]) -> str:
+        if run.status is RunStatus.RENDERING:
+            return f"rendering {(run.render_progress or 0.0) * 100:.0f} %"
         if journeys:
-            latest = journeys[-1]
-            length = format_duration(float(latest.get("duration_sec") or 0))
+            length = format_duration(float(journeys[-1].get("duration_sec") or 0))
             return f"{len(journeys)} rendered; latest {length} long"
-        if row["status"] in ("running", "paused", "queued"):
+        if run.status in ACTIVE_STATUSES:
             return "rendered when training ends" if auto else "not rendered (Gallery → Render journey)"
         return "not rendered yet (Gallery → Render journey)"
 

@@ -8,12 +8,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from retroml.desktop.dialog import parse_timesteps
+from retroml.errors import InvalidInputError
+from retroml.runs.model import Run
+from retroml.runs.service import ContinueMode
 
 # (title, question) -> True when the user accepts.
 Confirm = Callable[[str, str], bool]
-# run name -> timesteps to train further, or None when cancelled.
-AskSteps = Callable[[str], int | None]
+# The run to continue -> how (finish its plan, or train N more) and N, or None when cancelled.
+ContinueChoice = tuple[ContinueMode, int | None]
+AskContinue = Callable[[Run], ContinueChoice | None]
 CloseChoice = Literal["keep", "stop", "cancel"]
 # number of runs still training -> what to do with them when the window closes.
 AskOnClose = Callable[[int], CloseChoice]
@@ -27,12 +44,76 @@ def qt_confirm(parent: QWidget | None) -> Confirm:
     return confirm
 
 
-def qt_ask_steps(parent: QWidget | None) -> AskSteps:
-    def ask(name: str) -> int | None:
-        steps, ok = QInputDialog.getInt(
-            parent, "Continue training", f"More timesteps for {name}:", 1_000_000, 1, 1_000_000_000, 100_000
+class ContinueDialog(QDialog):
+    """Continue a run: finish its planned budget, or train N more timesteps.
+
+    "Finish" is the default while some of the plan is left (a stopped or interrupted run); once the
+    whole budget is trained it is disabled and "more" is chosen, with N the run's first budget.
+
+    :param run: the run to continue.
+    :param parent: the main window.
+    """
+
+    def __init__(self, run: Run, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run = run
+        self.setWindowTitle(f"Continue {run.name}")
+        left = run.remaining_timesteps
+        self.finish = QRadioButton(f"Finish the planned budget: {left:,} timesteps left")
+        self.finish.setEnabled(left > 0)
+        self.more = QRadioButton("Train more timesteps:")
+        self.steps = QLineEdit(f"{run.run_budget:_}")
+        self.steps.setToolTip("e.g. 100000, 100k or 2.5M")
+        self.steps.textEdited.connect(lambda _text: self.more.setChecked(True))
+        group = QButtonGroup(self)
+        group.addButton(self.finish)
+        group.addButton(self.more)
+        (self.finish if left > 0 else self.more).setChecked(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d32f2f;")
+        self.error.setVisible(False)
+        intro = QLabel(
+            f"{run.timesteps:,} of {run.total_timesteps:,} timesteps trained. A new leg starts from the "
+            "latest checkpoint; the milestones already reached are kept."
         )
-        return int(steps) if ok else None
+        intro.setWordWrap(True)
+        choices = QGridLayout()
+        choices.addWidget(self.finish, 0, 0, 1, 2)
+        choices.addWidget(self.more, 1, 0)
+        choices.addWidget(self.steps, 1, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.continue_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.continue_button.setText("Continue")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(choices)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+
+    def choice(self) -> ContinueChoice:
+        """The chosen mode and steps; an :class:`InvalidInputError` sentence for a budget that is no number."""
+        if self.finish.isChecked():
+            return "finish", None
+        return "more", parse_timesteps(self.steps.text())
+
+    def accept(self) -> None:
+        try:
+            self.choice()
+        except InvalidInputError as error:
+            self.error.setText(str(error)[:1].upper() + str(error)[1:])
+            self.error.setVisible(True)
+            return
+        super().accept()
+
+
+def qt_ask_continue(parent: QWidget | None) -> AskContinue:
+    def ask(run: Run) -> ContinueChoice | None:
+        dialog = ContinueDialog(run, parent)
+        return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     return ask
 

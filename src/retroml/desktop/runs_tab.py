@@ -1,8 +1,9 @@
 """The Runs tab: every run of the data home in a table, and the buttons that control them.
 
 Destructive actions ask first: removing a run (or clearing its data) once, clearing all data twice.
-Every action goes through :class:`RunService`; a refusal (a run that is not running, …) is shown as
-its one-sentence message.
+Every action goes through :class:`RunService`; a button is enabled only when the selected run's
+``actions`` allow it, and a refusal that still comes (the run changed meanwhile) is shown as its
+one-sentence message.
 """
 
 from __future__ import annotations
@@ -23,28 +24,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from retroml.desktop.prompts import AskSteps, Confirm
+from retroml.desktop.prompts import AskContinue, Confirm
 from retroml.errors import RetroMLError
-from retroml.runs.service import RunService, is_active
+from retroml.runs.model import Action, Run, RunStatus
+from retroml.runs.service import RunService
 
-COLUMNS = ("Name", "Game", "Algorithm", "Status", "Progress", "Steps/s", "PID")
+COLUMNS = ("Name", "Game", "Algorithm", "Status", "Timesteps", "Progress", "Steps/s", "PID")
+# Which run actions enable each button (the two deleting buttons differ only in what they ask).
+BUTTON_ACTIONS = {
+    "Start": Action.START,
+    "Stop": Action.STOP,
+    "Pause": Action.PAUSE,
+    "Resume": Action.RESUME,
+    "Continue": Action.CONTINUE,
+    "Remove": Action.DELETE,
+    "Clear this run's data": Action.DELETE,
+}
 
 
-def _cells(service: RunService, row: dict[str, Any]) -> tuple[str, ...]:
-    progress = f"{service.progress(row) * 100:.0f} %"
-    if row["status"] == "rendering" and row.get("render_progress") is not None:
-        progress = f"rendering {float(row['render_progress']) * 100:.0f} %"
-    speed = f"{row['steps_per_sec']:,.0f}" if row.get("steps_per_sec") else "—"
-    pid = str(row["pid"]) if row.get("pid") and is_active(row) else "—"
-    return (row["name"], row["game"], str(row["algo"]).upper(), row["status"], progress, speed, pid)
+def _cells(run: Run) -> tuple[str, ...]:
+    progress = f"{run.progress * 100:.0f} %"
+    if run.status is RunStatus.RENDERING and run.render_progress is not None:
+        progress = f"rendering {run.render_progress * 100:.0f} %"
+    timesteps = f"{run.timesteps:,} / {run.total_timesteps:,}"
+    speed = f"{run.steps_per_sec:,.0f}" if run.steps_per_sec else "—"
+    pid = str(run.pid) if run.pid and run.active else "—"
+    return (run.name, run.game, run.algo.upper(), run.status.value, timesteps, progress, speed, pid)
 
 
 class RunsTab(QWidget):
-    """A table of runs with Stop, Pause, Resume, Continue, Remove and the two clearing actions.
+    """A table of runs with Start, Stop, Pause, Resume, Continue, Remove and the two clearing actions.
 
     :param service: the run service.
     :param confirm: asks a yes/no question before a destructive action.
-    :param ask_steps: asks how many timesteps Continue trains for.
+    :param ask_continue: asks how Continue trains further (finish the plan, or N more).
     :param report: shows a one-sentence outcome (the main window's status bar).
     """
 
@@ -54,16 +67,16 @@ class RunsTab(QWidget):
         self,
         service: RunService,
         confirm: Confirm,
-        ask_steps: AskSteps,
+        ask_continue: AskContinue,
         report: Callable[[str], None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
         self.confirm = confirm
-        self.ask_steps = ask_steps
+        self.ask_continue = ask_continue
         self.report = report
-        self.rows: list[dict[str, Any]] = []
+        self.runs: list[Run] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -77,6 +90,7 @@ class RunsTab(QWidget):
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         actions: list[tuple[str, Callable[[], None]]] = [
+            ("Start", self.start),
             ("Stop", self.stop),
             ("Pause", self.pause),
             ("Resume", self.resume),
@@ -98,30 +112,30 @@ class RunsTab(QWidget):
         self._enable_buttons()
 
     # table ----------------------------------------------------------------------------------
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        """Show ``rows`` (newest first), keeping the selected run selected."""
+    def set_runs(self, runs: list[Run]) -> None:
+        """Show ``runs`` (newest first), keeping the selected run selected."""
         selected = self.selected_run_id()
-        self.rows = rows
+        self.runs = runs
         self.table.blockSignals(True)
-        self.table.setRowCount(len(rows))
-        for index, row in enumerate(rows):
-            for column, text in enumerate(_cells(self.service, row)):
+        self.table.setRowCount(len(runs))
+        for index, run in enumerate(runs):
+            for column, text in enumerate(_cells(run)):
                 item = self.table.item(index, column)
                 if item is None:
                     item = QTableWidgetItem()
                     self.table.setItem(index, column, item)
                 if item.text() != text:
                     item.setText(text)
-                item.setData(Qt.ItemDataRole.UserRole, row["run_id"])
+                item.setData(Qt.ItemDataRole.UserRole, run.run_id)
         self.table.blockSignals(False)
-        self.empty.setVisible(not rows)
+        self.empty.setVisible(not runs)
         if selected is not None:
             self.select(selected, emit=selected != self.selected_run_id())
         self._enable_buttons()
 
     def select(self, run_id: str, emit: bool = True) -> None:
-        for index, row in enumerate(self.rows):
-            if row["run_id"] == run_id:
+        for index, run in enumerate(self.runs):
+            if run.run_id == run_id:
                 self.table.blockSignals(not emit)
                 self.table.selectRow(index)
                 self.table.blockSignals(False)
@@ -139,21 +153,16 @@ class RunsTab(QWidget):
         items = self.table.selectedItems()
         return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
 
-    def selected_row(self) -> dict[str, Any] | None:
+    def selected_run(self) -> Run | None:
         run_id = self.selected_run_id()
-        return next((row for row in self.rows if row["run_id"] == run_id), None)
+        return next((run for run in self.runs if run.run_id == run_id), None)
 
     def _enable_buttons(self) -> None:
-        row = self.selected_row()
-        status = row["status"] if row else None
-        self.buttons["Stop"].setEnabled(status in ("running", "paused", "queued", "rendering"))
-        self.buttons["Pause"].setEnabled(status == "running")
-        self.buttons["Resume"].setEnabled(status == "paused")
-        ended = row is not None and not is_active(row)
-        self.buttons["Continue"].setEnabled(ended)
-        self.buttons["Remove"].setEnabled(ended)
-        self.buttons["Clear this run's data"].setEnabled(ended)
-        self.buttons["Clear ALL data"].setEnabled(bool(self.rows))
+        run = self.selected_run()
+        allowed = run.actions if run is not None else []
+        for label, action in BUTTON_ACTIONS.items():
+            self.buttons[label].setEnabled(action in allowed)
+        self.buttons["Clear ALL data"].setEnabled(bool(self.runs))
 
     # actions --------------------------------------------------------------------------------
     def _act(self, action: Callable[[str], Any], done: str) -> None:
@@ -168,6 +177,9 @@ class RunsTab(QWidget):
             return
         self.report(done.format(run_id=run_id))
 
+    def start(self) -> None:
+        self._act(self.service.start, "Started {run_id}.")
+
     def stop(self) -> None:
         self._act(self.service.stop, "Asked {run_id} to save a checkpoint and stop.")
 
@@ -178,14 +190,24 @@ class RunsTab(QWidget):
         self._act(self.service.resume, "Resumed {run_id}.")
 
     def continue_run(self) -> None:
-        row = self.selected_row()
-        if row is None:
+        run = self.selected_run()
+        if run is None:
             self.report("Select a run first.")
             return
-        steps = self.ask_steps(row["name"])
-        if steps is not None:
-            done = f"Training {{run_id}} {steps:,} more steps."
-            self._act(lambda run_id: self.service.continue_run(run_id, steps), done)
+        choice = self.ask_continue(run)
+        if choice is None:
+            return
+        mode, steps = choice
+        try:
+            continued = self.service.continue_run(run.run_id, mode, steps)
+        except RetroMLError as error:
+            self.report(str(error))
+            return
+        leg = continued.legs[-1]
+        self.report(
+            f"Training {run.run_id} leg {leg.leg}: {leg.budget:,} timesteps from {leg.start_timesteps:,} "
+            f"to {continued.total_timesteps:,}."
+        )
 
     def remove(self) -> None:
         self._delete_selected(
@@ -199,18 +221,18 @@ class RunsTab(QWidget):
         )
 
     def _delete_selected(self, title: str, question: str) -> None:
-        row = self.selected_row()
-        if row is None:
+        run = self.selected_run()
+        if run is None:
             self.report("Select a run first.")
             return
-        if not self.confirm(title, question.format(name=row["name"])):
+        if not self.confirm(title, question.format(name=run.name)):
             self.report("Nothing was deleted.")
             return
         self._act(self.service.delete, "Deleted {run_id}.")
 
     def clear_all(self) -> None:
         """Delete every run that is not training, after two confirmations."""
-        count = len(self.rows)
+        count = len(self.runs)
         if not self.confirm("Clear ALL data", f"Delete all {count} runs of {self.service.home}, with their videos?"):
             self.report("Nothing was deleted.")
             return
@@ -218,9 +240,9 @@ class RunsTab(QWidget):
             self.report("Nothing was deleted.")
             return
         deleted, kept = 0, 0
-        for row in self.service.list_runs():
+        for run in self.service.list_runs():
             try:
-                self.service.delete(row["run_id"])
+                self.service.delete(run.run_id)
                 deleted += 1
             except RetroMLError:
                 kept += 1
