@@ -296,7 +296,10 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
 
 @pytest.mark.expensive
 def test_a_completed_run_continued_with_more_keeps_the_milestones_it_reached(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
-    config = tiny_config(steps=2048, milestones_pct=[0, 50, 100], recording={"enabled": False}, train={"n_threads": 1})
+    # Breakout: a random paddle loses its five balls in a few hundred steps, so episodes end and score.
+    config = tiny_config(
+        "breakout", steps=2048, milestones_pct=[0, 50, 100], recording={"enabled": False}, train={"n_threads": 1}
+    )
     run_id = service.create(build_config(config)).run_id
     done = service.wait(run_id, timeout=180)
     assert done.status is RunStatus.COMPLETED, service.logs(run_id)
@@ -352,11 +355,19 @@ def test_a_completed_run_continued_with_more_keeps_the_milestones_it_reached(qtb
     states = [state for _label, _steps, state, *_rest in progress.milestone_rows()]
     assert states and set(states) == {"reached"}
     save(window, "desktop-progress-continued.png")
-    window.tabs.setCurrentWidget(window.charts_tab)
-    assert [series.name for series in window.charts_tab.score.series] == [
+    assert done.score_best is not None and f"best {done.score_best:g}" in progress.fields["Score"].text()
+
+    # The best-score curve is the whole run's best so far: it never falls, across both legs.
+    charts = window.charts_tab
+    window.tabs.setCurrentWidget(charts)
+    mean, best, interval = charts.score.series
+    assert (mean.name, best.name, interval.name) == (
         "mean score (last 100)",
         "best score (whole run)",
         "best episode in interval",
-    ]
-    qtbot.waitUntil(lambda: window.charts_tab.loss.point_count() > 0, timeout=10_000)
+    )
+    qtbot.waitUntil(lambda: bool(best.points) and best.points[-1][0] >= 4096 - 256, timeout=10_000)
+    best_values = [value for _step, value in best.points]
+    assert best_values == sorted(best_values) and best_values[-1] == done.score_best
+    assert max(value for _step, value in interval.points) == done.score_best
     save(window, "desktop-charts-continued.png")

@@ -33,6 +33,9 @@ class LineChart(QWidget):
     """A minimal line plot: a title, labelled axis extremes, one or more series and a legend."""
 
     MARGIN = 64
+    # The title and the legend each get a row above the plot: a legend inside it hides the curve at
+    # the top (the best score always reaches it).
+    TOP = 46
 
     def __init__(self, title: str, series: list[Series], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +69,7 @@ class LineChart(QWidget):
         painter.fillRect(self.rect(), QColor("#1e1f24"))
         painter.setPen(QColor("#e0e0e0"))
         painter.drawText(QRectF(0, 4, self.width(), 20), Qt.AlignmentFlag.AlignHCenter, self.title)
-        plot = QRectF(self.MARGIN, 28, self.width() - self.MARGIN - 16, self.height() - 28 - 28)
+        plot = QRectF(self.MARGIN, self.TOP, self.width() - self.MARGIN - 16, self.height() - self.TOP - 28)
         painter.setPen(QColor("#666"))
         painter.drawRect(plot)
         if self.point_count() == 0:
@@ -94,7 +97,7 @@ class LineChart(QWidget):
                 continue
             painter.setPen(QPen(QColor(series.color), 2))
             painter.drawPolyline(QPolygonF([to_screen(x, y) for x, y in series.points]))
-            painter.drawText(QPointF(legend_x, plot.top() + 16), series.name)
+            painter.drawText(QPointF(legend_x, plot.top() - 8), series.name)
             legend_x += painter.fontMetrics().horizontalAdvance(series.name) + 16
         painter.end()
 
