@@ -124,7 +124,7 @@ def load_model(
         buffer = replay_buffer_path(checkpoint.parent)
         if train.keep_replay_buffer and buffer.is_file() and _timesteps_of_buffer(buffer) == start:
             model.load_replay_buffer(buffer)
-            logger.info("replay buffer reloaded: %d transitions", model.replay_buffer.size())  # type: ignore[union-attr]
+            logger.info("replay buffer reloaded: %d transitions", _transitions(model))
         else:
             model.learning_starts = start + int(train.learning_starts or 0)
             logger.info("no replay buffer of this checkpoint: learning starts at %d timesteps", model.learning_starts)
@@ -148,7 +148,13 @@ def save_replay_buffer(model: BaseAlgorithm, train: TrainConfig, folder: Path) -
         target.with_suffix(".timesteps").write_text(str(model.num_timesteps), encoding="utf-8")
     finally:
         temporary.unlink(missing_ok=True)
-    logger.info("replay buffer saved: %d transitions, %.1f MB", model.replay_buffer.size(), target.stat().st_size / 1e6)  # type: ignore[union-attr]
+    logger.info("replay buffer saved: %d transitions, %.1f MB", _transitions(model), target.stat().st_size / 1e6)
+
+
+def _transitions(model: OffPolicyAlgorithm) -> int:
+    buffer = model.replay_buffer
+    assert buffer is not None
+    return buffer.size() * buffer.n_envs  # SB3 counts positions, each holding one transition per env
 
 
 def replay_buffer_bytes(model: BaseAlgorithm) -> int:

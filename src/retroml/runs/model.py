@@ -86,6 +86,8 @@ def refusal(action: Action, run_id: str, status: RunStatus, launched: bool) -> s
         return None
     if action is Action.START and status in ACTIVE_STATUSES:
         return f"run {run_id} is already {status.value}; stop it first"
+    if status is RunStatus.QUEUED and not launched:
+        return f"run {run_id} has not started yet: start it first"
     return f"run {run_id} is {status.value}: {_REFUSALS[action].format(run_id=run_id)}"
 
 

@@ -567,4 +567,4 @@ def read_render_request(paths: RunPaths) -> dict[str, Any]:
 
 def _check_budget(steps: int) -> None:
     if steps <= 0 or steps > MAX_TIMESTEPS:
-        raise InvalidInputError(f"--steps must be between 1 and {MAX_TIMESTEPS:,}, not {steps:,}")
+        raise InvalidInputError(f"a number of timesteps must be between 1 and {MAX_TIMESTEPS:,}, not {steps:,}")
