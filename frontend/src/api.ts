@@ -4,6 +4,8 @@ export type Algo = "ppo" | "a2c" | "dqn" | "qrdqn";
 export type Layout = "single" | "grid" | "analytics";
 // Every video a run can be rendered into: the journey layouts and the other cuts.
 export type VideoLayout = Layout | "compare" | "highlights" | "timelapse";
+// The run as the server's Run model (retroml.runs.model) describes it: every number a page shows is
+// computed there once (progress, speed, ETA, training time, milestones, allowed actions).
 export type RunStatus =
   | "queued"
   | "running"
@@ -13,13 +15,29 @@ export type RunStatus =
   | "failed"
   | "stopped"
   | "interrupted";
+export type RunAction = "start" | "stop" | "pause" | "resume" | "continue" | "branch" | "render" | "delete";
+/** finish: train what is left of the planned budget; more: extend the budget by `steps`. */
+export type ContinueMode = "finish" | "more";
 
 export interface Leg {
   leg: number;
   budget: number;
   start_timesteps: number;
   from_checkpoint: string | null;
-  created_at: number;
+  created_at: number | null;
+}
+
+export interface Milestone {
+  /** Percent of the run's whole budget. */
+  pct: number;
+  /** How the percentage reads: "10 %", "2.5 %". */
+  label: string;
+  /** Absolute timesteps: where it was saved, or where it is planned. */
+  timesteps: number;
+  reached: boolean;
+  checkpoint: string | null;
+  episodes: number | null;
+  score_mean: number | null;
 }
 
 export interface Run {
@@ -29,25 +47,48 @@ export interface Run {
   algo: Algo;
   status: RunStatus;
   fast_mode: boolean;
+  executor: string;
+  host: string | null;
+  pid: number | null;
+  message: string | null;
+  exit_code: number | null;
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  heartbeat_at: number | null;
+  render_progress: number | null;
+  parent_run_id: string | null;
+  parent_checkpoint: string | null;
+  changes: Record<string, unknown> | null;
+  legs: Leg[];
   leg: number;
+  start_timesteps: number;
   leg_start_timesteps: number;
   total_timesteps: number;
   timesteps: number;
   episodes: number;
+  /** Mean score of the last 100 training episodes. */
   score_mean: number | null;
+  /** Best score of any training episode, all legs. */
   score_best: number | null;
-  steps_per_sec: number | null;
-  parent_run_id: string | null;
-  parent_checkpoint: string | null;
-  changes: Record<string, unknown> | null;
-  legs: Leg[] | null;
-  message: string | null;
-  render_progress: number | null;
+  /** Fraction of the run's whole budget done, 0..1. */
   progress: number;
+  /** Fraction of the current leg done, 0..1. */
+  leg_progress: number;
+  /** While training: recent pace; after: the average over all legs. */
+  steps_per_sec: number | null;
+  /** Only while the run trains. */
   eta_seconds: number | null;
+  /** Wall-clock training time over all legs. */
+  training_seconds: number;
+  /** What Continue → "Finish the planned budget" would train. */
+  remaining_timesteps: number;
+  /** The budget the run was created with: the default of "Train N more". */
+  run_budget: number;
+  milestones: Milestone[];
+  /** What may be done to the run now. */
+  actions: RunAction[];
+  /** Only GET /api/runs/{run_id} lists them. */
   branches?: { run_id: string; name: string; status: RunStatus }[];
 }
 
@@ -58,7 +99,10 @@ export interface Metric {
   timesteps: number;
   episodes: number;
   score_mean: number | null;
+  /** Best episode since the previous row. */
   score_max: number | null;
+  /** Best episode of the whole run so far. */
+  score_best: number | null;
   steps_per_sec: number | null;
   loss: number | null;
   entropy: number | null;
@@ -74,6 +118,8 @@ export interface Video {
   game: string | null;
   algo: string | null;
   milestone_pct: number | null;
+  /** A clip's milestone as its run shows it now ("10 %"); null for the other videos. */
+  milestone_label: string | null;
   timesteps: number | null;
   duration_sec: number | null;
   size_bytes: number | null;
@@ -189,8 +235,8 @@ export const api = {
   createRun: (body: TrainingConfig) => request<Run>("POST", "/api/runs", body),
   action: (runId: string, action: "stop" | "pause" | "resume" | "start") =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/${action}`),
-  continueRun: (runId: string, steps: number) =>
-    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/continue`, { steps }),
+  continueRun: (runId: string, body: { mode: ContinueMode; steps: number | null }) =>
+    request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/continue`, body),
   branch: (runId: string, body: { from_milestone_pct: number; overrides: string[]; steps?: number; name?: string }) =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/branch`, body),
   render: (runId: string, body: { length?: string; layout?: VideoLayout; compare_with?: string[] }) =>
@@ -199,8 +245,6 @@ export const api = {
   metrics: (runId: string, since = 0) =>
     request<Metric[]>("GET", `/api/runs/${encodeURIComponent(runId)}/metrics?since=${since}`),
   config: (runId: string) => request<string>("GET", `/api/runs/${encodeURIComponent(runId)}/config`),
-  configJson: (runId: string) =>
-    request<{ milestones_pct: number[] }>("GET", `/api/runs/${encodeURIComponent(runId)}/config?format=json`),
   videos: (runId?: string) =>
     request<Video[]>("GET", runId ? `/api/videos?run_id=${encodeURIComponent(runId)}` : "/api/videos"),
 };

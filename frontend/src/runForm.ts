@@ -114,6 +114,15 @@ export function parseTimesteps(text: string): number | null {
   return Math.round(parseFloat(match[1]) * SUFFIXES[match[2]]);
 }
 
+/** Why a budget field is not a budget RunConfig accepts (1 to MAX_TIMESTEPS timesteps); null if it is one. */
+export function budgetProblem(text: string): string | null {
+  const steps = parseTimesteps(text);
+  if (steps === null) return "Write the budget as a number, e.g. 100000, 100k or 2.5M.";
+  if (steps <= 0 || steps > MAX_TIMESTEPS)
+    return `The budget must be between 1 and ${MAX_TIMESTEPS.toLocaleString("en-US")} timesteps.`;
+  return null;
+}
+
 /** Seconds in 45s, 3m, 1h30m or a bare number (retroml.config.parse_duration); null if it is none. */
 export function parseDuration(text: string): number | null {
   const cleaned = text.trim().toLowerCase().replace(/ /g, "");
@@ -140,10 +149,8 @@ function overrideValue(form: RunForm, key: string): number | null {
 /** The problems the server would report, by field (the same limits as RunConfig). */
 export function validate(form: RunForm, defaults?: Defaults): FormErrors {
   const errors: FormErrors = {};
-  const steps = parseTimesteps(form.totalTimesteps);
-  if (steps === null) errors.totalTimesteps = "Write the budget as a number, e.g. 100000, 100k or 2.5M.";
-  else if (steps <= 0 || steps > MAX_TIMESTEPS)
-    errors.totalTimesteps = `The budget must be between 1 and ${MAX_TIMESTEPS.toLocaleString("en-US")} timesteps.`;
+  const budget = budgetProblem(form.totalTimesteps);
+  if (budget) errors.totalTimesteps = budget;
   const envs = form.nEnvs.trim() ? wholeNumber(form.nEnvs) : null;
   if (form.nEnvs.trim() && (envs === null || envs < 1 || envs > 256))
     errors.nEnvs = "Environments must be a whole number from 1 to 256 (or empty for the algorithm's default).";

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from retroml.config import build_config
-from retroml.runs.service import ACTIVE_STATUSES, RunService
+from retroml.runs.model import RunStatus
+from retroml.runs.service import RunService
 from retroml.web.server import create_app
 from tests.integration.conftest import tiny_config
 
@@ -24,12 +25,12 @@ FRAMES = 30
 def service(tmp_path: Path) -> Iterator[RunService]:
     service = RunService(tmp_path / "home")
     yield service
-    for row in service.list_runs():
-        if row["status"] in ACTIVE_STATUSES and row.get("pid"):
-            if row["status"] == "paused":
-                service.resume(row["run_id"])
-            service.stop(row["run_id"])
-            service.wait(row["run_id"], timeout=60)
+    for run in service.list_runs():
+        if run.active and run.pid:
+            if run.status is RunStatus.PAUSED:
+                service.resume(run.run_id)
+            service.stop(run.run_id)
+            service.wait(run.run_id, timeout=60)
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def client(service: RunService) -> Iterator[TestClient]:
 
 def queued_run(service: RunService, **sections: object) -> str:
     """A run that exists (folder, config.yaml, row) but was never started."""
-    return str(service.create(build_config(tiny_config(**sections)), start=False)["run_id"])
+    return service.create(build_config(tiny_config(**sections)), start=False).run_id
 
 
 def write_mp4(path: Path, frames: int = FRAMES, width: int = 160, height: int = 120) -> None:

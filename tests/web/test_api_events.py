@@ -96,6 +96,17 @@ def test_the_since_parameter_works_like_last_event_id(client: TestClient, servic
     assert [message["event"] for message in parse_sse(response.text)] == ["metrics", "run"]
 
 
+def test_metrics_a_later_leg_superseded_are_not_replayed(client: TestClient, service: RunService) -> None:
+    run_id = queued_run(service)
+    for timesteps in (512, 1024, 1536):
+        service.store.add_metrics(run_id, metrics_row(timesteps))
+    # A new leg restarts from the checkpoint at 512 timesteps: the rows after it are hidden.
+    service.store.supersede_metrics(run_id, 512)
+    replayed = [message["data"]["timesteps"] for message in read(client, run_id) if message["event"] == "metrics"]
+    assert replayed == [512]
+    assert [row["timesteps"] for row in client.get(f"/api/runs/{run_id}/metrics").json()] == [512]
+
+
 def test_a_deleted_run_ends_its_stream(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     last_id = read(client, run_id)[-1]["id"]

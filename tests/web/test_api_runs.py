@@ -141,7 +141,7 @@ def test_unknown_runs_are_404(client: TestClient, method: str, suffix: str) -> N
 
 
 def test_unknown_runs_are_404_for_actions_with_a_body(client: TestClient) -> None:
-    assert client.post("/api/runs/run-00000000/continue", json={"steps": 100}).status_code == 404
+    assert client.post("/api/runs/run-00000000/continue", json={"mode": "more", "steps": 100}).status_code == 404
     assert client.post("/api/runs/run-00000000/branch", json={"from_milestone_pct": 50}).status_code == 404
     assert client.post("/api/runs/run-00000000/render", json={}).status_code == 404
 
@@ -171,12 +171,10 @@ def test_conflicts_are_409(client: TestClient, service: RunService) -> None:
 def test_continue_branch_and_render_refuse_what_cannot_be_done(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     client.post(f"/api/runs/{run_id}/stop")
-    assert client.post(f"/api/runs/{run_id}/continue", json={"steps": 0}).json()["errors"][0]["field"] == "steps"
-    no_checkpoint = client.post(f"/api/runs/{run_id}/continue", json={"steps": 1000})
-    assert no_checkpoint.status_code == 422 and "no checkpoint" in no_checkpoint.json()["detail"]
     branch = client.post(f"/api/runs/{run_id}/branch", json={"from_milestone_pct": 50})
     assert branch.status_code == 422 and "no checkpoint at the 50 % milestone" in branch.json()["detail"]
     assert client.post(f"/api/runs/{run_id}/branch", json={"from_milestone_pct": 150}).status_code == 422
+    assert client.post(f"/api/runs/{run_id}/branch", json={"from_milestone_pct": -1}).status_code == 422
     render = client.post(f"/api/runs/{run_id}/render", json={"length": "10s"})
     assert render.status_code == 422 and "no milestone checkpoint" in render.json()["detail"]
     bad_length = client.post(f"/api/runs/{run_id}/render", json={"length": "forever"})
@@ -189,7 +187,76 @@ def test_continue_branch_and_render_refuse_what_cannot_be_done(client: TestClien
     assert ghost.status_code == 404 and "run-00000000" in ghost.json()["detail"]
     stray = client.post(f"/api/runs/{run_id}/render", json={"layout": "highlights", "compare_with": [run_id]})
     assert stray.status_code == 422 and "only used by the compare layout" in stray.json()["detail"]
-    assert service.get(run_id)["status"] == "stopped"
+    assert service.get(run_id).status == "stopped"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"mode": "more", "steps": 0}, "steps", "greater than 0"),
+        ({"mode": "more", "steps": -5}, "steps", "greater than 0"),
+        ({"mode": "more", "steps": "lots"}, "steps", "valid integer"),
+        ({"mode": "more", "steps": 2_000_000_000}, "steps", "less than or equal to 1000000000"),
+        ({"mode": "finish", "steps": 1000}, "steps", "send steps only with mode 'more'"),
+        ({"mode": "again"}, "mode", "'finish' or 'more'"),
+        ({"steps": 1000}, "steps", "send steps only with mode 'more'"),
+        ({"mode": "more", "extra": 1}, "extra", "not a known setting"),
+    ],
+)
+def test_bad_continue_bodies_are_422_at_their_field(
+    client: TestClient, service: RunService, body: dict[str, object], field: str, words: str
+) -> None:
+    run_id = queued_run(service)
+    client.post(f"/api/runs/{run_id}/stop")
+    response = client.post(f"/api/runs/{run_id}/continue", json=body)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == field and words in error["message"], error
+    assert service.get(run_id).status == "stopped" and service.get(run_id).leg == 1
+
+
+def test_actions_follow_the_status(client: TestClient, service: RunService) -> None:
+    run_id = queued_run(service)
+    queued = client.get(f"/api/runs/{run_id}").json()
+    assert queued["actions"] == ["start", "stop", "branch", "delete"]
+    stopped = client.post(f"/api/runs/{run_id}/stop").json()
+    assert stopped["actions"] == ["continue", "branch", "render", "delete"]
+    assert stopped["remaining_timesteps"] == 2000 and stopped["run_budget"] == 2000
+    assert stopped["training_seconds"] == 0.0 and stopped["leg_progress"] == 0.0
+    assert [milestone["label"] for milestone in stopped["milestones"]][:4] == ["0 %", "1 %", "2 %", "5 %"]
+    assert not any(milestone["reached"] for milestone in stopped["milestones"])
+    assert stopped["milestones"][-1] == {**stopped["milestones"][-1], "label": "100 %", "timesteps": 2000}
+
+
+def test_the_openapi_schema_names_the_run_model(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+
+    def answer(path: str, method: str, status: str) -> dict[str, object]:
+        return dict(paths[path][method]["responses"][status]["content"]["application/json"]["schema"])
+
+    assert answer("/api/runs", "get", "200")["items"] == {"$ref": "#/components/schemas/Run"}
+    for path, method, status in [
+        ("/api/runs", "post", "201"),
+        ("/api/runs/{run_id}/stop", "post", "200"),
+        ("/api/runs/{run_id}/continue", "post", "200"),
+        ("/api/runs/{run_id}/branch", "post", "201"),
+        ("/api/runs/{run_id}/render", "post", "202"),
+    ]:
+        assert answer(path, method, status) == {"$ref": "#/components/schemas/Run"}, (path, method)
+    assert answer("/api/runs/{run_id}", "get", "200") == {"$ref": "#/components/schemas/RunWithBranches"}
+    components = schema["components"]["schemas"]
+    run = components["Run"]["properties"]
+    for field in ("status", "progress", "leg_progress", "eta_seconds", "training_seconds", "milestones", "actions"):
+        assert field in run, field
+    assert "branches" in components["RunWithBranches"]["properties"]
+    assert components["RunStatus"]["enum"] == [
+        "queued", "running", "paused", "rendering", "completed", "failed", "stopped", "interrupted"
+    ]  # fmt: skip
+    assert set(components["Action"]["enum"]) == {
+        "start", "stop", "pause", "resume", "continue", "branch", "render", "delete"
+    }  # fmt: skip
+    assert components["ContinueBody"]["properties"]["mode"]["enum"] == ["finish", "more"]
 
 
 def test_delete_removes_the_run_and_its_folder(client: TestClient, service: RunService) -> None:

@@ -33,10 +33,11 @@ def test_pause_resume_stop_and_conflicts_on_a_training_run(client: TestClient, s
     body = {**TINY, "total_timesteps": 400_000}
     created = client.post("/api/runs", json=body)
     assert created.status_code == 201 and created.json()["status"] == "running"
+    assert created.json()["actions"] == ["stop", "pause", "branch"]
     run_id = created.json()["run_id"]
     assert client.post(f"/api/runs/{run_id}/start").status_code == 409
     assert client.delete(f"/api/runs/{run_id}").status_code == 409
-    assert client.post(f"/api/runs/{run_id}/continue", json={"steps": 1000}).status_code == 409
+    assert client.post(f"/api/runs/{run_id}/continue", json={"mode": "more", "steps": 1000}).status_code == 409
     assert client.post(f"/api/runs/{run_id}/render", json={}).status_code == 409
     assert client.get("/api/system").json()["running_runs"] == [run_id]
     # A restarted server (a new app and service on the same home) shows the run still training.
@@ -56,12 +57,23 @@ def test_pause_resume_stop_and_conflicts_on_a_training_run(client: TestClient, s
 
     paused = client.post(f"/api/runs/{run_id}/pause")
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    assert paused.json()["actions"] == ["stop", "resume", "branch"] and paused.json()["eta_seconds"] is None
     assert client.post(f"/api/runs/{run_id}/pause").status_code == 409
     assert client.post(f"/api/runs/{run_id}/resume").json()["status"] == "running"
     assert client.post(f"/api/runs/{run_id}/stop").status_code == 200
     wait_until(lambda: status(client, run_id) == "stopped", timeout=60)
     run = client.get(f"/api/runs/{run_id}").json()
-    assert 0 < run["progress"] < 1 and run["eta_seconds"] is None
+    assert 0 < run["progress"] < 1 and run["eta_seconds"] is None and run["training_seconds"] > 0
+    assert run["remaining_timesteps"] == 400_000 - run["timesteps"]
+
+    # "Finish" trains what is left of the plan: a second leg with the same total.
+    finishing = client.post(f"/api/runs/{run_id}/continue", json={"mode": "finish"})
+    assert finishing.status_code == 200, finishing.json()
+    assert finishing.json()["leg"] == 2 and finishing.json()["total_timesteps"] == 400_000
+    assert finishing.json()["status"] == "running"
+    wait_until(lambda: client.get(f"/api/runs/{run_id}").json()["timesteps"] > run["timesteps"], timeout=60)
+    client.post(f"/api/runs/{run_id}/stop")
+    wait_until(lambda: status(client, run_id) == "stopped", timeout=60)
     assert client.delete(f"/api/runs/{run_id}").status_code == 204
 
 
@@ -70,7 +82,11 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     wait_until(lambda: status(client, run_id) in ("completed", "failed"), timeout=120, poll=0.5)
     run = client.get(f"/api/runs/{run_id}").json()
     assert run["status"] == "completed", client.get(f"/api/runs/{run_id}/logs").json()
-    assert run["progress"] == 1.0 and run["timesteps"] >= 2048
+    assert run["progress"] == 1.0 and run["timesteps"] >= 2048 and run["remaining_timesteps"] == 0
+    assert set(run["actions"]) >= {"continue", "branch", "render", "delete"}
+    assert not set(run["actions"]) & {"stop", "pause", "resume", "start"}
+    assert run["milestones"] and all(milestone["reached"] for milestone in run["milestones"])
+    assert run["milestones"][-1]["label"] == "100 %" and run["milestones"][-1]["checkpoint"]
     metrics = client.get(f"/api/runs/{run_id}/metrics").json()
     assert metrics and metrics[-1]["timesteps"] >= 1024
     assert client.get(f"/api/runs/{run_id}/logs?tail=3").json()["lines"]
@@ -84,11 +100,25 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     assert child["parent_run_id"] == run_id and child["changes"]["train.learning_rate"] == "1e-4"
     assert client.get(f"/api/runs/{run_id}").json()["branches"][0]["run_id"] == child["run_id"]
 
-    continued = client.post(f"/api/runs/{run_id}/continue", json={"steps": 1024})
-    assert continued.status_code == 200 and continued.json()["leg"] == 2
+    # Nothing is left of the plan to finish; "more" trains the run's budget again by default.
+    finish = client.post(f"/api/runs/{run_id}/continue", json={"mode": "finish"})
+    assert finish.status_code == 422 and "has trained its whole budget of 2,048 timesteps" in finish.json()["detail"]
+    continued = client.post(f"/api/runs/{run_id}/continue", json={"mode": "more"})
+    assert continued.status_code == 200, continued.json()
+    assert continued.json()["leg"] == 2 and continued.json()["total_timesteps"] == run["timesteps"] + 2048
+    planned = [milestone for milestone in continued.json()["milestones"] if not milestone["reached"]]
+    assert planned and planned[-1]["label"] == "100 %" and planned[-1]["timesteps"] == run["timesteps"] + 2048
     wait_until(lambda: status(client, run_id) == "completed", timeout=120, poll=0.5)
     wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=120, poll=0.5)
-    assert len(client.get(f"/api/runs/{run_id}").json()["legs"]) == 2
+    after = client.get(f"/api/runs/{run_id}").json()
+    assert len(after["legs"]) == 2 and after["progress"] == 1.0
+    assert after["training_seconds"] > run["training_seconds"]
+    assert all(milestone["reached"] for milestone in after["milestones"])
+
+    # The branch trains a little more with an explicit budget.
+    more = client.post(f"/api/runs/{child['run_id']}/continue", json={"mode": "more", "steps": 512})
+    assert more.status_code == 200 and more.json()["total_timesteps"] == child["total_timesteps"] + 512
+    wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=120, poll=0.5)
 
     if importlib.util.find_spec("retroml.video.journey") is None:
         pytest.skip("the journey renderer (retroml.video.journey) is not installed yet")

@@ -1,51 +1,73 @@
-// The milestones of a run (0 %, 1 %, 2 %, 5 % … 100 %): which are reached, and the clip of each, playable inline.
+// The run's milestones as the server plans them (label, absolute timesteps, reached or planned), and
+// the clip filmed at each reached one, playable inline.
 import { useState } from "react";
-import type { Run, Video } from "../api";
+import type { Milestone, Run, Video } from "../api";
+import { count, score } from "../format";
 
 interface Props {
   run: Run;
-  milestones: number[];
   clips: Video[];
 }
 
-export function MilestoneTimeline({ run, milestones, clips }: Props) {
+function describe(milestone: Milestone): string {
+  if (!milestone.reached) return `planned at ${count(milestone.timesteps)} timesteps`;
+  const scored = milestone.score_mean === null ? "" : `, mean score ${score(milestone.score_mean)}`;
+  return `reached at ${count(milestone.timesteps)} timesteps, ${count(milestone.episodes)} episodes${scored}`;
+}
+
+export function MilestoneTimeline({ run, clips }: Props) {
   const [playing, setPlaying] = useState<number | null>(null);
-  const clipAt = (pct: number) => clips.find((clip) => clip.milestone_pct === pct);
-  const done = run.status === "completed" ? 100 : run.progress * 100;
-  const shown = playing === null ? undefined : clipAt(playing);
+  // A clip films the checkpoint saved at its milestone: both carry the same absolute timesteps.
+  const clipAt = (milestone: Milestone) =>
+    milestone.reached ? clips.find((clip) => clip.timesteps === milestone.timesteps) : undefined;
+  const shown = run.milestones.find((milestone) => milestone.timesteps === playing);
+  const shownClip = shown && clipAt(shown);
+  const reached = run.milestones.filter((milestone) => milestone.reached).length;
   return (
     <section aria-labelledby="milestones-title">
       <h2 id="milestones-title">Milestones</h2>
-      {run.fast_mode && <p className="note">Fast Mode: no live clips; the journey video shows every milestone.</p>}
-      <ol className="timeline">
-        {milestones.map((pct) => {
-          const clip = clipAt(pct);
-          const reached = pct <= done + 1e-9;
+      <p className="note">
+        {reached} of {run.milestones.length} reached
+        {run.fast_mode && "; Fast Mode: no live clips, the journey video shows every milestone"}.
+      </p>
+      <ol className="timeline" aria-label="Milestones">
+        {run.milestones.map((milestone) => {
+          const clip = clipAt(milestone);
+          const open = playing === milestone.timesteps;
           return (
-            <li key={pct} className={reached ? "reached" : "upcoming"}>
+            <li
+              key={`${milestone.timesteps}-${milestone.reached}`}
+              className={milestone.reached ? "reached" : "planned"}
+              title={describe(milestone)}
+            >
               <span className="dot" aria-hidden="true" />
-              <span className="pct">{pct} %</span>
-              {clip ? (
-                <button type="button" aria-pressed={playing === pct} onClick={() => setPlaying(playing === pct ? null : pct)}>
-                  {playing === pct ? "Hide clip" : "Play clip"}
+              <span className="pct">{milestone.label}</span>
+              <span className="steps">{count(milestone.timesteps)}</span>
+              <span className="sr-only">{describe(milestone)}</span>
+              {clip && (
+                <button
+                  type="button"
+                  aria-pressed={open}
+                  aria-label={`${open ? "Hide" : "Play"} the clip at ${milestone.label}`}
+                  onClick={() => setPlaying(open ? null : milestone.timesteps)}
+                >
+                  {open ? "Hide" : "Play"}
                 </button>
-              ) : (
-                <span className="sr-only">{reached ? "reached" : "not reached yet"}</span>
               )}
             </li>
           );
         })}
       </ol>
-      {shown && (
+      {shown && shownClip && (
         <video
           className="inline-player"
-          key={shown.id}
-          src={shown.file_url}
-          poster={shown.poster_url ?? undefined}
+          key={shownClip.id}
+          src={shownClip.file_url}
+          poster={shownClip.poster_url ?? undefined}
           controls
           autoPlay
           muted
-          aria-label={`Clip at ${shown.milestone_pct} %`}
+          aria-label={`Clip at ${shown.label}`}
         />
       )}
     </section>

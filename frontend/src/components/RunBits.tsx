@@ -45,6 +45,7 @@ export function RunProgress({ run }: { run: Run }) {
       <ProgressBar value={run.progress} label={`Training progress of ${run.name}`} />
       <span>
         {count(run.timesteps)} / {count(run.total_timesteps)} steps · {percent(run.progress)}
+        {run.leg > 1 && ` · leg ${run.leg} ${percent(run.leg_progress)}`}
         {run.eta_seconds !== null && ` · ETA ${duration(run.eta_seconds)}`}
       </span>
     </div>

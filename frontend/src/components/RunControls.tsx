@@ -1,13 +1,13 @@
-// Stop / pause / resume / continue / branch / render a video / delete, each shown when the run's
-// status allows it; stop and delete ask first.
+// Stop / pause / resume / continue / branch / render a video / delete, each enabled when the run's
+// `actions` (the server's transition table) allow it; stop and delete ask first, continue asks how far.
 import { useState, type FormEvent } from "react";
-import { api, ApiError, type Run, type VideoLayout } from "../api";
+import { api, ApiError, type Run, type RunAction, type VideoLayout } from "../api";
+import { count } from "../format";
 import { navigate } from "../router";
-import { parseDuration, parseTimesteps } from "../runForm";
+import { parseDuration } from "../runForm";
 import { usePolling } from "../usePolling";
 import { ConfirmDialog } from "./ConfirmDialog";
-
-const FINAL = ["completed", "failed", "stopped", "interrupted"];
+import { ContinueDialog } from "./ContinueDialog";
 
 // What each video is, in the words of the render form.
 export const VIDEO_CHOICES: { value: VideoLayout; label: string; hint: string }[] = [
@@ -21,14 +21,12 @@ export const VIDEO_CHOICES: { value: VideoLayout; label: string; hint: string }[
 
 interface Props {
   run: Run;
-  milestones: number[];
   onChanged: (run: Run) => void;
 }
 
-export function RunControls({ run, milestones, onChanged }: Props) {
+export function RunControls({ run, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<"stop" | "delete" | null>(null);
-  const [steps, setSteps] = useState("100k");
+  const [confirm, setConfirm] = useState<"stop" | "delete" | "continue" | null>(null);
   const [branchFrom, setBranchFrom] = useState<string>("");
   const [branchOverrides, setBranchOverrides] = useState("");
   const [length, setLength] = useState("");
@@ -46,13 +44,8 @@ export function RunControls({ run, milestones, onChanged }: Props) {
       setError(failure instanceof ApiError || failure instanceof Error ? failure.message : String(failure));
     }
   };
-  const final = FINAL.includes(run.status);
-  const continueRun = (event: FormEvent) => {
-    event.preventDefault();
-    const value = parseTimesteps(steps);
-    if (!value) return setError("Write the extra timesteps as a number, e.g. 100000 or 100k.");
-    void act(() => api.continueRun(run.run_id, value));
-  };
+  const allowed = (action: RunAction) => run.actions.includes(action);
+  const reached = run.milestones.filter((milestone) => milestone.reached);
   const branch = (event: FormEvent) => {
     event.preventDefault();
     if (branchFrom === "") return setError("Pick the milestone the branch starts from.");
@@ -80,46 +73,36 @@ export function RunControls({ run, milestones, onChanged }: Props) {
         </p>
       )}
       <div className="buttons">
-        {run.status === "queued" && (
+        {allowed("start") && (
           <button type="button" onClick={() => act(() => api.action(run.run_id, "start"))}>
             Start
           </button>
         )}
-        {run.status === "running" && (
-          <button type="button" onClick={() => act(() => api.action(run.run_id, "pause"))}>
-            Pause
-          </button>
-        )}
-        {run.status === "paused" && (
-          <button type="button" onClick={() => act(() => api.action(run.run_id, "resume"))}>
-            Resume
-          </button>
-        )}
-        {["running", "paused", "queued"].includes(run.status) && (
-          <button type="button" className="danger" onClick={() => setConfirm("stop")}>
-            Stop
-          </button>
-        )}
-        {final && (
-          <button type="button" className="danger" onClick={() => setConfirm("delete")}>
-            Delete
-          </button>
-        )}
+        <button type="button" disabled={!allowed("pause")} onClick={() => act(() => api.action(run.run_id, "pause"))}>
+          Pause
+        </button>
+        <button type="button" disabled={!allowed("resume")} onClick={() => act(() => api.action(run.run_id, "resume"))}>
+          Resume
+        </button>
+        <button type="button" className="danger" disabled={!allowed("stop")} onClick={() => setConfirm("stop")}>
+          Stop
+        </button>
+        <button type="button" disabled={!allowed("continue")} onClick={() => setConfirm("continue")}>
+          Continue…
+        </button>
+        <button type="button" className="danger" disabled={!allowed("delete")} onClick={() => setConfirm("delete")}>
+          Delete
+        </button>
       </div>
-      {final && (
-        <div className="control-forms">
-          <form onSubmit={continueRun} aria-label="Continue training">
-            <label htmlFor="continue-steps">More timesteps</label>
-            <input id="continue-steps" value={steps} onChange={(event) => setSteps(event.target.value)} />
-            <button type="submit">Continue</button>
-          </form>
-          <form onSubmit={branch} aria-label="Branch">
+      <div className="control-forms">
+        <form onSubmit={branch} aria-label="Branch">
+          <fieldset className="bare" disabled={!allowed("branch") || reached.length === 0}>
             <label htmlFor="branch-from">Branch from milestone</label>
             <select id="branch-from" value={branchFrom} onChange={(event) => setBranchFrom(event.target.value)}>
-              <option value="">choose…</option>
-              {milestones.map((pct) => (
-                <option key={pct} value={pct}>
-                  {pct} %
+              <option value="">{reached.length ? "choose…" : "none reached yet"}</option>
+              {reached.map((milestone) => (
+                <option key={milestone.timesteps} value={milestone.pct}>
+                  {milestone.label} · {count(milestone.timesteps)} steps
                 </option>
               ))}
             </select>
@@ -131,14 +114,12 @@ export function RunControls({ run, milestones, onChanged }: Props) {
               onChange={(event) => setBranchOverrides(event.target.value)}
             />
             <button type="submit">Branch</button>
-          </form>
-          <form onSubmit={render} aria-label="Render video">
+          </fieldset>
+        </form>
+        <form onSubmit={render} aria-label="Render video">
+          <fieldset className="bare" disabled={!allowed("render")}>
             <label htmlFor="render-layout">Video</label>
-            <select
-              id="render-layout"
-              value={layout}
-              onChange={(event) => setLayout(event.target.value as VideoLayout)}
-            >
+            <select id="render-layout" value={layout} onChange={(event) => setLayout(event.target.value as VideoLayout)}>
               {VIDEO_CHOICES.map((choice) => (
                 <option key={choice.value} value={choice.value}>
                   {choice.label}
@@ -176,8 +157,18 @@ export function RunControls({ run, milestones, onChanged }: Props) {
                 ))}
               </fieldset>
             )}
-          </form>
-        </div>
+          </fieldset>
+        </form>
+      </div>
+      {confirm === "continue" && (
+        <ContinueDialog
+          run={run}
+          onCancel={() => setConfirm(null)}
+          onContinue={async (body) => {
+            onChanged(await api.continueRun(run.run_id, body));
+            setConfirm(null);
+          }}
+        />
       )}
       {confirm === "stop" && (
         <ConfirmDialog

@@ -1,9 +1,9 @@
-// Several runs' score curves overlaid (x = timesteps or wall time), a table of their numbers, and
-// each run's metrics as CSV or JSON.
+// Several runs' score curves overlaid (x = timesteps or training time), a table of their numbers (as
+// each run reports them), and each run's metrics as CSV or JSON.
 import { useEffect, useState } from "react";
 import { api, type Metric } from "../api";
 import { LineChart } from "../components/LineChart";
-import { count, duration, score } from "../format";
+import { count, duration, percent, score } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
@@ -24,21 +24,14 @@ export function Compare() {
   const toggle = (runId: string) =>
     setChosen((current) => (current.includes(runId) ? current.filter((id) => id !== runId) : [...current, runId]));
   const picked = (runs.data ?? []).filter((run) => chosen.includes(run.run_id));
-  const series = picked.map((run, index) => {
-    const rows = metrics[run.run_id] ?? [];
-    const start = rows[0]?.wall_time ?? 0;
-    return {
-      label: run.name,
-      color: COLORS[index % COLORS.length],
-      points: rows
-        .filter((row) => row.score_mean !== null)
-        .map((row) => [axis === "timesteps" ? row.timesteps : row.wall_time - start, row.score_mean as number] as [number, number]),
-    };
-  });
-  const finalScore = (runId: string) => {
-    const rows = (metrics[runId] ?? []).filter((row) => row.score_mean !== null);
-    return rows.length ? rows[rows.length - 1].score_mean : null;
-  };
+  // A metrics row's wall_time is the run's training time when it was written, over all legs.
+  const series = picked.map((run, index) => ({
+    label: run.name,
+    color: COLORS[index % COLORS.length],
+    points: (metrics[run.run_id] ?? [])
+      .filter((row) => row.score_mean !== null)
+      .map((row) => [axis === "timesteps" ? row.timesteps : row.wall_time, row.score_mean as number] as [number, number]),
+  }));
 
   return (
     <>
@@ -64,15 +57,15 @@ export function Compare() {
         <label htmlFor="compare-axis">X axis</label>
         <select id="compare-axis" value={axis} onChange={(event) => setAxis(event.target.value as typeof axis)}>
           <option value="timesteps">Timesteps</option>
-          <option value="wall_time">Wall time (seconds)</option>
+          <option value="wall_time">Training time</option>
         </select>
       </div>
       <div className="compare-chart">
         <LineChart
-        title="Mean episode score"
-        xLabel={axis === "timesteps" ? "timesteps" : "seconds"}
-        formatX={axis === "wall_time" ? duration : undefined}
-        series={series}
+          title="Mean episode score (last 100 episodes)"
+          xLabel={axis === "timesteps" ? "timesteps" : "training time"}
+          formatX={axis === "wall_time" ? duration : undefined}
+          series={series}
         />
       </div>
       <table className="compare-table">
@@ -81,10 +74,13 @@ export function Compare() {
           <tr>
             <th scope="col">Run</th>
             <th scope="col">Game</th>
-            <th scope="col">Best</th>
-            <th scope="col">Final mean</th>
+            <th scope="col">Status</th>
+            <th scope="col">Best score</th>
+            <th scope="col">Recent mean</th>
             <th scope="col">Steps/s</th>
-            <th scope="col">Budget</th>
+            <th scope="col">Training time</th>
+            <th scope="col">Progress</th>
+            <th scope="col">Planned total</th>
             <th scope="col">Export</th>
           </tr>
         </thead>
@@ -95,9 +91,12 @@ export function Compare() {
                 <Link href={`/runs/${run.run_id}`}>{run.name}</Link>
               </th>
               <td>{run.game}</td>
+              <td>{run.status}</td>
               <td>{score(run.score_best)}</td>
-              <td>{score(finalScore(run.run_id))}</td>
+              <td>{score(run.score_mean)}</td>
               <td>{count(run.steps_per_sec)}</td>
+              <td>{duration(run.training_seconds)}</td>
+              <td>{percent(run.progress)}</td>
               <td>{count(run.total_timesteps)}</td>
               <td>
                 <a href={`/api/runs/${run.run_id}/metrics?format=csv`} download={`${run.run_id}-metrics.csv`}>

@@ -19,7 +19,7 @@ const CUTS: Record<string, string> = {
 
 function title(video: Video): string {
   const cut = CUTS[video.layout ?? "single"] ?? "Journey";
-  const what = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_pct} %`;
+  const what = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_label}`;
   return `${video.run_name} — ${what}`;
 }
 

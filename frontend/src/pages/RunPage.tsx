@@ -11,15 +11,25 @@ import { Link } from "../router";
 
 const LOG_LINES = 400;
 
+/** The server's rows, then the streamed rows that arrived after them. */
+function withNewer(rows: Metric[], streamed: Metric[]): Metric[] {
+  const last = rows.reduce((highest, row) => Math.max(highest, row.id), 0);
+  return [...rows, ...streamed.filter((row) => row.id > last)];
+}
+
 export function RunPage({ runId }: { runId: string }) {
   const [run, setRun] = useState<Run | null>(null);
   const [metrics, setMetrics] = useState<Metric[]>([]);
   const [logs, setLogs] = useState<string[]>([]);
   const [videos, setVideos] = useState<Video[]>([]);
   const [config, setConfig] = useState("");
-  const [milestones, setMilestones] = useState<number[]>([]);
   const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "gone">("connecting");
   const [notFound, setNotFound] = useState<string | null>(null);
+
+  // Only GET /api/runs/{run_id} lists the branches; the stream and the actions answer the run without them.
+  const showRun = useCallback((fresh: Run) => {
+    setRun((current) => ({ ...fresh, branches: fresh.branches ?? current?.branches }));
+  }, []);
 
   const loadVideos = useCallback(() => {
     api.videos(runId).then(setVideos, () => undefined);
@@ -32,15 +42,13 @@ export function RunPage({ runId }: { runId: string }) {
     setNotFound(null);
     api.run(runId).then(setRun, (error: Error) => setNotFound(error.message));
     api.config(runId).then(setConfig, () => undefined);
-    api.configJson(runId).then((settings) => setMilestones(settings.milestones_pct), () => undefined);
     loadVideos();
 
     const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
     source.onopen = () => setConnection("live");
     source.onerror = () => setConnection(source.readyState === EventSource.CLOSED ? "gone" : "reconnecting");
     source.addEventListener("run", (event) => {
-      const fresh = JSON.parse((event as MessageEvent).data) as Run;
-      setRun((current) => ({ ...fresh, branches: current?.branches ?? fresh.branches }));
+      showRun(JSON.parse((event as MessageEvent).data) as Run);
     });
     source.addEventListener("metrics", (event) => {
       const row = JSON.parse((event as MessageEvent).data);
@@ -52,14 +60,18 @@ export function RunPage({ runId }: { runId: string }) {
       setLogs((current) => [...current, ...lines].slice(-LOG_LINES));
     });
     source.addEventListener("video", loadVideos);
-    source.addEventListener("status", () => api.run(runId).then(setRun, () => undefined));
+    source.addEventListener("status", () => {
+      api.run(runId).then(showRun, () => undefined);
+      // A continued run hides the rows past the checkpoint it retrains from: the server's list is the truth.
+      api.metrics(runId).then((rows) => setMetrics((current) => withNewer(rows, current)), () => undefined);
+    });
     source.addEventListener("deleted", () => {
       setConnection("gone");
       setNotFound(`Run ${runId} was deleted.`);
       source.close();
     });
     return () => source.close();
-  }, [runId, loadVideos]);
+  }, [runId, loadVideos, showRun]);
 
   if (notFound) {
     return (
@@ -98,22 +110,23 @@ export function RunPage({ runId }: { runId: string }) {
           <dt>Episodes</dt>
           <dd>{count(run.episodes)}</dd>
           <dt>Steps/s</dt>
-          <dd>{count(run.steps_per_sec)}</dd>
+          <dd title={run.status === "running" ? "recent pace" : "average over all legs"}>{count(run.steps_per_sec)}</dd>
           <dt>Time</dt>
-          <dd>{run.started_at ? duration((run.ended_at ?? Date.now() / 1000) - run.started_at) : "–"}</dd>
+          <dd title="training time over all legs">{duration(run.training_seconds)}</dd>
         </dl>
         {run.message && <p className="run-message">{run.message}</p>}
       </header>
 
-      <RunControls run={run} milestones={milestones} onChanged={setRun} />
+      <RunControls run={run} onChanged={showRun} />
 
       <section className="charts" aria-label="Training charts">
         <LineChart
           title="Episode score"
           xLabel="timesteps"
           series={[
-            { label: "mean", color: "#4fc3f7", points: series((metric) => metric.score_mean) },
-            { label: "max", color: "#ffb74d", points: series((metric) => metric.score_max) },
+            { label: "mean (last 100 episodes)", color: "#4fc3f7", points: series((metric) => metric.score_mean) },
+            { label: "best score (whole run)", color: "#ffb74d", points: series((metric) => metric.score_best) },
+            { label: "best episode in interval", color: "#7e8696", points: series((metric) => metric.score_max) },
           ]}
         />
         <LineChart title="Loss" xLabel="timesteps" series={[{ label: "loss", color: "#e57373", points: series((m) => m.loss) }]} />
@@ -130,7 +143,7 @@ export function RunPage({ runId }: { runId: string }) {
       </section>
 
       <div className="two-columns">
-        <MilestoneTimeline run={run} milestones={milestones} clips={clips} />
+        <MilestoneTimeline run={run} clips={clips} />
         <section aria-labelledby="journeys-title">
           <h2 id="journeys-title">Journey videos</h2>
           {journeys.length === 0 && <p className="note">No journey yet.</p>}
@@ -176,7 +189,7 @@ export function RunPage({ runId }: { runId: string }) {
               </tr>
             </thead>
             <tbody>
-              {(run.legs ?? []).map((leg) => (
+              {run.legs.map((leg) => (
                 <tr key={leg.leg}>
                   <td>{leg.leg}</td>
                   <td>{count(leg.budget)}</td>

@@ -1,8 +1,12 @@
 """``/api/runs/{run_id}/events``: a run's life as Server-Sent Events.
 
 Event types: ``status``, ``metrics`` (one metrics row), ``video`` (a clip or journey is ready),
-``checkpoint``, ``log`` (new ``train.log`` lines), ``run`` (the run's row whenever it changes:
-timesteps, scores, ETA, render progress) and ``deleted``.
+``checkpoint``, ``log`` (new ``train.log`` lines), ``run`` (the :class:`~retroml.runs.model.Run`, as
+``GET /api/runs/{run_id}`` answers it without ``branches``, whenever it changes: timesteps, scores,
+progress, ETA, milestones, actions, render progress) and ``deleted``.
+
+A ``metrics`` row that a later leg superseded (it retrains from an earlier checkpoint) is not sent:
+the stream shows the curves ``GET /api/runs/{run_id}/metrics`` answers, which never go back.
 
 Every message carries ``id: <event id>:<log lines sent>``: the store's event ids only grow, and the
 log is counted in lines, so a client that reconnects with ``Last-Event-ID`` (browsers do this on
@@ -24,8 +28,8 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from retroml.errors import NotFoundError
-from retroml.runs.service import ACTIVE_STATUSES, RunService
-from retroml.web.api.runs import run_view
+from retroml.runs.model import ACTIVE_STATUSES
+from retroml.runs.service import RunService
 from retroml.web.dependencies import Service
 
 router = APIRouter(tags=["events"])
@@ -84,8 +88,11 @@ class RunEventStream:
         out: list[str] = []
         while True:
             events = self.service.store.events(self.run_id, self.cursor.event_id, BATCH)
+            shown_metrics = self._shown_metric_ids(events)
             for event in events:
                 self.cursor.event_id = int(event["id"])
+                if event["kind"] == "metrics" and event["payload"].get("metric_id") not in shown_metrics:
+                    continue
                 payload = {**event["payload"], "event_id": event["id"], "created_at": event["created_at"]}
                 out.append(message(_event_type(event), payload, self.cursor))
                 self.ended = self.ended or event["kind"] == "deleted"
@@ -94,17 +101,25 @@ class RunEventStream:
         if self.ended:
             return out
         try:
-            view = run_view(self.service, self.service.get(self.run_id))
+            run = self.service.get(self.run_id)
         except NotFoundError:
             self.ended = True
             return [*out, message("deleted", {"run_id": self.run_id}, self.cursor)]
+        view = run.model_dump(mode="json")
         changed = view != self.last_view
         if changed:
             self.last_view = view
             out.append(message("run", view, self.cursor))
-        if changed or self.cursor.log_lines is None or view["status"] in ACTIVE_STATUSES:
+        if changed or self.cursor.log_lines is None or run.status in ACTIVE_STATUSES:
             out.extend(self._new_log_lines())
         return out
+
+    def _shown_metric_ids(self, events: list[dict[str, Any]]) -> set[int]:
+        """The metrics rows of these events that are still shown (not superseded by a later leg)."""
+        ids = [int(event["payload"]["metric_id"]) for event in events if event["kind"] == "metrics"]
+        if not ids:
+            return set()
+        return {int(row["id"]) for row in self.service.store.metrics(self.run_id, min(ids) - 1)}
 
     def _new_log_lines(self) -> list[str]:
         lines = self.service.logs(self.run_id, MAX_LOG_LINES)

@@ -1,4 +1,6 @@
-"""Request bodies of ``/api/runs`` and how a :class:`TrainingConfig` becomes a :class:`RunConfig`.
+"""Request and response bodies of ``/api/runs``, and how a :class:`TrainingConfig` becomes a :class:`RunConfig`.
+
+Runs are answered as :class:`retroml.runs.model.Run` (one run with its lineage as :class:`RunWithBranches`).
 
 The body is flat where the form is flat (``game``, ``algo``, ``total_timesteps`` …) and nested where
 the config is (``recording``, ``render``). Validation is :class:`RunConfig`'s own, so the web app
@@ -8,13 +10,23 @@ the user typed it in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from retroml.config import Algo, Layout, RunConfig, apply_assignment, merge, parse_duration, preset_config
+from retroml.config import (
+    MAX_TIMESTEPS,
+    Algo,
+    Layout,
+    RunConfig,
+    apply_assignment,
+    merge,
+    parse_duration,
+    preset_config,
+)
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
+from retroml.runs.model import Run, RunStatus
 from retroml.video.renders import VideoLayout
 from retroml.web.errors import FieldError
 
@@ -66,11 +78,27 @@ class TrainingConfig(_Body):
 
 
 class ContinueBody(_Body):
-    steps: int = Field(gt=0, description="More timesteps to train (a new leg).")
+    """Train a run further, as a new leg: ``finish`` its planned budget, or train ``steps`` ``more``."""
+
+    mode: Literal["finish", "more"] = Field(
+        "finish", description="finish: train what is left of the plan (the run's remaining_timesteps); more: extend it."
+    )
+    steps: int | None = Field(
+        None, gt=0, le=MAX_TIMESTEPS, description="With 'more': timesteps to add (default: the run's run_budget)."
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_only_with_more(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("mode") == "finish":
+            raise ValueError("'finish' trains what is left of the planned budget; send steps only with mode 'more'")
+        return value
 
 
 class BranchBody(_Body):
-    from_milestone_pct: int = Field(ge=0, le=100, description="The parent's milestone checkpoint to start from.")
+    from_milestone_pct: float = Field(
+        ge=0, description="The parent's milestone to start from, as the run shows it (its pct, e.g. 50 or 2.5)."
+    )
     overrides: list[str] = Field(default_factory=list, description="Changed settings, as section.key=value.")
     steps: int | None = Field(None, gt=0, description="Budget of the branch (default: the parent's).")
     name: str | None = None
@@ -91,6 +119,20 @@ class RenderRequest(_Body):
         if value is not None:
             parse_duration(value)
         return value
+
+
+class BranchSummary(BaseModel):
+    """A run branched from another, as its parent's page lists it."""
+
+    run_id: str
+    name: str
+    status: RunStatus
+
+
+class RunWithBranches(Run):
+    """A run and the runs branched from it."""
+
+    branches: list[BranchSummary]
 
 
 def to_run_config(body: TrainingConfig) -> RunConfig:

@@ -13,93 +13,92 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from retroml.runs.service import RunService
-from retroml.web.api.run_models import BranchBody, ContinueBody, RenderRequest, TrainingConfig, to_run_config
+from retroml.runs.model import Run, RunStatus
+from retroml.web.api.run_models import (
+    BranchBody,
+    BranchSummary,
+    ContinueBody,
+    RenderRequest,
+    RunWithBranches,
+    TrainingConfig,
+    to_run_config,
+)
 from retroml.web.dependencies import Service
 
 router = APIRouter(tags=["runs"])
 
-RunStatus = Literal["queued", "running", "paused", "rendering", "completed", "failed", "stopped", "interrupted"]
 
-
-def run_view(service: RunService, row: dict[str, Any]) -> dict[str, Any]:
-    """A run's row plus what a face shows about it: progress of the leg (0..1) and the ETA in seconds."""
-    view = dict(row)
-    view["progress"] = service.progress(row)
-    speed = row.get("steps_per_sec") or 0
-    remaining = max(int(row["total_timesteps"]) - int(row["timesteps"]), 0)
-    view["eta_seconds"] = remaining / speed if row["status"] == "running" and speed > 0 else None
-    return view
-
-
-@router.get("/runs")
-def list_runs(service: Service, status: RunStatus | None = None, game: str | None = None) -> list[dict[str, Any]]:
+@router.get("/runs", response_model=list[Run])
+def list_runs(service: Service, status: RunStatus | None = None, game: str | None = None) -> list[Run]:
     """Every run, newest first, optionally only those with a status or of a game."""
-    return [run_view(service, row) for row in service.list_runs(status=status, game=game)]
+    return service.list_runs(status=status, game=game)
 
 
-@router.post("/runs", status_code=201)
-def create_run(body: TrainingConfig, service: Service, start: bool = True) -> dict[str, Any]:
+@router.post("/runs", status_code=201, response_model=Run)
+def create_run(body: TrainingConfig, service: Service, start: bool = True) -> Run:
     """Create a run from the form's settings and (by default) start training it.
 
     With ``fast_mode`` the run's config.yaml has recording off and the journey is rendered at the end,
     whatever ``recording`` said.
     """
-    return run_view(service, service.create(to_run_config(body), start=start))
+    return service.create(to_run_config(body), start=start)
 
 
-@router.get("/runs/{run_id}")
-def get_run(run_id: str, service: Service) -> dict[str, Any]:
+@router.get("/runs/{run_id}", response_model=RunWithBranches)
+def get_run(run_id: str, service: Service) -> RunWithBranches:
     """The run, with its lineage: the runs branched from it."""
-    view = run_view(service, service.get(run_id))
-    view["branches"] = [
-        {"run_id": row["run_id"], "name": row["name"], "status": row["status"]}
-        for row in service.list_runs()
-        if row.get("parent_run_id") == run_id
+    run = service.get(run_id)
+    branches = [
+        BranchSummary(run_id=other.run_id, name=other.name, status=other.status)
+        for other in service.list_runs()
+        if other.parent_run_id == run_id
     ]
-    return view
+    return RunWithBranches(**run.model_dump(), branches=branches)
 
 
-@router.post("/runs/{run_id}/start")
-def start_run(run_id: str, service: Service) -> dict[str, Any]:
+@router.post("/runs/{run_id}/start", response_model=Run)
+def start_run(run_id: str, service: Service) -> Run:
     """Launch a queued run (409 if it already trains)."""
-    return run_view(service, service.start(run_id))
+    return service.start(run_id)
 
 
-@router.post("/runs/{run_id}/stop")
-def stop_run(run_id: str, service: Service) -> dict[str, Any]:
+@router.post("/runs/{run_id}/stop", response_model=Run)
+def stop_run(run_id: str, service: Service) -> Run:
     """Save a checkpoint and stop (the run becomes ``stopped`` a moment later)."""
-    return run_view(service, service.stop(run_id))
+    return service.stop(run_id)
 
 
-@router.post("/runs/{run_id}/pause")
-def pause_run(run_id: str, service: Service) -> dict[str, Any]:
-    return run_view(service, service.pause(run_id))
+@router.post("/runs/{run_id}/pause", response_model=Run)
+def pause_run(run_id: str, service: Service) -> Run:
+    return service.pause(run_id)
 
 
-@router.post("/runs/{run_id}/resume")
-def resume_run(run_id: str, service: Service) -> dict[str, Any]:
-    return run_view(service, service.resume(run_id))
+@router.post("/runs/{run_id}/resume", response_model=Run)
+def resume_run(run_id: str, service: Service) -> Run:
+    return service.resume(run_id)
 
 
-@router.post("/runs/{run_id}/continue")
-def continue_run(run_id: str, body: ContinueBody, service: Service) -> dict[str, Any]:
-    """Train the same run further from its latest checkpoint (a new leg)."""
-    return run_view(service, service.continue_run(run_id, body.steps))
+@router.post("/runs/{run_id}/continue", response_model=Run)
+def continue_run(run_id: str, body: ContinueBody, service: Service) -> Run:
+    """Train the same run further from its latest checkpoint (a new leg).
+
+    ``finish`` trains the run's ``remaining_timesteps`` (422 when nothing is left); ``more`` adds
+    ``steps`` (default: the run's ``run_budget``) to its planned total.
+    """
+    return service.continue_run(run_id, body.mode, body.steps)
 
 
-@router.post("/runs/{run_id}/branch", status_code=201)
-def branch_run(run_id: str, body: BranchBody, service: Service) -> dict[str, Any]:
-    """A new run starting from one of this run's milestone checkpoints, with settings changed."""
-    row = service.branch(run_id, body.from_milestone_pct, overrides=body.overrides, steps=body.steps, name=body.name)
-    return run_view(service, row)
+@router.post("/runs/{run_id}/branch", status_code=201, response_model=Run)
+def branch_run(run_id: str, body: BranchBody, service: Service) -> Run:
+    """A new run starting from one of this run's reached milestones, with settings changed."""
+    return service.branch(run_id, body.from_milestone_pct, overrides=body.overrides, steps=body.steps, name=body.name)
 
 
-@router.post("/runs/{run_id}/render", status_code=202)
-def render_run(run_id: str, body: RenderRequest, service: Service) -> dict[str, Any]:
+@router.post("/runs/{run_id}/render", status_code=202, response_model=Run)
+def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
     run = service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
-    return run_view(service, run)
+    return Run.model_validate(run)
 
 
 @router.delete("/runs/{run_id}", status_code=204)

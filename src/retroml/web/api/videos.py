@@ -13,22 +13,25 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from retroml.milestones import label
+from retroml.runs.model import Run
 from retroml.web.dependencies import Service
 
 router = APIRouter(tags=["videos"])
 
 
-def video_view(video: dict[str, Any], run: dict[str, Any] | None) -> dict[str, Any]:
+def video_view(video: dict[str, Any], run: Run | None) -> dict[str, Any]:
     meta = video.get("meta") or {}
     video_id = int(video["id"])
     return {
         "id": video_id,
         "kind": video["kind"],
         "run_id": video["run_id"],
-        "run_name": run["name"] if run else video["run_id"],
-        "game": run["game"] if run else None,
-        "algo": run["algo"] if run else None,
+        "run_name": run.name if run else video["run_id"],
+        "game": run.game if run else None,
+        "algo": run.algo if run else None,
         "milestone_pct": video.get("milestone_pct"),
+        "milestone_label": _clip_label(video, run),
         "timesteps": video.get("timesteps"),
         "episodes": video.get("episodes"),
         "duration_sec": video.get("duration_sec"),
@@ -42,6 +45,18 @@ def video_view(video: dict[str, Any], run: dict[str, Any] | None) -> dict[str, A
     }
 
 
+def _clip_label(video: dict[str, Any], run: Run | None) -> str | None:
+    """The milestone a clip filmed as its run shows it now ("10 %", "2.5 %"): the one reached at the
+    clip's timesteps (a run trained further re-plans its percentages), else the percentage it was filmed at."""
+    if video["kind"] != "clip":
+        return None
+    reached = [milestone for milestone in run.milestones if milestone.reached] if run else []
+    found = next((milestone for milestone in reached if milestone.timesteps == video.get("timesteps")), None)
+    if found is not None:
+        return found.label
+    return None if video.get("milestone_pct") is None else label(video["milestone_pct"])
+
+
 @router.get("/videos")
 def list_videos(
     service: Service,
@@ -50,7 +65,7 @@ def list_videos(
     kind: Literal["clip", "journey"] | None = None,
 ) -> list[dict[str, Any]]:
     """Every clip and journey (newest first), optionally of one run, one game or one kind."""
-    runs = {row["run_id"]: row for row in service.list_runs()}
+    runs = {run.run_id: run for run in service.list_runs()}
     views = [video_view(video, runs.get(video["run_id"])) for video in service.videos(run_id)]
     chosen = [
         view for view in views if (game is None or view["game"] == game) and (kind is None or view["kind"] == kind)

@@ -1,0 +1,132 @@
+// "Continue training": finish the run's planned budget, or train N more (N defaults to the budget the
+// run was created with). The numbers come from the run; the server refuses what cannot be done.
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { ApiError, type ContinueMode, type Run } from "../api";
+import { count } from "../format";
+import { budgetProblem, parseTimesteps } from "../runForm";
+
+export interface ContinueBody {
+  mode: ContinueMode;
+  steps: number | null;
+}
+
+/** Finish when something of the plan is left (a stopped or interrupted run), else train more. */
+export function defaultMode(run: Run): ContinueMode {
+  return run.remaining_timesteps > 0 ? "finish" : "more";
+}
+
+/** The request body of the choice, or the sentence saying what is wrong with the typed timesteps. */
+export function continueBody(mode: ContinueMode, steps: string): ContinueBody | string {
+  if (mode === "finish") return { mode, steps: null };
+  return budgetProblem(steps) ?? { mode, steps: parseTimesteps(steps) };
+}
+
+interface Props {
+  run: Run;
+  onCancel: () => void;
+  onContinue: (body: ContinueBody) => Promise<void>;
+}
+
+export function ContinueDialog({ run, onCancel, onContinue }: Props) {
+  const [mode, setMode] = useState<ContinueMode>(() => defaultMode(run));
+  const [steps, setSteps] = useState(() => String(run.run_budget));
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const nothingLeft = run.remaining_timesteps <= 0;
+
+  useEffect(() => {
+    form.current?.querySelector<HTMLInputElement>("input[type=radio]:checked")?.focus();
+    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onCancel();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onCancel]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const body = continueBody(mode, steps);
+    if (typeof body === "string") return setError(body);
+    setBusy(true);
+    setError(null);
+    try {
+      await onContinue(body);
+    } catch (failure) {
+      setError(failure instanceof ApiError || failure instanceof Error ? failure.message : String(failure));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="backdrop">
+      <form
+        ref={form}
+        className="modal small continue"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="continue-title"
+        onSubmit={submit}
+        noValidate
+      >
+        <h2 id="continue-title">Continue training</h2>
+        <p className="note">
+          {run.name} trains further from its latest checkpoint, as leg {run.leg + 1}. Milestones it reached stay.
+        </p>
+        <label className="choice">
+          <input
+            type="radio"
+            name="continue-mode"
+            value="finish"
+            checked={mode === "finish"}
+            disabled={nothingLeft}
+            aria-describedby="continue-finish-note"
+            onChange={() => setMode("finish")}
+          />
+          Finish the planned budget
+        </label>
+        <p className="note choice-note" id="continue-finish-note">
+          {nothingLeft
+            ? `Nothing is left: the run trained its whole plan of ${count(run.total_timesteps)} timesteps.`
+            : `${count(run.remaining_timesteps)} timesteps left, up to ${count(run.total_timesteps)}.`}
+        </p>
+        <label className="choice">
+          <input
+            type="radio"
+            name="continue-mode"
+            value="more"
+            checked={mode === "more"}
+            aria-describedby="continue-more-note"
+            onChange={() => setMode("more")}
+          />
+          Train more
+        </label>
+        <div className="field choice-note">
+          <label htmlFor="continue-steps">Timesteps to add</label>
+          <input
+            id="continue-steps"
+            inputMode="numeric"
+            value={steps}
+            disabled={mode !== "more"}
+            onChange={(event) => setSteps(event.target.value)}
+          />
+        </div>
+        <p className="note choice-note" id="continue-more-note">
+          The default is the run's own budget, {count(run.run_budget)}; the milestones still ahead are planned over the
+          new total.
+        </p>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Continue
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
