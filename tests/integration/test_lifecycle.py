@@ -7,11 +7,12 @@ import signal
 
 import pytest
 import yaml
-from stable_baselines3 import PPO
+from stable_baselines3 import DQN, PPO
 
 from retroml.config import build_config
 from retroml.engine.checkpoints import list_milestones
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
+from retroml.runs.model import Action
 from retroml.runs.service import RunService
 from tests.integration.conftest import tiny_config, wait_until
 
@@ -25,8 +26,8 @@ def service(tmp_path) -> RunService:
 
 def _start_long_run(service: RunService, **train: object) -> str:
     config = build_config(tiny_config("pong", LONG, train=train, recording={"enabled": False}))
-    run_id = service.create(config)["run_id"]
-    wait_until(lambda: service.get(run_id)["timesteps"] > 0, timeout=120)
+    run_id = service.create(config).run_id
+    wait_until(lambda: service.get(run_id).timesteps > 0, timeout=120)
     return run_id
 
 
@@ -38,11 +39,11 @@ def test_sigterm_saves_a_checkpoint_and_marks_stopped(service: RunService) -> No
         service.delete(run_id)
     service.stop(run_id)
     row = service.wait(run_id, timeout=120)
-    assert row["status"] == "stopped"
+    assert row.status == "stopped"
     latest = service.paths(run_id).latest_checkpoint
     model = PPO.load(latest, device="cpu")
     assert 0 < model.num_timesteps < LONG
-    assert row["timesteps"] == model.num_timesteps
+    assert row.timesteps == model.num_timesteps
 
 
 def test_sigkill_during_a_save_leaves_the_previous_checkpoint_intact(service: RunService) -> None:
@@ -51,62 +52,128 @@ def test_sigkill_during_a_save_leaves_the_previous_checkpoint_intact(service: Ru
     wait_until(lambda: (folder / "latest.zip").exists(), timeout=60)
     # Catch the worker with a save in flight: its temporary file exists only during the write.
     wait_until(lambda: any(folder.glob(".latest.zip.*.tmp")), timeout=60, poll=0.0005)
-    os.kill(service.get(run_id)["pid"], signal.SIGKILL)
+    os.kill(service.get(run_id).pid, signal.SIGKILL)
     model = PPO.load(folder / "latest.zip", device="cpu")
     assert model.num_timesteps > 0
     for checkpoint in list_milestones(folder):
         PPO.load(checkpoint.path, device="cpu")
     row = service.wait(run_id, timeout=30)
-    assert row["status"] == "interrupted"
-    assert "continue" in row["message"]
+    assert row.status == "interrupted"
+    assert "continue" in row.message
 
 
-def test_a_process_that_dies_silently_is_shown_interrupted_and_can_continue(service: RunService) -> None:
-    run_id = _start_long_run(service, checkpoint_every_sec=1)
-    wait_until(lambda: service.paths(run_id).latest_checkpoint.exists(), timeout=60)
-    os.kill(service.get(run_id)["pid"], signal.SIGKILL)
-    assert service.wait(run_id, timeout=30)["status"] == "interrupted"
+def test_a_killed_run_finishes_its_budget_and_its_curves_never_go_back(service: RunService) -> None:
+    config = build_config(tiny_config("pong", 8192, train={"checkpoint_every_sec": 1}, recording={"enabled": False}))
+    run_id = service.create(config).run_id
+    wait_until(lambda: service.paths(run_id).latest_checkpoint.exists(), timeout=120)
     saved = PPO.load(service.paths(run_id).latest_checkpoint, device="cpu").num_timesteps
-    row = service.continue_run(run_id, 512)
-    assert row["leg"] == 2 and row["leg_start_timesteps"] == saved
-    row = service.wait(run_id, timeout=120)
-    assert row["status"] == "completed"
-    assert row["timesteps"] >= saved + 512
-    assert service.progress(row) == 1.0
+    # Let leg 1 train and write metrics past the checkpoint before the crash.
+    wait_until(lambda: service.get(run_id).timesteps >= saved + 1024, timeout=120)
+    os.kill(service.get(run_id).pid, signal.SIGKILL)
+    killed = service.wait(run_id, timeout=30)
+    assert killed.status == "interrupted"
+    assert Action.CONTINUE in killed.actions
+    saved = PPO.load(service.paths(run_id).latest_checkpoint, device="cpu").num_timesteps
+    assert killed.timesteps > saved  # metrics rows of leg 1 lie past the checkpoint
+
+    run = service.continue_run(run_id, "finish")
+    assert run.leg == 2 and run.leg_start_timesteps == saved and run.total_timesteps == 8192
+    run = service.wait(run_id, timeout=300)
+    assert run.status == "completed" and run.progress == 1.0
+    assert run.timesteps >= 8192
+    rows = service.metrics(run_id)
+    assert [row["timesteps"] for row in rows] == sorted(row["timesteps"] for row in rows)
+    assert [row["leg"] for row in rows] == sorted(row["leg"] for row in rows)
+    assert [row["wall_time"] for row in rows] == sorted(row["wall_time"] for row in rows)
+    # Training time counts both legs; the run's average pace is its timesteps over that time.
+    assert run.training_seconds > rows[-1]["wall_time"] * 0.9
+    assert run.steps_per_sec == pytest.approx(run.timesteps / run.training_seconds)
 
 
-def test_continue_keeps_counting_and_branch_records_lineage(service: RunService) -> None:
-    config = build_config(tiny_config("breakout", 1024, milestones_pct=[0, 50, 100], recording={"enabled": False}))
-    run_id = service.create(config)["run_id"]
-    first = service.wait(run_id, timeout=120)
-    assert first["status"] == "completed"
+def test_continue_keeps_the_history_and_milestones_of_every_leg(service: RunService) -> None:
+    config = build_config(tiny_config("breakout", 2048, milestones_pct=[0, 50, 100], recording={"enabled": False}))
+    run_id = service.create(config).run_id
+    first = service.wait(run_id, timeout=300)
+    assert first.status == "completed"
+    assert first.score_best is not None and first.score_mean is not None  # Breakout games end in 2k steps
+    with pytest.raises(InvalidInputError, match="has trained its whole budget of 2,048 timesteps"):
+        service.continue_run(run_id, "finish")
 
-    service.continue_run(run_id, 1024)
-    second = service.wait(run_id, timeout=120)
-    assert second["status"] == "completed" and second["leg"] == 2
-    assert second["timesteps"] >= first["timesteps"] + 1024
-    assert service.progress(second) == 1.0
-    legs = second["legs"]
-    assert [leg["budget"] for leg in legs] == [1024, 1024]
-    assert legs[1]["start_timesteps"] == first["timesteps"]
-    leg2_milestones = [
-        c for c in list_milestones(service.paths(run_id).checkpoints) if c.timesteps > first["timesteps"]
-    ]
-    assert [c.milestone_pct for c in leg2_milestones] == [50, 100]  # leg 2's 0 % is leg 1's 100 %
-    leg_of_metrics = [row["leg"] for row in service.metrics(run_id)]
-    assert leg_of_metrics == sorted(leg_of_metrics) and leg_of_metrics[-1] == 2
+    service.continue_run(run_id, "more")  # N defaults to the run's own budget
+    second = service.wait(run_id, timeout=300)
+    assert second.status == "completed" and second.leg == 2
+    assert second.total_timesteps == first.total_timesteps + 2048
+    assert second.timesteps >= first.timesteps + 2048
+    assert second.score_best is not None and second.score_best >= first.score_best
+    assert second.score_mean is not None
+    assert second.training_seconds > first.training_seconds
+    assert [leg.budget for leg in second.legs] == [2048, second.total_timesteps - first.timesteps]
+    # Leg 1's milestones stay reached; the journey's order runs forward in timesteps and percent.
+    assert all(milestone.reached for milestone in second.milestones)
+    labels = [milestone.label for milestone in second.milestones]
+    assert labels[:3] == ["0 %", "25 %", "50 %"] and labels[-1] == "100 %"
+    steps = [milestone.timesteps for milestone in second.milestones]
+    percents = [milestone.pct for milestone in second.milestones]
+    assert steps == sorted(set(steps)) and percents == sorted(set(percents))
+    rows = service.metrics(run_id)
+    best = [row["score_best"] for row in rows if row["score_best"] is not None]
+    assert best == sorted(best) and best[-1] == second.score_best  # the "best" curve never falls
 
-    child = service.branch(run_id, 50, overrides=["train.learning_rate=1e-4"], steps=512)
-    child = service.wait(child["run_id"], timeout=120)
-    assert child["status"] == "completed"
-    assert child["parent_run_id"] == run_id
-    assert "milestone_50pct_" in child["parent_checkpoint"]
-    assert child["changes"] == {"train.learning_rate": "1e-4", "train.total_timesteps": 512}
-    written = yaml.safe_load(service.paths(child["run_id"]).config.read_text())
+
+def test_a_branch_trains_at_the_learning_rate_it_records(service: RunService) -> None:
+    config = build_config(tiny_config("breakout", 2048, milestones_pct=[0, 50, 100], recording={"enabled": False}))
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=300).status == "completed"
+
+    child = service.branch(run_id, 50, overrides=["train.learning_rate=1e-4"], steps=4096)
+    child = service.wait(child.run_id, timeout=300)
+    assert child.status == "completed"
+    assert child.parent_run_id == run_id
+    assert child.parent_checkpoint is not None and "milestone_50pct_" in child.parent_checkpoint
+    assert child.changes == {"train.learning_rate": "1e-4", "train.total_timesteps": 4096}
+    written = yaml.safe_load(service.paths(child.run_id).config.read_text())
     assert written["train"]["learning_rate"] == pytest.approx(1e-4)
-    parent_at_50 = int(child["parent_checkpoint"].rsplit("_", 1)[1].removesuffix(".zip"))
-    assert child["leg_start_timesteps"] == parent_at_50
-    assert child["timesteps"] >= parent_at_50 + 512
+    assert child.start_timesteps == 1024 and child.timesteps >= 1024 + 4096
+    # SB3 logs the rate it used for each update: the first is 1e-4, annealed by the one rollout
+    # (256 of 4,096 steps) collected before it; the last reaches 0 at the branch's own end.
+    rates = [row["learning_rate"] for row in service.metrics(child.run_id)]
+    assert rates[0] == pytest.approx(1e-4 * (1 - 256 / 4096), rel=0.02)
+    assert rates == sorted(rates, reverse=True) and rates[-1] == pytest.approx(0.0, abs=1e-7)
+    assert [m.label for m in child.milestones if m.reached] == ["0 %", "50 %", "100 %"]
+
+
+def test_a_stop_in_the_first_moments_leaves_a_run_that_can_continue(service: RunService) -> None:
+    config = build_config(tiny_config("pong", 1024, recording={"enabled": False}))
+    run = service.create(config)
+    assert run.pid is not None
+    os.kill(run.pid, signal.SIGTERM)  # before the process has even imported torch
+    run = service.wait(run.run_id, timeout=120)
+    assert run.status == "stopped", service.logs(run.run_id)
+    assert Action.CONTINUE in run.actions
+    run = service.continue_run(run.run_id, "finish")
+    run = service.wait(run.run_id, timeout=300)
+    assert run.status == "completed" and run.timesteps >= 1024
+    assert [milestone.reached for milestone in run.milestones] == [True] * len(run.milestones)
+
+
+def test_a_continued_dqn_keeps_its_replay_buffer(service: RunService) -> None:
+    train = {"algo": "dqn", "n_envs": 4, "total_timesteps": 1000, "buffer_size": 2000, "learning_starts": 400}
+    config = build_config({"game": {"id": "breakout"}, "train": train, "recording": {"enabled": False}})
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=300).status == "completed"
+    folder = service.paths(run_id).checkpoints
+    model = DQN.load(folder / "latest.zip", device="cpu")
+    model.load_replay_buffer(folder / "replay_buffer.pkl")  # stock SB3 reads it
+    assert model.replay_buffer is not None and model.replay_buffer.size() * 4 == 1000
+
+    service.continue_run(run_id, "more", 400)
+    assert service.wait(run_id, timeout=300).status == "completed"
+    log = "\n".join(service.logs(run_id, tail=10_000))
+    assert "replay buffer: 2,000 transitions" in log  # stated before training
+    assert "replay buffer reloaded: 1000 transitions" in log
+    # With the buffer back, leg 2 learns from its first steps: its first row already has a loss.
+    leg2 = [row for row in service.metrics(run_id) if row["leg"] == 2]
+    assert leg2 and leg2[0]["loss"] is not None
 
 
 def test_bad_requests_are_one_sentence(service: RunService) -> None:
@@ -114,11 +181,12 @@ def test_bad_requests_are_one_sentence(service: RunService) -> None:
         service.get("run-00000000")
     with pytest.raises(NotFoundError):
         service.get("../../etc")
-    run_id = service.create(build_config(tiny_config()), start=False)["run_id"]
-    with pytest.raises(InvalidInputError, match="no checkpoint to continue from"):
-        service.continue_run(run_id, 1000)
-    with pytest.raises(InvalidInputError, match="--steps must be between"):
-        service.continue_run(run_id, -5)
+    run_id = service.create(build_config(tiny_config()), start=False).run_id
+    with pytest.raises(ConflictError, match="has not started yet: start it first"):
+        service.continue_run(run_id, "finish")
+    service.stop(run_id)
+    with pytest.raises(InvalidInputError, match="must be between 1 and 1,000,000,000, not -5"):
+        service.continue_run(run_id, "more", -5)
     with pytest.raises(InvalidInputError, match="no checkpoint at the 50 % milestone"):
         service.branch(run_id, 50)
     service.delete(run_id)

@@ -11,6 +11,7 @@ from stable_baselines3 import DQN, PPO
 from retroml.config import GameConfig, build_config
 from retroml.engine.checkpoints import list_milestones
 from retroml.engine.envs import AtariNativeVecEnv
+from retroml.runs.model import Run
 from retroml.runs.service import RunService
 from tests.integration.conftest import tiny_config
 
@@ -23,13 +24,13 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
 
 
 @pytest.fixture(scope="module")
-def ppo_breakout(service: RunService) -> dict:
+def ppo_breakout(service: RunService) -> Run:
     config = build_config(tiny_config("breakout", 2000, milestones_pct=MILESTONES, recording={"enabled": False}))
-    return service.wait(service.create(config)["run_id"], timeout=300)
+    return service.wait(service.create(config).run_id, timeout=300)
 
 
 @pytest.fixture(scope="module")
-def dqn_pong(service: RunService) -> dict:
+def dqn_pong(service: RunService) -> Run:
     config = build_config(
         {
             "game": {"id": "pong"},
@@ -39,12 +40,12 @@ def dqn_pong(service: RunService) -> dict:
             "train": {"algo": "dqn", "total_timesteps": 2000, "learning_starts": 500, "buffer_size": 2000},
         }
     )
-    return service.wait(service.create(config)["run_id"], timeout=300)
+    return service.wait(service.create(config).run_id, timeout=300)
 
 
-def test_ppo_run_completes_and_stock_sb3_loads_every_checkpoint(service: RunService, ppo_breakout: dict) -> None:
-    assert ppo_breakout["status"] == "completed", service.logs(ppo_breakout["run_id"])
-    folder = service.paths(ppo_breakout["run_id"]).checkpoints
+def test_ppo_run_completes_and_stock_sb3_loads_every_checkpoint(service: RunService, ppo_breakout: Run) -> None:
+    assert ppo_breakout.status == "completed", service.logs(ppo_breakout.run_id)
+    folder = service.paths(ppo_breakout.run_id).checkpoints
     milestones = list_milestones(folder)
     assert [checkpoint.milestone_pct for checkpoint in milestones] == MILESTONES
     assert [checkpoint.timesteps for checkpoint in milestones] == sorted(c.timesteps for c in milestones)
@@ -55,50 +56,50 @@ def test_ppo_run_completes_and_stock_sb3_loads_every_checkpoint(service: RunServ
     assert not list(folder.glob(".*.tmp"))
 
 
-def test_dqn_run_on_another_game_loads_with_stock_sb3(service: RunService, dqn_pong: dict) -> None:
-    assert dqn_pong["status"] == "completed", service.logs(dqn_pong["run_id"])
-    folder = service.paths(dqn_pong["run_id"]).checkpoints
+def test_dqn_run_on_another_game_loads_with_stock_sb3(service: RunService, dqn_pong: Run) -> None:
+    assert dqn_pong.status == "completed", service.logs(dqn_pong.run_id)
+    folder = service.paths(dqn_pong.run_id).checkpoints
     assert {checkpoint.milestone_pct for checkpoint in list_milestones(folder)} == set(MILESTONES)
     model = DQN.load(folder / "latest.zip", device="cpu")
     assert model.num_timesteps == 2000
     assert model.action_space.n == 6  # Pong's minimal action set
 
 
-def test_fast_mode_config_yaml_says_so(service: RunService, dqn_pong: dict) -> None:
-    written = yaml.safe_load(service.paths(dqn_pong["run_id"]).config.read_text())
+def test_fast_mode_config_yaml_says_so(service: RunService, dqn_pong: Run) -> None:
+    written = yaml.safe_load(service.paths(dqn_pong.run_id).config.read_text())
     assert written["fast_mode"] is True
     assert written["recording"] == {
         "enabled": False, "fps": 30, "crf": 23, "milestone_clip_seconds": 0.0,
         "timelapse_fps": 0.0, "timelapse_segment_minutes": 10.0,
     }  # fmt: skip
     assert written["render"]["auto"] is True
-    assert not service.paths(dqn_pong["run_id"]).clips.exists() or not any(
-        service.paths(dqn_pong["run_id"]).clips.iterdir()
+    assert not service.paths(dqn_pong.run_id).clips.exists() or not any(
+        service.paths(dqn_pong.run_id).clips.iterdir()
     )
 
 
-def test_metrics_count_real_episodes_not_rollouts(service: RunService, ppo_breakout: dict) -> None:
-    rows = service.metrics(ppo_breakout["run_id"])
+def test_metrics_count_real_episodes_not_rollouts(service: RunService, ppo_breakout: Run) -> None:
+    rows = service.metrics(ppo_breakout.run_id)
     assert len(rows) >= 5  # one per rollout of 256 steps
-    timesteps = [row["timesteps"] for row in rows]
+    timesteps = [row.timesteps for row in rows]
     assert timesteps == sorted(timesteps)
-    episodes = [row["episodes"] for row in rows]
+    episodes = [row.episodes for row in rows]
     assert episodes == sorted(episodes)
     # A random Breakout game lasts ~150-250 agent steps: 2048 steps give a handful, far fewer than rollouts × envs.
     assert 0 < rows[-1]["episodes"] < 40
-    assert rows[-1]["episodes"] == ppo_breakout["episodes"]
-    assert any(row["loss"] is not None for row in rows)
-    assert all(row["steps_per_sec"] is None or row["steps_per_sec"] > 0 for row in rows)
-    assert (service.paths(ppo_breakout["run_id"]).tensorboard / "leg1_1").is_dir()
+    assert rows[-1]["episodes"] == ppo_breakout.episodes
+    assert any(row.loss is not None for row in rows)
+    assert all(row.steps_per_sec is None or row.steps_per_sec > 0 for row in rows)
+    assert (service.paths(ppo_breakout.run_id).tensorboard / "leg1_1").is_dir()
 
 
-def test_run_json_mirrors_the_store(service: RunService, ppo_breakout: dict) -> None:
+def test_run_json_mirrors_the_store(service: RunService, ppo_breakout: Run) -> None:
     import json
 
-    mirrored = json.loads(service.paths(ppo_breakout["run_id"]).run_json.read_text())
+    mirrored = json.loads(service.paths(ppo_breakout.run_id).run_json.read_text())
     assert mirrored["status"] == "completed"
-    assert mirrored["run_id"] == ppo_breakout["run_id"]
-    assert mirrored["timesteps"] == ppo_breakout["timesteps"]
+    assert mirrored["run_id"] == ppo_breakout.run_id
+    assert mirrored["timesteps"] == ppo_breakout.timesteps
 
 
 def test_episode_score_is_the_real_game_score_over_all_lives() -> None:

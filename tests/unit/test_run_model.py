@@ -66,9 +66,10 @@ def test_a_queued_run_can_be_started_until_it_is_launched() -> None:
 
 
 def test_refusals_are_one_sentence_naming_the_run() -> None:
-    assert refusal(Action.START, "run-1", RunStatus.RUNNING, True) == "run run-1 is already running; stop it first"
-    assert refusal(Action.DELETE, "run-1", RunStatus.RUNNING, True) == "run run-1 is running: stop it before deleting it"
-    assert refusal(Action.RESUME, "run-1", RunStatus.RUNNING, True) == "run run-1 is running: only a paused run can resume"
+    running = RunStatus.RUNNING
+    assert refusal(Action.START, "run-1", running, True) == "run run-1 is already running; stop it first"
+    assert refusal(Action.DELETE, "run-1", running, True) == "run run-1 is running: stop it before deleting it"
+    assert refusal(Action.RESUME, "run-1", running, True) == "run run-1 is running: only a paused run can resume"
     assert refusal(Action.CONTINUE, "run-1", RunStatus.QUEUED, False) == "run run-1 has not started yet: start it first"
     for status in ACTIVE_STATUSES:
         assert refusal(Action.CONTINUE, "run-1", status, True) is not None
