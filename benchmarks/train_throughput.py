@@ -28,6 +28,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_atari_env
 from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv, VecFrameStack
 
+from retroml import milestones
 from retroml.config import build_config
 from retroml.engine.algos import hyperparameters
 from retroml.engine.envs import AtariNativeVecEnv
@@ -83,8 +84,7 @@ def train_speed(kind: str, game: str, game_title: str, steps: int, seed: int) ->
         paths.make()
         store.insert_run({"run_id": "run-bench", "name": "bench", "game": game, "algo": "ppo", "status": "running",
                           "created_at": time.time(), "total_timesteps": steps, "legs": []})
-        leg = Leg(1, 0, steps)
-        leg.plan_milestones(config.milestones_pct)
+        leg = Leg(1, 0, steps, milestones.pending(config.milestones_pct, 0, steps, reached=[]))
         callbacks.append(RunMonitor(store, "run-bench", paths, config, leg, threading.Event()))
     started = time.perf_counter()
     model.learn(steps, callback=callbacks)
