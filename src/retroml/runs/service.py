@@ -19,6 +19,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from retroml import milestones
 from retroml.config import (
     MAX_TIMESTEPS,
     RenderConfig,
@@ -369,8 +370,21 @@ class RunService:
     # videos ----------------------------------------------------------------------------------
     def videos(self, run_id: str | None = None, kinds: tuple[str, ...] = ("clip", "journey")) -> list[dict[str, Any]]:
         """Every clip and journey video under the home (or of one run), oldest first; missing files skipped."""
-        found = self.store.artifacts(run_id, kinds)
-        return [video for video in found if (self.home / video["path"]).is_file()]
+        found = [video for video in self.store.artifacts(run_id, kinds) if (self.home / video["path"]).is_file()]
+        plans: dict[str, tuple[int, int] | None] = {}
+        for video in found:
+            # A clip's milestone as the run shows it now: a percentage of the run's current plan.
+            if video["run_id"] not in plans:
+                row = self.store.get_run(video["run_id"])
+                legs = (row or {}).get("legs") or []
+                origin = int(legs[0]["start_timesteps"]) if legs else 0
+                plans[video["run_id"]] = (origin, int(row["total_timesteps"])) if row else None
+            plan = plans[video["run_id"]]
+            if video.get("milestone_pct") is not None and video.get("timesteps") is not None and plan:
+                video["milestone_label"] = milestones.label(milestones.percent(int(video["timesteps"]), *plan))
+            else:
+                video["milestone_label"] = None
+        return found
 
     def video_file(self, video_id: int) -> Path:
         """The file of a video, resolved inside the home (never a path from the request itself)."""
