@@ -10,7 +10,7 @@ the user typed it in.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -27,6 +27,7 @@ from retroml.config import (
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
 from retroml.runs.model import Run, RunStatus
+from retroml.runs.service import ContinueMode
 from retroml.video.renders import VideoLayout
 from retroml.web.errors import FieldError
 
@@ -80,7 +81,7 @@ class TrainingConfig(_Body):
 class ContinueBody(_Body):
     """Train a run further, as a new leg: ``finish`` its planned budget, or train ``steps`` ``more``."""
 
-    mode: Literal["finish", "more"] = Field(
+    mode: ContinueMode = Field(
         "finish", description="finish: train what is left of the plan (the run's remaining_timesteps); more: extend it."
     )
     steps: int | None = Field(
