@@ -354,7 +354,7 @@ def _signed(number: float) -> str:
 def analytics_heading(game_title: str, algo: str, label: MilestoneLabel) -> list[str]:
     """The fixed lines of the analytics game pane (shorter than the single layout's: the pane is 640 wide)."""
     return [
-        f"{game_title}  ·  {algo.upper()}  ·  {label.pct_text} trained",
+        f"{game_title}  ·  {algo.upper()}  ·  {label.trained_text}",
         f"{label.timesteps:,} steps  ·  {label.training_episodes:,} training episodes",
     ]
 

@@ -41,15 +41,16 @@ MIN_RUNS, MAX_RUNS = 2, 4
 class ComparedRun:
     """One run of a comparison: who it is and the milestone checkpoints it saved.
 
-    :param checkpoints: milestone checkpoints by ``milestone_pct`` (``latest.zip`` has no percentage
-        and is left out: runs are matched by the share of their budgets they had trained).
+    :param checkpoints: milestone checkpoints by ``milestone_pct`` in the run's current plan
+        (``latest.zip`` is no milestone and is left out: runs are matched by the share of their budgets
+        they had trained).
     """
 
     run_id: str
     name: str
     algo: str
     game: GameConfig
-    checkpoints: dict[int, tuple[Path, MilestoneLabel]]
+    checkpoints: dict[float, tuple[Path, MilestoneLabel]]
 
 
 def compare_name(game: str, run_ids: Sequence[str], length: str) -> str:
@@ -72,7 +73,7 @@ def load_compared_runs(store: Store, run_ids: Sequence[str]) -> list[ComparedRun
         checkpoints = {
             label.milestone_pct: (path, label)
             for path, label in milestone_labels(store, run_id, paths)
-            if label.milestone_pct is not None
+            if label.milestone
         }
         runs.append(ComparedRun(run_id, str(row["name"]), config.train.algo, config.game, checkpoints))
     first = runs[0]
@@ -92,7 +93,7 @@ def load_compared_runs(store: Store, run_ids: Sequence[str]) -> list[ComparedRun
     return runs
 
 
-def common_milestones(runs: Sequence[ComparedRun]) -> list[int]:
+def common_milestones(runs: Sequence[ComparedRun]) -> list[float]:
     """The milestones (``milestone_pct``) every run saved a checkpoint at, in order."""
     shared = set(runs[0].checkpoints).intersection(*(run.checkpoints for run in runs[1:]))
     if not shared:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from retroml import milestones
 from retroml.video.playback import Frame
 
 BACKGROUND = (12, 14, 22)
@@ -29,20 +30,32 @@ BANNER_SECONDS = 1.5
 class MilestoneLabel:
     """What a checkpoint is, for the HUD and the title card (all from the run's files and metrics).
 
-    :param milestone_pct: the milestone the checkpoint was saved at (``None`` for ``latest.zip``).
+    :param milestone_pct: where the checkpoint lies in the run's current plan, in percent
+        (:func:`retroml.milestones.percent` of its timesteps), not the percentage in its file name: a
+        run trained "N more" reads its first leg as 0 … 50 % and its second as 60 … 100 %.
     :param timesteps: timesteps trained when it was saved.
     :param training_episodes: training episodes finished by then.
     :param training_score_mean: mean score of the last training episodes then (``None`` before any).
+    :param milestone: saved at a planned milestone (``latest.zip`` is not).
+    :param untrained: no update had changed the weights yet (the initial ones).
     """
 
-    milestone_pct: int | None
+    milestone_pct: float
     timesteps: int
     training_episodes: int
     training_score_mean: float | None
+    milestone: bool = True
+    untrained: bool = False
 
     @property
     def pct_text(self) -> str:
-        return "latest" if self.milestone_pct is None else f"{self.milestone_pct} %"
+        """``10 %``, ``2.5 %`` or ``untrained``."""
+        return "untrained" if self.untrained else milestones.label(self.milestone_pct)
+
+    @property
+    def trained_text(self) -> str:
+        """``10 % trained`` or ``untrained`` (the HUD's first line)."""
+        return self.pct_text if self.untrained else f"{self.pct_text} trained"
 
     def title_line(self) -> str:
         """``10 % — 200,000 steps — mean score 4.2`` (the title card's main line)."""
@@ -183,7 +196,7 @@ class GamePane:
 def heading_for(game_title: str, algo: str, label: MilestoneLabel) -> list[str]:
     """The fixed lines of a single-layout HUD band."""
     return [
-        f"{game_title}  ·  {algo.upper()}  ·  {label.pct_text} trained",
+        f"{game_title}  ·  {algo.upper()}  ·  {label.trained_text}",
         f"{label.timesteps:,} timesteps  ·  {label.training_episodes:,} training episodes",
     ]
 

@@ -8,24 +8,29 @@ free core (a local process pool here, Ray tasks on a cluster).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from retroml import milestones
 from retroml.config import RenderConfig, parse_duration, read_config
 from retroml.engine.checkpoints import latest_timesteps, list_milestones
 from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
 from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
+from retroml.runs.model import Run
 from retroml.store import Store
 from retroml.video.analytics import SIZE as ANALYTICS_SIZE
 from retroml.video.analytics import training_curve
@@ -87,30 +92,106 @@ def journey_name(game: str, algo: str, run_id: str, settings: RenderConfig) -> s
 
 
 def milestone_labels(store: Store, run_id: str, paths: RunPaths) -> list[tuple[Path, MilestoneLabel]]:
-    """The run's checkpoints in training order, with what each one had learned (from the store)."""
-    saved = {Path(row["path"]).name: row for row in store.artifacts(run_id, ["checkpoint"])}
-    found: list[tuple[Path, MilestoneLabel]] = []
-    for checkpoint in list_milestones(paths.checkpoints):
-        found.append((checkpoint.path, _label(store, run_id, checkpoint.milestone_pct, checkpoint.timesteps, saved)))
+    """The run's milestone checkpoints in training order, then ``latest.zip`` if it was saved further on.
+
+    Each comes with what it had learned (from the store) and where it lies in the run's current plan.
+    """
+    saved, latest = _labelled_checkpoints(store, run_id, paths)
+    if latest is not None and (not saved or latest[1].timesteps > saved[-1][1].timesteps):
+        return [*saved, latest]
+    return saved
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What a checkpoint's policy is, cheaply: a digest of its tensors and whether SB3 had updated them.
+
+    The digest covers the records of the ``policy.pth`` member (torch's own zip: the tensors' bytes
+    and the pickled layout of the state dict), not the whole file, which also holds the timesteps,
+    the optimiser and the exploration rate. Measured with torch 2.13: identical weights give identical
+    records, saved in one process or several. torch's ``.data/serialization_id`` is left out: today
+    it is derived from the other records, but an id made at random would make every checkpoint look new.
+    """
+
+    digest: str
+    updated: bool
+
+    @classmethod
+    def of(cls, checkpoint: Path) -> Weights:
+        digest = hashlib.blake2b(digest_size=16)
+        with zipfile.ZipFile(checkpoint) as archive:
+            data = json.loads(archive.read("data"))
+            with zipfile.ZipFile(io.BytesIO(archive.read("policy.pth"))) as policy:
+                for record in policy.infolist():
+                    name = record.filename.split("/", 1)[-1]
+                    if name != ".data/serialization_id":
+                        digest.update(name.encode())
+                        digest.update(policy.read(record))
+        # SB3 counts gradient steps in ``_n_updates``; a checkpoint without it is not called untrained.
+        return cls(digest.hexdigest(), int(data.get("_n_updates", 1)) > 0)
+
+
+def journey_checkpoints(store: Store, run_id: str, paths: RunPaths) -> list[tuple[Path, MilestoneLabel]]:
+    """What a journey shows: each set of weights the run had, once, in training order, ending on its final ones.
+
+    Milestones saved before an update hold the same weights (PPO before its first rollout ends, DQN
+    before ``learning_starts``) and would play the same game frame for frame, so consecutive identical
+    checkpoints are one segment, labelled by the last of them (the furthest point of training that
+    still had these weights) and called "untrained" if no update had been made yet.
+    A2C and the DQN family save the 100 % milestone in their last step, before that step's update:
+    ``latest.zip``, saved after it at the same timesteps, then takes the milestone's place.
+    """
+    saved, latest = _labelled_checkpoints(store, run_id, paths)
+    shown = [(path, label, Weights.of(path)) for path, label in saved]
+    if latest is not None:
+        path, label = latest
+        weights = Weights.of(path)
+        if shown and weights.digest == shown[-1][2].digest:
+            pass  # the last milestone shows the final weights already, under its planned percentage
+        elif not shown or label.timesteps > shown[-1][1].timesteps:
+            shown.append((path, label, weights))
+        elif label.timesteps == shown[-1][1].timesteps:
+            shown[-1] = (path, shown[-1][1], weights)
+        # An older latest.zip (a leg killed before refreshing it) holds weights the milestones passed.
+    journey: list[tuple[Path, MilestoneLabel]] = []
+    for index, (path, label, weights) in enumerate(shown):
+        if index + 1 < len(shown) and shown[index + 1][2].digest == weights.digest:
+            continue
+        journey.append((path, replace(label, untrained=not weights.updated)))
+    return journey
+
+
+def _labelled_checkpoints(
+    store: Store, run_id: str, paths: RunPaths
+) -> tuple[list[tuple[Path, MilestoneLabel]], tuple[Path, MilestoneLabel] | None]:
+    """The milestone checkpoints in training order and ``latest.zip`` (if any), labelled from the store."""
+    row = store.get_run(run_id)
+    if row is None:
+        raise NotFoundError(f"there is no run {run_id}")
+    plan = Run.from_row(row)
+    saved = {Path(artifact["path"]).name: artifact for artifact in store.artifacts(run_id, ["checkpoint"])}
+
+    def labelled(path: Path, file_pct: int | None, timesteps: int) -> tuple[Path, MilestoneLabel]:
+        # The file name's percentage is what was planned when it was saved; it only finds the artifact.
+        artifact = next(
+            (row for row in saved.values() if (row["timesteps"], row["milestone_pct"]) == (timesteps, file_pct)), {}
+        )
+        metrics = store.metrics_at(run_id, timesteps) or {}
+        episodes = artifact.get("episodes")
+        if episodes is None:
+            episodes = metrics.get("episodes") or 0
+        score = (artifact.get("meta") or {}).get("score_mean")
+        if score is None and episodes:
+            score = metrics.get("score_mean")
+        pct = milestones.percent(timesteps, plan.start_timesteps, plan.total_timesteps)
+        return path, MilestoneLabel(pct, timesteps, int(episodes), score, milestone=file_pct is not None)
+
+    found = [
+        labelled(checkpoint.path, checkpoint.milestone_pct, checkpoint.timesteps)
+        for checkpoint in list_milestones(paths.checkpoints)
+    ]
     latest = paths.latest_checkpoint
-    if latest.is_file():
-        steps = latest_timesteps(latest)
-        if not found or steps > found[-1][1].timesteps:
-            found.append((latest, _label(store, run_id, None, steps, saved)))
-    return found
-
-
-def _label(
-    store: Store, run_id: str, milestone_pct: int | None, timesteps: int, saved: dict[str, dict[str, Any]]
-) -> MilestoneLabel:
-    matches = (row for row in saved.values() if (row["timesteps"], row["milestone_pct"]) == (timesteps, milestone_pct))
-    row = next(matches, None)
-    metrics = store.metrics_at(run_id, timesteps)
-    episodes = row["episodes"] if row and row["episodes"] is not None else (metrics or {}).get("episodes", 0)
-    score = ((row or {}).get("meta") or {}).get("score_mean")
-    if score is None and metrics is not None and episodes:
-        score = metrics.get("score_mean")
-    return MilestoneLabel(milestone_pct, timesteps, int(episodes or 0), score)
+    return found, labelled(latest, None, latest_timesteps(latest)) if latest.is_file() else None
 
 
 def allocate(total: int, weights: Sequence[float]) -> list[int]:
@@ -155,7 +236,7 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
         raise NotFoundError(f"there is no run {run_id}")
     paths = run_paths(store.home, run_id)
     config = read_config(paths.config)
-    checkpoints = milestone_labels(store, run_id, paths)
+    checkpoints = journey_checkpoints(store, run_id, paths)
     if not checkpoints:
         raise InvalidInputError(f"run {run_id} has no checkpoint yet, so it has no journey to render; train it first")
     if settings.layout == "grid":
@@ -400,7 +481,7 @@ def publish(
         plan.run_id,
         "journey",
         str(output.relative_to(home)),
-        milestone_pct=last["milestone_pct"],
+        milestone_pct=round(last["milestone_pct"]),
         timesteps=last["timesteps"],
         episodes=last["training_episodes"],
         size_bytes=size,

@@ -171,6 +171,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             {
                 "checkpoint": Path(pane.checkpoint).name,
                 **asdict(pane.label),
+                "label": pane.label.pct_text,
                 "algo": pane.algo or spec.algo,
                 "caption": pane.caption,
                 "first_episode_frame": first_frame,
