@@ -48,13 +48,13 @@ def main() -> int:
         "recording": {"enabled": False}, "milestones_pct": [0, 50, 100],
     })
     started = time.monotonic()
-    row = service.create(config)
-    row = service.wait(row["run_id"], timeout=6 * 3600, poll=5.0)
+    run = service.create(config)
+    run = service.wait(run.run_id, timeout=6 * 3600, poll=5.0)
     minutes = (time.monotonic() - started) / 60
-    if row["status"] != "completed":
-        print(f"training ended {row['status']}: {row.get('message')}")
+    if run.status != "completed" or run.score_mean is None:
+        print(f"training ended {run.status} with mean score {run.score_mean}: {run.message}")
         return 1
-    trained = float(row["score_mean"])
+    trained = run.score_mean
     random_mean = random_policy_mean(args.game, 100)
     ratio = trained / random_mean if random_mean > 0 else float("inf")
     print_table(
@@ -63,10 +63,10 @@ def main() -> int:
     )
     save_results("learning_check", {
         "game": args.game, "steps": args.steps, "trained_mean_last100": trained,
-        "random_mean_100": random_mean, "ratio": ratio, "minutes": minutes, "run_id": row["run_id"],
-        "episodes": row["episodes"], "passed": ratio >= 3.0,
+        "random_mean_100": random_mean, "ratio": ratio, "minutes": minutes, "run_id": run.run_id,
+        "episodes": run.episodes, "passed": ratio >= 3.0,
     })
-    print("PASS" if ratio >= 3.0 else "FAIL", f"(target ≥ 3×; run {row['run_id']} in {home})")
+    print("PASS" if ratio >= 3.0 else "FAIL", f"(target ≥ 3×; run {run.run_id} in {home})")
     return 0 if ratio >= 3.0 else 1
 
 

@@ -48,8 +48,8 @@ def train_tiny_run(home: Path) -> tuple[Any, str]:
             "recording": {"enabled": False},
         }
     )
-    run_id = service.create(config)["run_id"]
-    assert service.wait(run_id, timeout=600)["status"] == "completed", service.logs(run_id)
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=600).status == "completed", service.logs(run_id)
     return service, run_id
 
 

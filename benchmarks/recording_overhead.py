@@ -52,8 +52,8 @@ def retroml_steps_per_sec(home: Path, steps: int, clip_seconds: float) -> tuple[
             "recording": recording,
         }
     )
-    run_id = service.create(config)["run_id"]
-    assert service.wait(run_id, timeout=3600)["status"] == "completed", service.logs(run_id)
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=3600).status == "completed", service.logs(run_id)
     rows = service.metrics(run_id)
     first, last = rows[0], rows[-1]
     rate = (last["timesteps"] - first["timesteps"]) / (last["wall_time"] - first["wall_time"])

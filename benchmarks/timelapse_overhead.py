@@ -37,8 +37,8 @@ def steps_per_sec(home: Path, steps: int, timelapse_fps: float) -> tuple[float, 
             "recording": {"enabled": False, "timelapse_fps": timelapse_fps},
         }
     )
-    run_id = service.create(config)["run_id"]
-    assert service.wait(run_id, timeout=3600)["status"] == "completed", service.logs(run_id)
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=3600).status == "completed", service.logs(run_id)
     rows = service.metrics(run_id)
     first, last = rows[0], rows[-1]
     rate = (last["timesteps"] - first["timesteps"]) / (last["wall_time"] - first["wall_time"])

@@ -9,16 +9,21 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from retroml.config import ALGOS, PRESETS, apply_assignment, build_config, load_yaml, merge, preset_config
 from retroml.errors import RetroMLError
 from retroml.games import all_games, get_game
+from retroml.runs.model import ENDED_STATUSES, Run, RunStatus
+
+if TYPE_CHECKING:
+    from retroml.runs.service import RunService
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Train Atari agents and film their learning journey."
@@ -45,14 +50,16 @@ RayAddressOption = Annotated[
 ]
 
 
-def service_for(home: Path | None, db: str | None, executor: str = "local", ray_address: str | None = None) -> Any:
+def service_for(
+    home: Path | None, db: str | None, executor: str = "local", ray_address: str | None = None
+) -> RunService:
     from retroml.runs.service import RunService, make_executor
 
     return RunService(home, db, executor=make_executor(executor, ray_address))
 
 
-def parse_steps(text: str | None) -> int | None:
-    """``2_000_000``, ``2000000``, ``2e6``, ``500k`` or ``2M`` as an int."""
+def parse_steps(text: str | None, flag: str = "--steps") -> int | None:
+    """``2_000_000``, ``2000000``, ``2e6``, ``500k`` or ``2M`` as an int; ``flag`` names it in errors."""
     if text is None:
         return None
     cleaned = text.strip().lower().replace("_", "").replace(",", "")
@@ -62,9 +69,9 @@ def parse_steps(text: str | None) -> int | None:
     try:
         value = float(cleaned) * scale
     except ValueError:
-        raise fail(f"--steps '{text}' is not a number of timesteps (e.g. 500000, 500k, 2M)") from None
+        raise fail(f"{flag} '{text}' is not a number of timesteps (e.g. 500000, 500k, 2M)") from None
     if value != int(value):
-        raise fail(f"--steps '{text}' must be a whole number of timesteps")
+        raise fail(f"{flag} '{text}' must be a whole number of timesteps")
     return int(value)
 
 
@@ -157,16 +164,14 @@ def train(
             get_game(str(data["game"]["id"]))
         run_config = build_config(data)
         service = service_for(home, db, executor, ray_address)
-        row = service.create(run_config)
+        run = service.create(run_config)
     except RetroMLError as error:
         raise fail(str(error)) from None
-    mode = " in Fast Mode" if run_config.fast_mode else ""
-    console.print(
-        f"started [bold]{row['run_id']}[/bold] ({row['name']}){mode}; log: {service.paths(row['run_id']).log}"
-    )
+    mode = " in Fast Mode" if run.fast_mode else ""
+    console.print(f"started [bold]{run.run_id}[/bold] ({run.name}){mode}; log: {service.paths(run.run_id).log}")
     if detach:
         return
-    follow(service, row["run_id"])
+    follow(service, run.run_id)
 
 
 @app.command()
@@ -212,7 +217,7 @@ def sweep(
                     _drop_foreign_hyperparameters(data["train"])
                 configs.append(build_config(data))
         service = service_for(home, db, executor, ray_address)
-        run_ids = [service.create(config)["run_id"] for config in configs]
+        run_ids = [service.create(config).run_id for config in configs]
     except RetroMLError as error:
         raise fail(str(error)) from None
     console.print(f"started {len(run_ids)} runs ({label}) on the {service.executor.name} executor")
@@ -222,22 +227,45 @@ def sweep(
     from rich.live import Live
 
     with Live(_sweep_table(service, run_ids), console=console, refresh_per_second=1) as live:
-        while any(service.get(run_id)["status"] in ("queued", "running", "paused", "rendering") for run_id in run_ids):
+        while any(service.get(run_id).status not in ENDED_STATUSES for run_id in run_ids):
             time.sleep(2.0)
             live.update(_sweep_table(service, run_ids))
         live.update(_sweep_table(service, run_ids))
 
 
-def _sweep_table(service: Any, run_ids: list[str]) -> Table:
+def _sweep_table(service: RunService, run_ids: list[str]) -> Table:
     table = Table("run_id", "game", "seed", "status", "progress", "steps/s", "mean score", "host")
     for run_id in run_ids:
-        row = service.get(run_id)
+        run = service.get(run_id)
         seed = service.config(run_id).train.seed
-        speed = f"{row['steps_per_sec']:,.0f}" if row.get("steps_per_sec") else ""
-        score = f"{row['score_mean']:.2f}" if row.get("score_mean") is not None else ""
-        progress = f"{100 * service.progress(row):.0f} %"
-        table.add_row(run_id, row["game"], str(seed), row["status"], progress, speed, score, row.get("host") or "")
+        shown = (_status(run), _percent(run.progress), _speed(run), _score(run.score_mean), run.host or "")
+        table.add_row(run_id, run.game, str(seed), *shown)
     return table
+
+
+# How a run's fields read on a terminal; the values themselves all come from the Run model.
+def _status(run: Run) -> str:
+    return f"{run.status}{' ⚡' if run.fast_mode else ''}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{100 * fraction:.0f} %"
+
+
+def _speed(run: Run) -> str:
+    return f"{run.steps_per_sec:,.0f}" if run.steps_per_sec else ""
+
+
+def _score(score: float | None) -> str:
+    return "" if score is None else f"{score:.2f}"
+
+
+def _eta(run: Run) -> str:
+    if run.eta_seconds is not None:
+        return f"ETA {_duration(run.eta_seconds)}"
+    if run.status is RunStatus.RENDERING and run.render_progress is not None:
+        return f"rendering the journey {_percent(run.render_progress)}"
+    return ""
 
 
 def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
@@ -262,52 +290,52 @@ def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
             del train[key]
 
 
-def follow(service: Any, run_id: str) -> None:
-    """Show a run's progress until it ends; Ctrl-C stops it with a checkpoint."""
+def follow(service: RunService, run_id: str) -> None:
+    """Show a run's progress through its whole budget until it ends; Ctrl-C stops it with a checkpoint."""
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} steps"),
+        TextColumn("{task.fields[steps]}"),
         TextColumn("{task.fields[speed]}"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[eta]}"),
         TextColumn("episodes {task.fields[episodes]}"),
         TextColumn("mean {task.fields[score]}"),
     )
-    row = service.get(run_id)
+    run = service.get(run_id)
     try:
         with Progress(*columns, console=console, transient=False) as progress:
-            task = progress.add_task(row["status"], total=_leg_budget(row), speed="", episodes=0, score="–")
+            task = progress.add_task(str(run.status), total=1.0, steps="", speed="", eta="", episodes=0, score="–")
             while True:
-                row = service.get(run_id)
-                done = service.progress(row) * _leg_budget(row)
-                score = "–" if row["score_mean"] is None else f"{row['score_mean']:.1f}"
-                speed = f"{row['steps_per_sec']:.0f} steps/s" if row["steps_per_sec"] else ""
+                run = service.get(run_id)
                 progress.update(
-                    task, completed=done, description=row["status"], speed=speed, episodes=row["episodes"], score=score
+                    task,
+                    completed=run.progress,
+                    description=str(run.status),
+                    steps=f"{run.timesteps:,}/{run.total_timesteps:,} steps",
+                    speed=f"{_speed(run)} steps/s" if run.steps_per_sec else "",
+                    eta=_eta(run),
+                    episodes=run.episodes,
+                    score=_score(run.score_mean) or "–",
                 )
-                if row["status"] in ("completed", "failed", "stopped", "interrupted"):
+                if run.status in ENDED_STATUSES:
                     break
                 time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("stopping: saving a checkpoint …")
         service.stop(run_id)
-        row = service.wait(run_id, timeout=120)
-    _print_outcome(service, row)
+        run = service.wait(run_id, timeout=120)
+    _print_outcome(service, run)
 
 
-def _leg_budget(row: dict[str, Any]) -> int:
-    return max(int(row["total_timesteps"]) - int(row["leg_start_timesteps"]), 1)
-
-
-def _print_outcome(service: Any, row: dict[str, Any]) -> None:
-    paths = service.paths(row["run_id"])
-    console.print(f"run {row['run_id']} {row['status']} at {row['timesteps']:,} timesteps; folder: {paths.root}")
-    if row.get("message"):
-        console.print(row["message"])
-    for video in service.videos(run_id=row["run_id"], kinds=("journey",)):
+def _print_outcome(service: RunService, run: Run) -> None:
+    paths = service.paths(run.run_id)
+    console.print(f"run {run.run_id} {run.status} at {run.timesteps:,} timesteps; folder: {paths.root}")
+    if run.message:
+        console.print(run.message)
+    for video in service.videos(run_id=run.run_id, kinds=("journey",)):
         console.print(f"journey: {service.home / video['path']}")
-    if row["status"] == "failed":
+    if run.status is RunStatus.FAILED:
         raise typer.Exit(code=1)
 
 
@@ -318,21 +346,31 @@ def runs_list(
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
-    """All runs, newest first."""
+    """All runs, newest first (⚡: Fast Mode)."""
     service = service_for(home, db)
-    table = Table("run_id", "name", "game", "algo", "status", "progress", "timesteps", "episodes", "mean score")
-    for row in service.list_runs(status=status, game=game):
-        score = "" if row["score_mean"] is None else f"{row['score_mean']:.2f}"
+    numbers = [
+        Column(header, justify="right")
+        for header in ("progress", "timesteps", "episodes", "mean score", "best score", "steps/s", "training time")
+    ]
+    # The id and status never wrap, so a narrow terminal still shows which run is which.
+    table = Table(
+        Column("run_id", no_wrap=True), "name", "game", "algo", Column("status", no_wrap=True), *numbers,
+        box=box.SIMPLE_HEAD, pad_edge=False,
+    )  # fmt: skip
+    for run in service.list_runs(status=status, game=game):
         table.add_row(
-            row["run_id"],
-            row["name"],
-            row["game"],
-            row["algo"],
-            row["status"] + (" ⚡" if row["fast_mode"] else ""),
-            f"{100 * service.progress(row):.0f} %",
-            f"{row['timesteps']:,}",
-            str(row["episodes"]),
-            score,
+            run.run_id,
+            run.name,
+            run.game,
+            run.algo,
+            _status(run),
+            _percent(run.progress),
+            f"{run.timesteps:,}",
+            str(run.episodes),
+            _score(run.score_mean),
+            _score(run.score_best),
+            _speed(run),
+            _duration(run.training_seconds),
         )
     console.print(table)
 
@@ -350,32 +388,51 @@ def _run_action(
 
 @runs_app.command("show")
 def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
-    """A run's status, lineage, checkpoints and videos."""
-    service, row = _run_action("get", run_id, home, db)
-    for key in (
-        "run_id",
-        "name",
-        "game",
-        "algo",
-        "status",
-        "fast_mode",
-        "timesteps",
-        "total_timesteps",
-        "episodes",
-        "score_mean",
-        "score_best",
-        "steps_per_sec",
-        "leg",
-        "parent_run_id",
-        "parent_checkpoint",
-        "changes",
-        "pid",
-        "host",
-        "message",
-    ):
-        if row.get(key) is not None:
-            console.print(f"[bold]{key}[/bold]: {row[key]}", highlight=False)
-    console.print(f"[bold]progress[/bold]: {100 * service.progress(row):.1f} %")
+    """A run's status, progress, milestones, legs, lineage and files."""
+    service, run = _run_action("get", run_id, home, db)
+    fields: dict[str, object] = {
+        "run_id": run.run_id,
+        "name": run.name,
+        "game": run.game,
+        "algo": run.algo,
+        "status": _status(run) + (" (Fast Mode)" if run.fast_mode else ""),
+        "executor": run.executor,
+        "host": run.host,
+        "pid": run.pid,
+        "progress": f"{_percent(run.progress)} ({run.timesteps:,} of {run.total_timesteps:,} timesteps, "
+        f"from {run.start_timesteps:,})",
+        "leg": f"{run.leg}, from {run.leg_start_timesteps:,} timesteps, {_percent(run.leg_progress)} done",
+        "episodes": run.episodes,
+        "score_mean": _score(run.score_mean) or None,
+        "score_best": _score(run.score_best) or None,
+        "steps_per_sec": _speed(run) or None,
+        "eta": _duration(run.eta_seconds) if run.eta_seconds is not None else None,
+        "training_time": _duration(run.training_seconds),
+        "remaining_timesteps": f"{run.remaining_timesteps:,}",
+        "run_budget": f"{run.run_budget:,} (a good N for `retroml runs continue {run.run_id} --more N`)",
+        "parent_run_id": run.parent_run_id,
+        "parent_checkpoint": run.parent_checkpoint,
+        "changes": run.changes or None,
+        "message": run.message,
+        "actions": ", ".join(run.actions) or "none now",
+    }
+    for key, value in fields.items():
+        if value is not None:
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    milestones = Table("milestone", "timesteps", "state", "episodes", "mean score", title="milestones")
+    for milestone in run.milestones:
+        milestones.add_row(
+            milestone.label,
+            f"{milestone.timesteps:,}",
+            "reached" if milestone.reached else "planned",
+            "" if milestone.episodes is None else str(milestone.episodes),
+            _score(milestone.score_mean),
+        )
+    console.print(milestones)
+    legs = Table("leg", "from timesteps", "budget", "from checkpoint", title="legs")
+    for leg in run.legs:
+        legs.add_row(str(leg.leg), f"{leg.start_timesteps:,}", f"{leg.budget:,}", leg.from_checkpoint or "")
+    console.print(legs)
     console.print(f"[bold]folder[/bold]: {service.paths(run_id).root}")
     for artifact in service.store.artifacts(run_id):
         console.print(f"  {artifact['kind']:<10} {artifact['path']}", highlight=False)
@@ -384,9 +441,9 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
 @runs_app.command("stop")
 def runs_stop(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
     """Save a checkpoint and stop a run."""
-    service, _row = _run_action("stop", run_id, home, db)
-    row = service.wait(run_id, timeout=120)
-    console.print(f"run {run_id} {row['status']}")
+    service, _run = _run_action("stop", run_id, home, db)
+    run = service.wait(run_id, timeout=120)
+    console.print(f"run {run_id} {run.status}")
 
 
 @runs_app.command("pause")
@@ -406,16 +463,35 @@ def runs_resume(run_id: str, home: HomeOption = None, db: DbOption = None) -> No
 @runs_app.command("continue")
 def runs_continue(
     run_id: str,
-    steps: Annotated[str, typer.Option(help="More timesteps to train.")],
-    detach: Annotated[bool, typer.Option("--detach")] = False,
+    finish: Annotated[
+        bool, typer.Option("--finish", help="Train what is left of the run's planned budget (the default).")
+    ] = False,
+    more: Annotated[
+        str | None,
+        typer.Option(
+            "--more",
+            metavar="N",
+            help="Extend the run's total by N timesteps, e.g. 500k or 2M; its own budget "
+            "(run_budget in `retroml runs show`) is a good N.",
+        ),
+    ] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="Start the new leg and return at once.")] = False,
     home: HomeOption = None,
     db: DbOption = None,
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
 ) -> None:
-    """Train a finished or stopped run further: a new leg, timesteps keep counting."""
-    service, row = _run_action("continue_run", run_id, home, db, executor, ray_address, steps=parse_steps(steps))
-    console.print(f"run {run_id} leg {row['leg']} started from {row['leg_start_timesteps']:,} timesteps")
+    """Train an ended run further as a new leg; timesteps and milestones keep counting."""
+    if finish and more is not None:
+        raise fail("choose --finish (train what is left) or --more N (train N more), not both")
+    if more is None:
+        service, run = _run_action("continue_run", run_id, home, db, executor, ray_address, mode="finish")
+    else:
+        steps = parse_steps(more, "--more")
+        service, run = _run_action("continue_run", run_id, home, db, executor, ray_address, mode="more", steps=steps)
+    console.print(
+        f"run {run_id} leg {run.leg}: training from {run.leg_start_timesteps:,} to {run.total_timesteps:,} timesteps"
+    )
     if not detach:
         follow(service, run_id)
 
@@ -423,7 +499,9 @@ def runs_continue(
 @runs_app.command("branch")
 def runs_branch(
     run_id: str,
-    from_checkpoint: Annotated[int, typer.Option("--from-checkpoint", help="Milestone % to start from.")],
+    from_checkpoint: Annotated[
+        float, typer.Option("--from-checkpoint", help="The milestone to start from, as `runs show` labels it: 10, 2.5.")
+    ],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value.")] = None,
     steps: Annotated[str | None, typer.Option(help="Timesteps of the new run.")] = None,
     name: Annotated[str | None, typer.Option(help="Name of the new run.")] = None,
@@ -432,7 +510,7 @@ def runs_branch(
     db: DbOption = None,
 ) -> None:
     """A new run from a milestone checkpoint of RUN, with changed settings; lineage is kept."""
-    service, row = _run_action(
+    service, run = _run_action(
         "branch",
         run_id,
         home,
@@ -443,10 +521,11 @@ def runs_branch(
         name=name,
     )
     console.print(
-        f"started [bold]{row['run_id']}[/bold] ({row['name']}), branched from {run_id} at {from_checkpoint} %"
+        f"started [bold]{run.run_id}[/bold] ({run.name}), branched from {run_id} at {from_checkpoint:g} % "
+        f"({run.start_timesteps:,} timesteps)"
     )
     if not detach:
-        follow(service, row["run_id"])
+        follow(service, run.run_id)
 
 
 @runs_app.command("delete")

@@ -146,8 +146,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
 @pytest.fixture(scope="module")
 def run_id(service: RunService) -> str:
     config = build_config(tiny_config("breakout", 1024, milestones_pct=[0, 100], recording={"enabled": False}))
-    run_id = service.create(config)["run_id"]
-    assert service.wait(run_id, timeout=180)["status"] == "completed", service.logs(run_id)
+    run_id = service.create(config).run_id
+    assert service.wait(run_id, timeout=180).status == "completed", service.logs(run_id)
     return run_id
 
 

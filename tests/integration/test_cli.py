@@ -11,6 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from retroml.cli import app
+from retroml.runs.model import RunStatus
+from retroml.runs.service import RunService
+from tests.integration.conftest import tiny_config, wait_until
 
 runner = CliRunner()
 
@@ -61,7 +64,7 @@ def test_bad_yaml_files(home: str, tmp_path: Path) -> None:
     assert code == 2 and "cannot read config file" in output
 
 
-@pytest.mark.parametrize("command", ["show", "stop", "pause", "resume", "logs", "delete"])
+@pytest.mark.parametrize("command", ["show", "stop", "pause", "resume", "continue", "logs", "delete"])
 def test_unknown_run_ids(home: str, command: str) -> None:
     extra = ["--yes"] if command == "delete" else []
     code, output = run_cli("runs", command, "run-00000000", "--home", home, *extra)
@@ -82,6 +85,20 @@ def test_unknown_run_ids(home: str, command: str) -> None:
 )
 def test_bad_render_requests_are_one_sentence(home: str, args: list[str], sentence: str) -> None:
     code, output = run_cli("render", "--home", home, *args)
+    assert code == 2 and sentence in output, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--finish", "--more", "512"], "choose --finish (train what is left) or --more N (train N more), not both"),
+        (["--more", "lots"], "--more 'lots' is not a number of timesteps"),
+        (["--more", "1.5"], "--more '1.5' must be a whole number of timesteps"),
+    ],
+)
+def test_bad_continue_requests_are_one_sentence(home: str, args: list[str], sentence: str) -> None:
+    code, output = run_cli("runs", "continue", "run-00000000", "--home", home, *args)
     assert code == 2 and sentence in output, output
     assert "Traceback" not in output
 
@@ -127,3 +144,68 @@ def test_the_installed_entry_point_answers() -> None:
     )
     assert result.returncode == 2
     assert "unknown game 'pongg' — did you mean 'pong'?" in result.stderr
+
+
+def tiny_run_file(tmp_path: Path, steps: int) -> str:
+    """A config file for a Pong run of ``steps`` timesteps with four milestones and no recording."""
+    data = tiny_config("pong", steps, milestones_pct=[0, 25, 50, 100], recording={"enabled": False})
+    path = tmp_path / f"tiny_{steps}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+def test_continue_finish_trains_a_stopped_run_to_its_planned_total(home: str, tmp_path: Path) -> None:
+    code, output = run_cli("train", "--home", home, "--config", tiny_run_file(tmp_path, 8192), "--detach")
+    assert code == 0, output
+    service = RunService(home)
+    (run,) = service.list_runs()
+    wait_until(lambda: service.get(run.run_id).timesteps > 0, timeout=120)
+    code, output = run_cli("runs", "stop", run.run_id, "--home", home)
+    assert code == 0 and f"run {run.run_id} stopped" in output, output
+    stopped = service.get(run.run_id)
+    assert 0 < stopped.timesteps < 8192 and stopped.remaining_timesteps == 8192 - stopped.timesteps
+    code, output = run_cli("runs", "show", run.run_id, "--home", home)
+    assert code == 0 and "status: stopped" in output and "planned" in output, output
+    assert f"remaining_timesteps: {stopped.remaining_timesteps:,}" in output
+
+    code, output = run_cli("runs", "continue", run.run_id, "--finish", "--home", home)
+    assert code == 0, output
+    assert f"run {run.run_id} leg 2: training from {stopped.timesteps:,} to 8,192 timesteps" in output
+    assert f"run {run.run_id} completed" in output
+    finished = service.get(run.run_id)
+    assert (finished.status, finished.leg, finished.total_timesteps) == (RunStatus.COMPLETED, 2, 8192)
+    assert finished.timesteps >= 8192 and finished.progress == 1.0
+    assert all(milestone.reached for milestone in finished.milestones)
+
+
+def test_finish_on_a_completed_run_is_refused_and_more_extends_it(home: str, tmp_path: Path) -> None:
+    code, output = run_cli("train", "--home", home, "--config", tiny_run_file(tmp_path, 512))
+    assert code == 0 and "completed" in output, output
+    service = RunService(home)
+    (run,) = service.list_runs()
+    code, output = run_cli("runs", "show", run.run_id, "--home", home)
+    assert code == 0, output
+    for label in ("0 %", "50 %", "100 %"):
+        assert label in output
+    assert "reached" in output and "planned" not in output
+    assert "run_budget: 512" in output
+
+    code, output = run_cli("runs", "continue", run.run_id, "--finish", "--home", home)
+    assert code == 2, output
+    assert (
+        f"run {run.run_id} has trained its whole budget of 512 timesteps; "
+        f"train more with `retroml runs continue {run.run_id} --more 512`"
+    ) in output
+    assert "Traceback" not in output
+
+    code, output = run_cli("runs", "continue", run.run_id, "--more", "512", "--home", home)
+    assert code == 0 and f"run {run.run_id} completed" in output, output
+    extended = service.get(run.run_id)
+    assert (extended.status, extended.leg, extended.total_timesteps) == (RunStatus.COMPLETED, 2, 1024)
+    assert extended.timesteps >= 1024 and extended.run_budget == 512
+    # The milestones reached in the first leg stay; their labels now read against the new total.
+    code, output = run_cli("runs", "show", run.run_id, "--home", home)
+    assert code == 0, output
+    for milestone in extended.milestones:
+        assert milestone.reached and milestone.label in output
+    assert "25 %" in output and "planned" not in output

@@ -40,9 +40,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
 @pytest.fixture(scope="module")
 def runs(service: RunService) -> list[str]:
     """A PPO and an A2C run of Breakout, trained at the same time with the same seed."""
-    run_ids = [service.create(build_config(tiny_run(algo)))["run_id"] for algo in ("ppo", "a2c")]
+    run_ids = [service.create(build_config(tiny_run(algo))).run_id for algo in ("ppo", "a2c")]
     for run_id in run_ids:
-        assert service.wait(run_id, timeout=300)["status"] == "completed", service.logs(run_id)
+        assert service.wait(run_id, timeout=300).status == "completed", service.logs(run_id)
     return run_ids
 
 
@@ -50,7 +50,7 @@ def runs(service: RunService) -> list[str]:
 def untrained(service: RunService) -> dict[str, str]:
     """Runs created but never started, so without checkpoints: one of Breakout, one of Pong."""
     configs = {game: build_config(tiny_run("ppo", game=game)) for game in ("breakout", "pong")}
-    return {game: service.create(config, start=False)["run_id"] for game, config in configs.items()}
+    return {game: service.create(config, start=False).run_id for game, config in configs.items()}
 
 
 def manifest_of(video: Path) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def test_compare_plays_the_runs_side_by_side_at_common_milestones(service: RunSe
     manifest = manifest_of(video)
     assert (manifest["layout"], manifest["runs"], manifest["frames"]) == ("compare", runs, 180)
     segments = manifest["segments"]
-    names = [service.get(run_id)["name"] for run_id in runs]
+    names = [service.get(run_id).name for run_id in runs]
     assert [segment["panes"][0]["milestone_pct"] for segment in segments] == MILESTONES
     for segment in segments:
         panes = segment["panes"]

@@ -64,46 +64,50 @@ def service(cluster: str, tmp_path: Path) -> RunService:
 
 def test_two_runs_train_in_parallel_on_the_cluster(service: RunService) -> None:
     configs = [build_config(tiny_config(game, steps=2048, train={"n_threads": 1})) for game in ("pong", "breakout")]
-    rows = [service.create(config) for config in configs]
-    assert all(row["executor"] == "ray" for row in rows)
+    runs = [service.create(config) for config in configs]
+    assert all(run.executor == "ray" for run in runs)
     # Both are placed at once: the cluster has 2 CPUs and each run asks for one.
-    wait_until(lambda: all(service.get(row["run_id"])["status"] == "running" for row in rows), timeout=60)
-    finished = [service.wait(row["run_id"], timeout=240) for row in rows]
-    for row in finished:
-        assert row["status"] == "completed", row.get("message")
-        assert row["timesteps"] >= 2048
-        assert service.metrics(row["run_id"]), "no metrics reached the store"
-        checkpoints = service.paths(row["run_id"]).checkpoints
+    wait_until(lambda: all(service.get(run.run_id).status == "running" for run in runs), timeout=60)
+    finished = [service.wait(run.run_id, timeout=240) for run in runs]
+    for run in finished:
+        assert run.status == "completed", run.message
+        assert run.timesteps >= 2048
+        assert service.metrics(run.run_id), "no metrics reached the store"
+        checkpoints = service.paths(run.run_id).checkpoints
         assert (checkpoints / "latest.zip").is_file()
         assert any(checkpoints.glob("milestone_100pct_*.zip"))
     # A second face on the same store sees the cluster runs as they are.
     other = RunService(service.home)
-    assert {row["run_id"]: row["status"] for row in other.list_runs()} == {
-        row["run_id"]: "completed" for row in finished
-    }
+    assert {run.run_id: run.status for run in other.list_runs()} == {run.run_id: "completed" for run in finished}
 
 
 def test_a_killed_cluster_worker_is_interrupted_and_continues(service: RunService) -> None:
     config = build_config(tiny_config("pong", steps=200_000, train={"n_threads": 1, "checkpoint_every_sec": 1}))
-    run_id = service.create(config)["run_id"]
-    wait_until(lambda: service.get(run_id)["timesteps"] >= 1024, timeout=120)
+    run_id = service.create(config).run_id
+    wait_until(lambda: service.get(run_id).timesteps >= 1024, timeout=120)
     wait_until(lambda: service.paths(run_id).latest_checkpoint.exists(), timeout=60)
-    os.kill(int(service.get(run_id)["pid"]), signal.SIGKILL)
-    wait_until(lambda: service.get(run_id)["status"] == "interrupted", timeout=60)
-    resumed = service.continue_run(run_id, steps=512)
-    assert resumed["leg"] == 2
-    assert service.wait(run_id, timeout=180)["status"] == "completed"
+    pid = service.get(run_id).pid
+    assert pid, "a running cluster run knows its worker's pid"
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: service.get(run_id).status == "interrupted", timeout=60)
+    # Continuing trains what is left of the plan, from the last checkpoint, on the cluster again.
+    resumed = service.continue_run(run_id)
+    assert (resumed.leg, resumed.total_timesteps, resumed.executor) == (2, 200_000, "ray")
+    assert resumed.leg_start_timesteps > 0
+    wait_until(lambda: service.get(run_id).timesteps > resumed.leg_start_timesteps, timeout=120)
+    service.stop(run_id)
+    assert service.wait(run_id, timeout=120).status == "stopped"
 
 
 def test_a_run_waits_for_free_cpus_and_can_be_stopped_while_waiting(service: RunService) -> None:
     # Asks for more CPUs than the whole cluster has: Ray keeps it pending, RetroML shows it queued.
     config = build_config(tiny_config("pong", steps=2048, train={"n_threads": 4}))
-    row = service.create(config)
-    assert row["status"] == "queued"
-    assert "waiting for a cluster node" in (row["message"] or "")
-    stopped = service.stop(row["run_id"])
-    assert stopped["status"] == "stopped"
-    assert service.get(row["run_id"])["status"] == "stopped"
+    run = service.create(config)
+    assert run.status == "queued" and run.active
+    assert "waiting for a cluster node" in (run.message or "")
+    stopped = service.stop(run.run_id)
+    assert stopped.status == "stopped"
+    assert service.get(run.run_id).status == "stopped"
 
 
 def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunService) -> None:
@@ -115,9 +119,9 @@ def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunSer
     from retroml.web.server import create_app
 
     config = build_config(tiny_config("breakout", 2048, train={"n_threads": 1}, recording={"enabled": False}))
-    run_id = service.create(config)["run_id"]
-    row = service.wait(run_id, timeout=240)
-    assert row["status"] == "completed", row.get("message")
+    run_id = service.create(config).run_id
+    run = service.wait(run_id, timeout=240)
+    assert run.status == "completed", run.message
 
     # The web app shows the cluster run like a local one, with the node it ran on.
     runs = TestClient(create_app(service=service)).get("/api/runs").json()

@@ -20,16 +20,16 @@ CAPTURE = {"enabled": False, "timelapse_fps": 10, "timelapse_segment_minutes": 0
 
 def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length(tmp_path) -> None:
     service = RunService(tmp_path / "home")
-    run_id = service.create(build_config(tiny_config("pong", 1_000_000, recording=CAPTURE)))["run_id"]
+    run_id = service.create(build_config(tiny_config("pong", 1_000_000, recording=CAPTURE))).run_id
     # Parts are listed while the run trains; stop it after a few thousand steps.
     wait_until(
-        lambda: service.get(run_id)["timesteps"] >= 2500 and service.store.artifacts(run_id, ["timelapse_part"]),
+        lambda: service.get(run_id).timesteps >= 2500 and service.store.artifacts(run_id, ["timelapse_part"]),
         timeout=180,
         poll=0.2,
     )
     service.stop(run_id)
-    row = service.wait(run_id, timeout=120, poll=0.2)
-    assert row["status"] == "stopped", service.logs(run_id)
+    run = service.wait(run_id, timeout=120, poll=0.2)
+    assert run.status == "stopped", service.logs(run_id)
     parts = service.store.artifacts(run_id, ["timelapse_part"])
     assert len(parts) >= 2, service.logs(run_id)
     assert [part["meta"]["part"] for part in parts] == list(range(len(parts)))
@@ -39,7 +39,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
         rows = json.loads(video.with_suffix(".json").read_text(encoding="utf-8"))["rows"]
         assert probe(video).frames == len(rows) == part["meta"]["frames"]
         timesteps += [sidecar_row[0] for sidecar_row in rows]
-    assert timesteps == sorted(timesteps) and timesteps[-1] <= row["timesteps"]
+    assert timesteps == sorted(timesteps) and timesteps[-1] <= run.timesteps
     # Every captured frame is in a listed part, the one the stop cut short included.
     assert f"time-lapse: {len(timesteps)} frames captured, 0 dropped" in "\n".join(service.logs(run_id, tail=50))
 
@@ -58,14 +58,14 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
 def test_fast_mode_turns_the_timelapse_off(tmp_path) -> None:
     service = RunService(tmp_path / "home")
     config = build_config({**tiny_config("pong", 2000, recording=CAPTURE), "fast_mode": True})
-    run_id = service.create(config, start=False)["run_id"]
+    run_id = service.create(config, start=False).run_id
     written = yaml.safe_load(service.paths(run_id).config.read_text(encoding="utf-8"))
     assert written["recording"]["timelapse_fps"] == 0
 
 
 def test_a_run_without_capture_is_refused_in_one_sentence(tmp_path) -> None:
     service = RunService(tmp_path / "home")
-    run_id = service.create(build_config(tiny_config("pong", 2000)), start=False)["run_id"]
+    run_id = service.create(build_config(tiny_config("pong", 2000)), start=False).run_id
     with pytest.raises(InvalidInputError) as refused:
         render_timelapse(service.store, run_id, length="4s")
     assert str(refused.value) == f"run {run_id} recorded no time-lapse; train with recording.timelapse_fps > 0"
