@@ -72,6 +72,7 @@ class GalleryTab(QWidget):
         self._shown_ids: list[int] = []
         self._posters: dict[int, QIcon] = {}
         self._rendering: str | None = None  # the run whose render this tab started
+        self._showing_progress = False  # the status line shows a render's progress (ours or another's)
 
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
@@ -204,6 +205,7 @@ class GalleryTab(QWidget):
             self.render_bar.setValue(int(done * 1000))
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
             self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
+            self._showing_progress = True
             return
         finished = next((run for run in runs if run.run_id == self._rendering), None)
         if finished is not None:
@@ -212,6 +214,10 @@ class GalleryTab(QWidget):
             else:
                 self.render_status.setText(f"The journey of {finished.name} is ready: it is in the list above.")
             self._rendering = None
+        elif self._showing_progress:
+            # A render this tab did not start (the automatic one after training, or the CLI's) ended.
+            self.render_status.clear()
+        self._showing_progress = False
 
     def _update_compare_choices(self, runs: list[Run]) -> None:
         """Runs of the chosen run's game, for the compare layout (shown only when it is chosen)."""

@@ -109,6 +109,7 @@ class ProgressTab(QWidget):
         self.milestones.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.milestones.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.milestones.verticalHeader().setVisible(False)
+        self.milestones.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.milestones.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.open_folder = QPushButton("Open folder")
         self.open_folder.clicked.connect(self.open_output_folder)
