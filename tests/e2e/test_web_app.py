@@ -2,7 +2,9 @@
 
 The test opens the dashboard, creates a tiny Fast Mode run through the New run modal, watches it
 reach ``completed`` on the run page (charts and log filled over Server-Sent Events), opens the
-gallery and plays the journey video the run rendered at the end. Screenshots go to test-artifacts/.
+gallery and plays the journey video the run rendered at the end. Others continue runs through the
+Continue dialog: a completed run trains N more, a stopped one finishes its planned budget.
+Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from retroml.runs.service import ACTIVE_STATUSES, RunService
+from retroml.runs.service import RunService
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -75,10 +77,12 @@ def server(tmp_path: Path, built_frontend: None) -> Iterator[tuple[str, Path]]:
         yield url, home
     finally:
         service = RunService(home)
-        for row in service.list_runs():
-            if row["status"] in ACTIVE_STATUSES and row.get("pid"):
-                service.stop(row["run_id"])
-                service.wait(row["run_id"], timeout=60)
+        for run in service.list_runs():
+            if run.active and run.pid:
+                if run.status == "paused":
+                    service.resume(run.run_id)
+                service.stop(run.run_id)
+                service.wait(run.run_id, timeout=60)
         process.terminate()
         process.wait(timeout=20)
         log.close()
@@ -222,6 +226,69 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     assert not unexpected, console_errors
 
 
+def test_continue_a_completed_run_by_training_more(server: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _home = server
+    body = {
+        "game": "pong",
+        "total_timesteps": 2000,
+        "n_envs": 4,
+        "n_threads": 1,
+        "name": "tiny-continued",
+        "recording": {"enabled": False, "milestone_clip_seconds": 0},
+        "overrides": TINY_PPO_OVERRIDES.split(),
+    }
+    run_id = httpx.post(f"{url}/api/runs", json=body, timeout=30).json()["run_id"]
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    expect = playwright.expect
+    page.goto(f"{url}/runs/{run_id}")
+    article = page.locator("article.run-page")
+    expect(article).to_have_attribute("data-status", "completed", timeout=120_000)
+
+    # The milestones as the run plans them: every one reached, labelled by the server.
+    run = httpx.get(f"{url}/api/runs/{run_id}").json()
+    timeline = page.get_by_role("list", name="Milestones")
+    labels = [milestone["label"] for milestone in run["milestones"]]
+    assert labels[:3] == ["0 %", "1 %", "2 %"] and labels[-1] == "100 %"
+    expect(timeline.locator("li.reached")).to_have_count(len(labels))
+    expect(timeline.locator(".pct")).to_have_text(labels)
+    expect(page.get_by_text(f"{len(labels)} of {len(labels)} reached")).to_be_visible()
+    expect(page.locator(".facts")).not_to_contain_text("Time–")
+    expect(page.get_by_role("button", name="Pause")).to_be_disabled()
+    expect(page.get_by_role("button", name="Delete")).to_be_enabled()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.chart')].some(chart => Number(chart.dataset.points) > 0)", timeout=30_000
+    )
+    shot(page, "web-run-completed.png")
+
+    # Continue: nothing is left to finish, so "Train more" is the choice, with the run's budget as N.
+    page.get_by_role("button", name="Continue…").click()
+    dialog = page.get_by_role("dialog", name="Continue training")
+    expect(dialog.get_by_label("Finish the planned budget")).to_be_disabled()
+    expect(dialog.get_by_label("Train more")).to_be_checked()
+    steps = dialog.get_by_label("Timesteps to add")
+    expect(steps).to_have_value("2000")
+    steps.fill("0")
+    dialog.get_by_role("button", name="Continue", exact=True).click()
+    expect(dialog.get_by_role("alert")).to_contain_text("between 1 and 1,000,000,000")
+    steps.fill("1k")
+    shot(page, "web-continue-dialog.png")
+    dialog.get_by_role("button", name="Continue", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".run-meta")).to_contain_text("leg 2", timeout=10_000)
+    expect(article).to_have_attribute("data-status", "completed", timeout=120_000)
+
+    after = httpx.get(f"{url}/api/runs/{run_id}").json()
+    assert after["leg"] == 2 and after["total_timesteps"] == 3000 and after["progress"] == 1.0
+    labels_after = [milestone["label"] for milestone in after["milestones"]]
+    assert labels_after[-1] == "100 %" and all(milestone["reached"] for milestone in after["milestones"])
+    expect(timeline.locator(".pct")).to_have_text(labels_after)
+    expect(page.get_by_role("table", name="Legs").locator("tbody tr")).to_have_count(2)
+    shot(page, "web-run-continued.png")
+    assert not [error for error in console_errors if "favicon" not in error], console_errors
+
+
 def _video_id(url: str) -> int:
     return int(httpx.get(f"{url}/api/videos?kind=journey").json()[0]["id"])
 
@@ -259,6 +326,34 @@ def test_stop_and_delete_ask_first(server: tuple[str, Path], browser) -> None:  
     question.get_by_role("button", name="Cancel").click()
     expect(question).to_be_hidden()
     assert httpx.get(f"{url}/api/runs/{run_id}").json()["status"] == "running"
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Stop run").click()
+    expect(article).to_have_attribute("data-status", "stopped", timeout=60_000)
+    expect(page.get_by_role("button", name="Pause")).to_be_disabled()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_disabled()
+
+    # Continue: a stopped run with most of its plan left offers to finish it, and that is the default.
+    stopped = httpx.get(f"{url}/api/runs/{run_id}").json()
+    page.get_by_role("button", name="Continue…").click()
+    dialog = page.get_by_role("dialog", name="Continue training")
+    finish = dialog.get_by_label("Finish the planned budget")
+    expect(finish).to_be_checked()
+    expect(dialog).to_contain_text(f"{stopped['remaining_timesteps']:,} timesteps left, up to 500,000.")
+    expect(dialog.get_by_label("Timesteps to add")).to_be_disabled()
+    dialog.get_by_label("Train more").check()
+    expect(dialog.get_by_label("Timesteps to add")).to_have_value("500000")
+    finish.check()
+    shot(page, "web-continue-finish.png")
+    dialog.get_by_role("button", name="Continue", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(article).to_have_attribute("data-status", "running", timeout=30_000)
+    expect(page.locator(".run-meta")).to_contain_text("leg 2")
+    continued = httpx.get(f"{url}/api/runs/{run_id}").json()
+    assert continued["leg"] == 2 and continued["total_timesteps"] == 500_000
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{url}/api/runs/{run_id}").json()["timesteps"] <= stopped["timesteps"]:
+        assert time.monotonic() < deadline, "the second leg did not train"
+        time.sleep(0.3)
     page.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_role("alertdialog").get_by_role("button", name="Stop run").click()
     expect(article).to_have_attribute("data-status", "stopped", timeout=60_000)

@@ -42,6 +42,11 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
     return () => window.removeEventListener("keydown", onKey);
   }, [onCancel]);
 
+  const choose = (next: ContinueMode) => {
+    setMode(next);
+    setError(null);
+  };
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const body = continueBody(mode, steps);
@@ -79,7 +84,7 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
             checked={mode === "finish"}
             disabled={nothingLeft}
             aria-describedby="continue-finish-note"
-            onChange={() => setMode("finish")}
+            onChange={() => choose("finish")}
           />
           Finish the planned budget
         </label>
@@ -95,7 +100,7 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
             value="more"
             checked={mode === "more"}
             aria-describedby="continue-more-note"
-            onChange={() => setMode("more")}
+            onChange={() => choose("more")}
           />
           Train more
         </label>
@@ -106,7 +111,10 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
             inputMode="numeric"
             value={steps}
             disabled={mode !== "more"}
-            onChange={(event) => setSteps(event.target.value)}
+            onChange={(event) => {
+              setSteps(event.target.value);
+              setError(null);
+            }}
           />
         </div>
         <p className="note choice-note" id="continue-more-note">

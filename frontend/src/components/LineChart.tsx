@@ -12,11 +12,20 @@ interface Props {
   series: Series[];
   xLabel: string;
   formatX?: (value: number) => string;
+  /** What the chart says while it has no point. */
+  empty?: string;
 }
 
 const WIDTH = 480;
 const HEIGHT = 200;
 const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
+
+/** A y-axis end with as many decimals as the range needs to tell the two ends apart (1.7885 and 1.7912). */
+function yTick(value: number, span: number): string {
+  if (Math.abs(value) >= 1e3) return compact(value);
+  const decimals = Math.min(Math.max(Math.ceil(-Math.log10(span)), 0), 5);
+  return value.toFixed(decimals);
+}
 
 function compact(value: number): string {
   const size = Math.abs(value);
@@ -26,7 +35,7 @@ function compact(value: number): string {
   return value.toPrecision(3);
 }
 
-export function LineChart({ title, series, xLabel, formatX = compact }: Props) {
+export function LineChart({ title, series, xLabel, formatX = compact, empty = "waiting for data…" }: Props) {
   const all = series.flatMap((line) => line.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const pointCount = all.length;
   const [minX, maxX] = pointCount ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
@@ -53,10 +62,10 @@ export function LineChart({ title, series, xLabel, formatX = compact }: Props) {
         <line className="axis" x1={PAD.left} y1={HEIGHT - PAD.bottom} x2={WIDTH - PAD.right} y2={HEIGHT - PAD.bottom} />
         <line className="axis" x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={HEIGHT - PAD.bottom} />
         <text className="tick" x={PAD.left - 6} y={PAD.top + 8} textAnchor="end">
-          {compact(maxY)}
+          {yTick(maxY, maxY - minY)}
         </text>
         <text className="tick" x={PAD.left - 6} y={HEIGHT - PAD.bottom} textAnchor="end">
-          {compact(minY)}
+          {yTick(minY, maxY - minY)}
         </text>
         <text className="tick" x={PAD.left} y={HEIGHT - 8}>
           {formatX(minX)}
@@ -69,7 +78,7 @@ export function LineChart({ title, series, xLabel, formatX = compact }: Props) {
         </text>
         {!pointCount && (
           <text className="empty" x={WIDTH / 2} y={HEIGHT / 2} textAnchor="middle">
-            waiting for data…
+            {empty}
           </text>
         )}
         {series.map((line) => {

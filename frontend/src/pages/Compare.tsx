@@ -66,6 +66,7 @@ export function Compare() {
           xLabel={axis === "timesteps" ? "timesteps" : "training time"}
           formatX={axis === "wall_time" ? duration : undefined}
           series={series}
+          empty={picked.length ? "no episode has ended yet" : "pick runs to compare"}
         />
       </div>
       <table className="compare-table">

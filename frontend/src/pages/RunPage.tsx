@@ -123,6 +123,7 @@ export function RunPage({ runId }: { runId: string }) {
         <LineChart
           title="Episode score"
           xLabel="timesteps"
+          empty={run.episodes ? "waiting for data…" : "no episode has ended yet"}
           series={[
             { label: "mean (last 100 episodes)", color: "#4fc3f7", points: series((metric) => metric.score_mean) },
             { label: "best score (whole run)", color: "#ffb74d", points: series((metric) => metric.score_best) },
