@@ -6,14 +6,20 @@ import json
 import math
 import shutil
 from collections.abc import Iterator
+from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 import pytest
+import torch
+from stable_baselines3 import A2C, PPO
 
+from retroml import milestones
 from retroml.config import GameConfig, RenderConfig, build_config
+from retroml.engine.checkpoints import latest_timesteps, list_milestones
 from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.video.encoder import probe
@@ -21,7 +27,13 @@ from retroml.video.journey import render_run_journey, run_in_pool
 from retroml.video.playback import Playback
 from tests.integration.conftest import tiny_config
 
-MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+ALGORITHMS = {"ppo": PPO, "a2c": A2C}
+
+
+def tiny_a2c(steps: int) -> dict[str, Any]:
+    """An A2C run of ``steps`` on Breakout: an update every 4 envs × 5 steps."""
+    train = {"algo": "a2c", "n_envs": 4, "n_steps": 5, "total_timesteps": steps}
+    return {"game": {"id": "breakout"}, "train": train, "recording": {"enabled": False}}
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +41,56 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
     return RunService(tmp_path_factory.mktemp("journey") / "home")
 
 
+def trained(service: RunService, raw: dict[str, Any]) -> str:
+    run_id = service.create(build_config(raw)).run_id
+    assert service.wait(run_id, timeout=300).status == "completed", service.logs(run_id)
+    return run_id
+
+
 @pytest.fixture(scope="module")
 def run_id(service: RunService) -> str:
-    config = build_config(tiny_config("breakout", 2000, recording={"enabled": False}))
-    run_id = service.create(config)["run_id"]
-    assert service.wait(run_id, timeout=180)["status"] == "completed", service.logs(run_id)
+    """PPO on Breakout for 2,000 steps: updates every 256, so its 0 … 10 % checkpoints are the initial weights."""
+    return trained(service, tiny_config("breakout", 2000, recording={"enabled": False}))
+
+
+@pytest.fixture(scope="module")
+def journey(service: RunService, run_id: str) -> Path:
+    return service.render(run_id, length="12s", workers=1)
+
+
+@pytest.fixture(scope="module")
+def a2c_run_id(service: RunService) -> str:
+    return trained(service, tiny_a2c(1000))
+
+
+@pytest.fixture(scope="module")
+def trained_more_run_id(service: RunService) -> str:
+    """A2C trained 1,000 steps, then continued with "train 1,000 more": the plan ends at 2,000."""
+    run_id = trained(service, tiny_a2c(1000))
+    service.continue_run(run_id, "more", 1000)
+    run = service.wait(run_id, timeout=300)
+    assert (run.status, run.total_timesteps, run.timesteps) == ("completed", 2000, 2000), service.logs(run_id)
     return run_id
 
 
 def manifest_of(video: Path) -> dict[str, Any]:
     return dict(json.loads(video.with_suffix(".json").read_text(encoding="utf-8")))
+
+
+def panes_of(video: Path) -> list[dict[str, Any]]:
+    """The pane of each segment of a single-layout journey, in order."""
+    return [segment["panes"][0] for segment in manifest_of(video)["segments"]]
+
+
+@cache
+def policy_weights(algo: str, checkpoint: Path) -> dict[str, torch.Tensor]:
+    """The policy's tensors as stock SB3 loads them."""
+    return dict(ALGORITHMS[algo].load(checkpoint, device="cpu").policy.state_dict())
+
+
+def same_weights(algo: str, first: Path, second: Path) -> bool:
+    one, other = policy_weights(algo, first), policy_weights(algo, second)
+    return one.keys() == other.keys() and all(torch.equal(one[name], other[name]) for name in one)
 
 
 def top_level_boxes(path: Path) -> list[str]:
@@ -53,8 +105,10 @@ def top_level_boxes(path: Path) -> list[str]:
     return names
 
 
-def test_a_journey_follows_the_milestones_at_the_requested_length(service: RunService, run_id: str) -> None:
-    video = service.render(run_id, length="12s", workers=1)
+def test_a_journey_plays_each_set_of_weights_at_the_requested_length(
+    service: RunService, run_id: str, journey: Path
+) -> None:
+    video = journey
     info = probe(video)
     assert (info.codec, info.fps, info.width, info.height) == ("h264", 30.0, 640, 480)
     assert abs(info.frames - 12 * 30) <= math.ceil(0.01 * 12 * 30)
@@ -67,10 +121,12 @@ def test_a_journey_follows_the_milestones_at_the_requested_length(service: RunSe
 
     manifest = manifest_of(video)
     segments = manifest["segments"]
-    shown = [segment["panes"][0]["milestone_pct"] for segment in segments]
-    assert shown == [*MILESTONES, None]  # every milestone, then the final weights (latest.zip)
-    steps = [segment["panes"][0]["timesteps"] for segment in segments]
-    assert steps == sorted(steps) and steps[-1] == service.get(run_id)["timesteps"]
+    panes = [segment["panes"][0] for segment in segments]
+    labels = [pane["label"] for pane in panes]
+    assert labels[0] == "untrained" and labels[-1] == "100 %"
+    assert labels[1:] == [milestones.label(pane["milestone_pct"]) for pane in panes[1:]]
+    steps = [pane["timesteps"] for pane in panes]
+    assert all(earlier < later for earlier, later in pairwise(steps))
     assert sum(segment["frames"] for segment in segments) == info.frames == manifest["frames"]
     starts = [segment["start_frame"] for segment in segments]
     assert starts == [sum(segment["frames"] for segment in segments[:index]) for index in range(len(segments))]
@@ -79,15 +135,59 @@ def test_a_journey_follows_the_milestones_at_the_requested_length(service: RunSe
         assert [episode["episode"] for episode in episodes] == list(range(1, len(episodes) + 1))
         assert episodes[-1]["end"] == "cut"
         assert sum(episode["frames"] for episode in episodes) == segment["play_frames"]
-    trained = {row["milestone_pct"]: row for row in service.store.artifacts(run_id, ["checkpoint"])}
-    for segment in segments[:-1]:
-        pane = segment["panes"][0]
-        assert pane["training_episodes"] == trained[pane["milestone_pct"]]["episodes"]
+    saved = {Path(row["path"]).name: row for row in service.store.artifacts(run_id, ["checkpoint"])}
+    for pane in panes:
+        assert pane["training_episodes"] == saved[pane["checkpoint"]]["episodes"]
 
-    journey = [row for row in service.videos(run_id) if row["kind"] == "journey"]
-    assert [row["path"] for row in journey] == [str(video.relative_to(service.home))]
-    assert service.video_poster(journey[0]["id"]).stat().st_size > 1000
+    journey_rows = [row for row in service.videos(run_id) if row["kind"] == "journey"]
+    assert [row["path"] for row in journey_rows] == [str(video.relative_to(service.home))]
+    assert service.video_poster(journey_rows[0]["id"]).stat().st_size > 1000
     assert video.name == f"breakout__ppo__{run_id}__journey_12s.mp4"
+
+
+def test_identical_early_checkpoints_are_one_untrained_segment(service: RunService, run_id: str, journey: Path) -> None:
+    folder = service.paths(run_id).checkpoints
+    early = [checkpoint for checkpoint in list_milestones(folder) if checkpoint.timesteps < 256]
+    assert [checkpoint.milestone_pct for checkpoint in early] == [0, 1, 2, 5, 10]
+    initial = early[0].path
+    assert all(same_weights("ppo", initial, checkpoint.path) for checkpoint in early[1:])
+    panes = panes_of(journey)
+    assert [pane["label"] for pane in panes].count("untrained") == 1
+    assert panes[0]["label"] == "untrained" and panes[0]["untrained"]
+    shown = [folder / pane["checkpoint"] for pane in panes]
+    assert same_weights("ppo", initial, shown[0])
+    for index, checkpoint in enumerate(shown):
+        assert not any(same_weights("ppo", checkpoint, later) for later in shown[index + 1 :]), checkpoint.name
+    for checkpoint in list_milestones(folder):  # every set of weights the run had is shown once
+        assert any(same_weights("ppo", checkpoint.path, path) for path in shown), checkpoint.path.name
+
+
+def test_a_journey_ends_on_the_final_weights(service: RunService, a2c_run_id: str) -> None:
+    """A2C saves the 100 % milestone in its last step before that step's update; latest.zip holds the update."""
+    folder = service.paths(a2c_run_id).checkpoints
+    latest, last_milestone = folder / "latest.zip", list_milestones(folder)[-1].path
+    assert latest_timesteps(latest) == latest_timesteps(last_milestone) == 1000
+    assert not same_weights("a2c", latest, last_milestone)
+    panes = panes_of(service.render(a2c_run_id, length="4s", workers=1))
+    final = panes[-1]
+    assert same_weights("a2c", folder / final["checkpoint"], latest)
+    assert (final["label"], final["timesteps"]) == ("100 %", service.get(a2c_run_id).timesteps)
+    assert [pane["timesteps"] for pane in panes].count(1000) == 1
+
+
+def test_a_run_trained_more_reads_forward_in_timesteps_and_percentages(
+    service: RunService, trained_more_run_id: str
+) -> None:
+    panes = panes_of(service.render(trained_more_run_id, length="6s", workers=1))
+    steps = [pane["timesteps"] for pane in panes]
+    percentages = [pane["milestone_pct"] for pane in panes]
+    assert all(earlier < later for earlier, later in pairwise(steps)), steps
+    assert all(earlier < later for earlier, later in pairwise(percentages)), percentages
+    # The first leg's 100 % milestone is half of the plan now; the second leg ends the journey at 100 %.
+    halfway = next(pane for pane in panes if pane["timesteps"] == 1000)
+    assert (halfway["checkpoint"], halfway["label"]) == ("milestone_100pct_1000.zip", "50 %")
+    assert (panes[-1]["label"], panes[-1]["timesteps"]) == ("100 %", 2000)
+    assert [pane["milestone_pct"] <= 50 for pane in panes] == [step <= 1000 for step in steps]
 
 
 def test_two_workers_render_the_same_journey_as_one(service: RunService, run_id: str) -> None:
@@ -100,14 +200,15 @@ def test_two_workers_render_the_same_journey_as_one(service: RunService, run_id:
     assert manifest_two["segments"] == manifest_one["segments"]
 
 
-def test_grid_layout_shows_four_milestones_per_frame(service: RunService, run_id: str) -> None:
+def test_grid_layout_shows_four_milestones_per_frame(service: RunService, run_id: str, journey: Path) -> None:
     settings = RenderConfig(length="6s", layout="grid", resolution="1280x720")
     video = render_run_journey(service.store, run_id, settings, workers=2)
     info = probe(video)
     assert (info.width, info.height) == (1280, 720)
     assert abs(info.frames - 180) <= 2
-    panes = [[pane["milestone_pct"] for pane in segment["panes"]] for segment in manifest_of(video)["segments"]]
-    assert panes == [[0, 1, 2, 5], [10, 20, 30, 40], [50, 60, 70, 80], [90, 100, None]]
+    panes = [[pane["label"] for pane in segment["panes"]] for segment in manifest_of(video)["segments"]]
+    shown = [pane["label"] for pane in panes_of(journey)]
+    assert panes == [shown[start : start + 4] for start in range(0, len(shown), 4)]
     assert video.name.endswith("__journey_6s_grid.mp4")
 
 
@@ -201,7 +302,7 @@ def test_a_cancelled_render_leaves_no_video(service: RunService, run_id: str) ->
 
 def test_rendering_a_run_without_checkpoints_says_so(service: RunService) -> None:
     config = build_config(tiny_config("pong", 2000))
-    run_id = service.create(config, start=False)["run_id"]
+    run_id = service.create(config, start=False).run_id
     with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no journey to render"):
         service.render(run_id, length="10s")
     shutil.rmtree(service.paths(run_id).root)
