@@ -63,7 +63,7 @@ def test_sigkill_during_a_save_leaves_the_previous_checkpoint_intact(service: Ru
 
 
 def test_a_killed_run_finishes_its_budget_and_its_curves_never_go_back(service: RunService) -> None:
-    config = build_config(tiny_config("pong", 8192, train={"checkpoint_every_sec": 1}, recording={"enabled": False}))
+    config = build_config(tiny_config("pong", 4096, train={"checkpoint_every_sec": 1}, recording={"enabled": False}))
     run_id = service.create(config).run_id
     wait_until(lambda: service.paths(run_id).latest_checkpoint.exists(), timeout=120)
     saved = PPO.load(service.paths(run_id).latest_checkpoint, device="cpu").num_timesteps
@@ -77,10 +77,10 @@ def test_a_killed_run_finishes_its_budget_and_its_curves_never_go_back(service: 
     assert killed.timesteps > saved  # metrics rows of leg 1 lie past the checkpoint
 
     run = service.continue_run(run_id, "finish")
-    assert run.leg == 2 and run.leg_start_timesteps == saved and run.total_timesteps == 8192
+    assert run.leg == 2 and run.leg_start_timesteps == saved and run.total_timesteps == 4096
     run = service.wait(run_id, timeout=300)
     assert run.status == "completed" and run.progress == 1.0
-    assert run.timesteps >= 8192
+    assert run.timesteps >= 4096
     rows = service.metrics(run_id)
     assert [row["timesteps"] for row in rows] == sorted(row["timesteps"] for row in rows)
     assert [row["leg"] for row in rows] == sorted(row["leg"] for row in rows)

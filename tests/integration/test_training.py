@@ -121,3 +121,21 @@ def test_episode_score_is_the_real_game_score_over_all_lives() -> None:
     for real_score, clipped in finished:
         assert real_score % 5 == 0
         assert real_score > clipped > 0  # several lives' worth of aliens, each worth ≥ 5 points
+
+
+def test_steps_per_sec_and_eta_shown_match_a_stopwatch(service: RunService) -> None:
+    """Rollouts and updates alternate (4 epochs over each 512-step rollout): the pace shown must be the real one."""
+    from benchmarks.speed_truth import speed_truth, watch
+
+    train = {"n_envs": 4, "n_steps": 128, "batch_size": 128, "n_epochs": 4}
+    config = build_config(tiny_config("breakout", 12_288, train=train, recording={"enabled": False}))
+    run = service.create(config)
+    samples = watch(service, run.run_id, poll=0.25)
+    assert service.get(run.run_id).status == "completed"
+    truth = speed_truth(samples, run.start_timesteps, run.total_timesteps)
+    assert 0.75 <= truth["shown_over_real_min"] and truth["shown_over_real_max"] <= 1.33, truth
+    assert truth["eta_error"] <= 0.5, truth
+    # The metrics rows and the log carry the same number as the heartbeat.
+    rows = service.metrics(run.run_id)
+    shown = [row["steps_per_sec"] for row in rows[len(rows) // 4 :]]
+    assert all(0.75 <= speed / truth["real_steps_per_sec"] <= 1.33 for speed in shown), shown

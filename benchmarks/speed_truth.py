@@ -1,0 +1,113 @@
+"""Are the steps/s and ETA a run shows true? Each algorithm trains a real run while a stopwatch watches.
+
+The watcher polls the run as a face does (``RunService.get`` every 0.5 s) and records the time, the
+timesteps and the steps/s and ETA the run shows. Afterwards:
+- real pace: timesteps over stopwatch seconds from a quarter of the run to its end;
+- shown/real: each steps/s shown after the first quarter, divided by the real pace (min, median, max);
+- ETA error: the finish predicted at a quarter of the run against the moment it really finished,
+  as a fraction of the time that was left.
+Usage: ``python benchmarks/speed_truth.py [--steps 40000] [--algos ppo,a2c,dqn]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retroml.config import build_config
+from retroml.runs.service import RunService
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import print_table, save_results
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    timesteps: int
+    steps_per_sec: float | None
+    eta_seconds: float | None
+
+
+def watch(service: RunService, run_id: str, poll: float = 0.5) -> list[Sample]:
+    """Poll the run until it ends; the samples taken while it was running."""
+    samples = []
+    while True:
+        run = service.get(run_id)
+        if run.status != "running":
+            if run.status in ("completed", "failed", "stopped", "interrupted"):
+                return samples
+        else:
+            samples.append(Sample(time.monotonic(), run.timesteps, run.steps_per_sec, run.eta_seconds))
+        time.sleep(poll)
+
+
+def speed_truth(samples: list[Sample], start: int, total: int) -> dict[str, float]:
+    """Shown steps/s against the stopwatch from a quarter of the run on, and the ETA error at a quarter."""
+    quarter = start + (total - start) // 4
+    after = [sample for sample in samples if sample.timesteps >= quarter]
+    first = after[0]
+    finished = next((sample for sample in after if sample.timesteps >= total), after[-1])
+    real = (finished.timesteps - first.timesteps) / (finished.wall - first.wall)
+    ratios = [sample.steps_per_sec / real for sample in after if sample.steps_per_sec]
+    predicted = next(sample for sample in after if sample.eta_seconds is not None)
+    left = finished.wall - predicted.wall
+    assert predicted.eta_seconds is not None
+    return {
+        "real_steps_per_sec": real,
+        "shown_over_real_min": min(ratios),
+        "shown_over_real_median": statistics.median(ratios),
+        "shown_over_real_max": max(ratios),
+        "eta_error": abs(predicted.wall + predicted.eta_seconds - finished.wall) / left,
+        "samples": len(after),
+    }
+
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "ppo": {"algo": "ppo", "n_envs": 8},
+    "a2c": {"algo": "a2c", "n_envs": 8},
+    "dqn": {"algo": "dqn", "n_envs": 4, "buffer_size": 20_000},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--algos", default="ppo,a2c,dqn")
+    parser.add_argument("--game", default="breakout")
+    args = parser.parse_args()
+    rows, results = [], {}
+    with tempfile.TemporaryDirectory() as home:
+        service = RunService(home)
+        for algo in args.algos.split(","):
+            train = {**CONFIGS[algo], "total_timesteps": args.steps}
+            config = build_config({"game": {"id": args.game}, "train": train, "recording": {"enabled": False}})
+            run = service.create(config)
+            samples = watch(service, run.run_id)
+            truth = speed_truth(samples, run.start_timesteps, run.total_timesteps)
+            final = service.get(run.run_id)
+            truth["average_shown_after"] = final.steps_per_sec or 0.0
+            results[algo] = truth
+            rows.append(
+                [
+                    algo.upper(),
+                    f"{truth['real_steps_per_sec']:.0f}",
+                    f"{truth['shown_over_real_min']:.2f} / {truth['shown_over_real_median']:.2f} / "
+                    f"{truth['shown_over_real_max']:.2f}",
+                    f"{100 * truth['eta_error']:.0f} %",
+                    f"{truth['average_shown_after']:.0f}",
+                ]
+            )
+    print_table(["algo", "real steps/s (stopwatch)", "shown / real: min / median / max", "ETA error at 25 %",
+                 "average shown when done"], rows)  # fmt: skip
+    save_results("speed_truth", {"steps": args.steps, "game": args.game, "results": results})
+
+
+if __name__ == "__main__":
+    main()
