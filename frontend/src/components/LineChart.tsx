@@ -20,7 +20,7 @@ const WIDTH = 480;
 const HEIGHT = 200;
 const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
 
-/** A y-axis end with as many decimals as the range needs to tell the two ends apart (1.7885 and 1.7912). */
+/** A y-axis end with as many decimals as the range needs to tell the two ends apart (1.791 and 1.788, not 1.79 twice). */
 function yTick(value: number, span: number): string {
   if (Math.abs(value) >= 1e3) return compact(value);
   const decimals = Math.min(Math.max(Math.ceil(-Math.log10(span)), 0), 5);
@@ -40,7 +40,8 @@ export function LineChart({ title, series, xLabel, formatX = compact, empty = "w
   const pointCount = all.length;
   const [minX, maxX] = pointCount ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
   let [minY, maxY] = pointCount ? [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))] : [0, 1];
-  if (minY === maxY) [minY, maxY] = [minY - 1, maxY + 1];
+  // One value (or a flat line) gets a band around it of 5 % of its size, so its ends still read near it.
+  if (minY === maxY) [minY, maxY] = [minY - (Math.abs(minY) * 0.05 || 1), maxY + (Math.abs(maxY) * 0.05 || 1)];
   const spanX = maxX - minX || 1;
   const x = (value: number) => PAD.left + ((value - minX) / spanX) * (WIDTH - PAD.left - PAD.right);
   const y = (value: number) => HEIGHT - PAD.bottom - ((value - minY) / (maxY - minY)) * (HEIGHT - PAD.top - PAD.bottom);
