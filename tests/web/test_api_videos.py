@@ -29,6 +29,20 @@ def test_list_every_clip_and_journey_with_run_game_milestone_length_size_and_pos
     assert [video["id"] for video in client.get("/api/videos?game=pong").json()] == [clip]
     assert [video["id"] for video in client.get(f"/api/videos?run_id={breakout}").json()] == [journey]
     assert [video["id"] for video in client.get("/api/videos?kind=clip").json()] == [clip]
+    assert videos[1]["milestone_label"] == "50 %" and first["milestone_label"] is None
+
+
+def test_a_clip_is_named_by_the_milestone_its_run_shows_now(client: TestClient, service: RunService) -> None:
+    run_id = queued_run(service)  # 2,000 timesteps planned
+    service.store.add_artifact(
+        run_id, "checkpoint", f"runs/{run_id}/checkpoints/milestone_050pct_1000.zip", milestone_pct=50, timesteps=1000
+    )
+    clip = register_video(service, run_id, "clip", "clip_050pct", milestone_pct=50, timesteps=1000)
+    assert client.get("/api/videos").json()[0]["milestone_label"] == "50 %"
+    # Trained 2,000 more: the clip filmed at 1,000 timesteps is now the 25 % milestone of 4,000.
+    service.store.update_run(run_id, total_timesteps=4000)
+    video = client.get("/api/videos").json()[0]
+    assert video["id"] == clip and video["milestone_label"] == "25 %" and video["milestone_pct"] == 50
 
 
 def test_a_video_whose_file_is_gone_is_not_listed(client: TestClient, service: RunService) -> None:
