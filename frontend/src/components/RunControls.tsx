@@ -26,7 +26,7 @@ interface Props {
 
 export function RunControls({ run, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<"stop" | "delete" | "continue" | null>(null);
+  const [asking, setAsking] = useState<"stop" | "delete" | "continue" | null>(null);
   const [branchFrom, setBranchFrom] = useState<string>("");
   const [branchOverrides, setBranchOverrides] = useState("");
   const [length, setLength] = useState("");
@@ -84,13 +84,13 @@ export function RunControls({ run, onChanged }: Props) {
         <button type="button" disabled={!allowed("resume")} onClick={() => act(() => api.action(run.run_id, "resume"))}>
           Resume
         </button>
-        <button type="button" className="danger" disabled={!allowed("stop")} onClick={() => setConfirm("stop")}>
+        <button type="button" className="danger" disabled={!allowed("stop")} onClick={() => setAsking("stop")}>
           Stop
         </button>
-        <button type="button" disabled={!allowed("continue")} onClick={() => setConfirm("continue")}>
+        <button type="button" disabled={!allowed("continue")} onClick={() => setAsking("continue")}>
           Continue…
         </button>
-        <button type="button" className="danger" disabled={!allowed("delete")} onClick={() => setConfirm("delete")}>
+        <button type="button" className="danger" disabled={!allowed("delete")} onClick={() => setAsking("delete")}>
           Delete
         </button>
       </div>
@@ -160,36 +160,36 @@ export function RunControls({ run, onChanged }: Props) {
           </fieldset>
         </form>
       </div>
-      {confirm === "continue" && (
+      {asking === "continue" && (
         <ContinueDialog
           run={run}
-          onCancel={() => setConfirm(null)}
+          onCancel={() => setAsking(null)}
           onContinue={async (body) => {
             onChanged(await api.continueRun(run.run_id, body));
-            setConfirm(null);
+            setAsking(null);
           }}
         />
       )}
-      {confirm === "stop" && (
+      {asking === "stop" && (
         <ConfirmDialog
           title="Stop this run?"
           message={`${run.name} saves a checkpoint and stops; Continue trains it further later.`}
           confirmLabel="Stop run"
-          onCancel={() => setConfirm(null)}
+          onCancel={() => setAsking(null)}
           onConfirm={() => {
-            setConfirm(null);
+            setAsking(null);
             void act(() => api.action(run.run_id, "stop"));
           }}
         />
       )}
-      {confirm === "delete" && (
+      {asking === "delete" && (
         <ConfirmDialog
           title="Delete this run?"
           message={`${run.name}, its checkpoints, clips and journey videos are removed for good.`}
           confirmLabel="Delete run"
-          onCancel={() => setConfirm(null)}
+          onCancel={() => setAsking(null)}
           onConfirm={() => {
-            setConfirm(null);
+            setAsking(null);
             void act(async () => {
               await api.deleteRun(run.run_id);
               navigate("/");
