@@ -243,6 +243,28 @@ def _sweep_table(service: RunService, run_ids: list[str]) -> Table:
     return table
 
 
+def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
+    """A preset's PPO settings must not leak into a run whose --algo says DQN."""
+    from retroml.config import ZOO_ATARI_DEFAULTS
+
+    keep = {
+        "algo",
+        "total_timesteps",
+        "n_envs",
+        "seed",
+        "n_threads",
+        "checkpoint_every_sec",
+        "keep_last",
+        "metrics_every_steps",
+        "learning_rate",
+        "gamma",
+        *ZOO_ATARI_DEFAULTS[train["algo"]],
+    }
+    for key in list(train):
+        if key not in keep:
+            del train[key]
+
+
 # How a run's fields read on a terminal; the values themselves all come from the Run model.
 def _status(run: Run) -> str:
     return f"{run.status}{' ⚡' if run.fast_mode else ''}"
@@ -266,28 +288,6 @@ def _eta(run: Run) -> str:
     if run.status is RunStatus.RENDERING and run.render_progress is not None:
         return f"rendering the journey {_percent(run.render_progress)}"
     return ""
-
-
-def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
-    """A preset's PPO settings must not leak into a run whose --algo says DQN."""
-    from retroml.config import ZOO_ATARI_DEFAULTS
-
-    keep = {
-        "algo",
-        "total_timesteps",
-        "n_envs",
-        "seed",
-        "n_threads",
-        "checkpoint_every_sec",
-        "keep_last",
-        "metrics_every_steps",
-        "learning_rate",
-        "gamma",
-        *ZOO_ATARI_DEFAULTS[train["algo"]],
-    }
-    for key in list(train):
-        if key not in keep:
-            del train[key]
 
 
 def follow(service: RunService, run_id: str) -> None:

@@ -155,7 +155,8 @@ def tiny_run_file(tmp_path: Path, steps: int) -> str:
 
 
 def test_continue_finish_trains_a_stopped_run_to_its_planned_total(home: str, tmp_path: Path) -> None:
-    code, output = run_cli("train", "--home", home, "--config", tiny_run_file(tmp_path, 8192), "--detach")
+    # 4096 steps: the stop lands well before the end even on an idle machine, and finishing takes seconds.
+    code, output = run_cli("train", "--home", home, "--config", tiny_run_file(tmp_path, 4096), "--detach")
     assert code == 0, output
     service = RunService(home)
     (run,) = service.list_runs()
@@ -163,18 +164,18 @@ def test_continue_finish_trains_a_stopped_run_to_its_planned_total(home: str, tm
     code, output = run_cli("runs", "stop", run.run_id, "--home", home)
     assert code == 0 and f"run {run.run_id} stopped" in output, output
     stopped = service.get(run.run_id)
-    assert 0 < stopped.timesteps < 8192 and stopped.remaining_timesteps == 8192 - stopped.timesteps
+    assert 0 < stopped.timesteps < 4096 and stopped.remaining_timesteps == 4096 - stopped.timesteps
     code, output = run_cli("runs", "show", run.run_id, "--home", home)
     assert code == 0 and "status: stopped" in output and "planned" in output, output
     assert f"remaining_timesteps: {stopped.remaining_timesteps:,}" in output
 
     code, output = run_cli("runs", "continue", run.run_id, "--finish", "--home", home)
     assert code == 0, output
-    assert f"run {run.run_id} leg 2: training from {stopped.timesteps:,} to 8,192 timesteps" in output
+    assert f"run {run.run_id} leg 2: training from {stopped.timesteps:,} to 4,096 timesteps" in output
     assert f"run {run.run_id} completed" in output
     finished = service.get(run.run_id)
-    assert (finished.status, finished.leg, finished.total_timesteps) == (RunStatus.COMPLETED, 2, 8192)
-    assert finished.timesteps >= 8192 and finished.progress == 1.0
+    assert (finished.status, finished.leg, finished.total_timesteps) == (RunStatus.COMPLETED, 2, 4096)
+    assert finished.timesteps >= 4096 and finished.progress == 1.0
     assert all(milestone.reached for milestone in finished.milestones)
 
 

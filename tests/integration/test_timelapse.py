@@ -23,7 +23,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
     run_id = service.create(build_config(tiny_config("pong", 1_000_000, recording=CAPTURE))).run_id
     # Parts are listed while the run trains; stop it after a few thousand steps.
     wait_until(
-        lambda: service.get(run_id).timesteps >= 2500 and service.store.artifacts(run_id, ["timelapse_part"]),
+        lambda: service.get(run_id).timesteps >= 2500 and bool(service.store.artifacts(run_id, ["timelapse_part"])),
         timeout=180,
         poll=0.2,
     )
