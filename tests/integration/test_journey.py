@@ -163,11 +163,13 @@ def test_identical_early_checkpoints_are_one_untrained_segment(service: RunServi
 
 
 def test_a_journey_ends_on_the_final_weights(service: RunService, a2c_run_id: str) -> None:
-    """A2C saves the 100 % milestone in its last step before that step's update; latest.zip holds the update."""
+    """A2C updates after its last step: the 100 % milestone is saved after that update, as latest.zip is."""
     folder = service.paths(a2c_run_id).checkpoints
     latest, last_milestone = folder / "latest.zip", list_milestones(folder)[-1].path
     assert latest_timesteps(latest) == latest_timesteps(last_milestone) == 1000
-    assert not same_weights("a2c", latest, last_milestone)
+    assert same_weights("a2c", latest, last_milestone)
+    before_last = list_milestones(folder)[-2].path
+    assert not same_weights("a2c", before_last, last_milestone)
     panes = panes_of(service.render(a2c_run_id, length="4s", workers=1))
     final = panes[-1]
     assert same_weights("a2c", folder / final["checkpoint"], latest)

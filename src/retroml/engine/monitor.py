@@ -203,7 +203,15 @@ class RunMonitor(BaseCallback):
         return self.leg.seconds_before + time.monotonic() - self.started
 
     def _save_due_milestones(self) -> None:
-        while self.pending_milestones and self.num_timesteps >= self.pending_milestones[0][1]:
+        # The leg's last milestone waits for the end of training (the worker saves it): reached in
+        # the middle of the last rollout, it would miss the update that follows and so not hold the
+        # run's final weights.
+        end = self.leg.start_timesteps + self.leg.budget
+        while (
+            self.pending_milestones
+            and self.num_timesteps >= self.pending_milestones[0][1]
+            and self.pending_milestones[0][1] < end
+        ):
             milestone_pct, _target = self.pending_milestones.pop(0)
             self.save_milestone(milestone_pct)
 

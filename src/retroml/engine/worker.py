@@ -122,8 +122,8 @@ def train(
     )
     finished = not stop_requested.is_set()
     if finished:
-        # SB3 can stop a step short of a target (DQN counts exactly); the leg is complete, so the
-        # milestones still pending (normally only 100 %) are saved now.
+        # The leg is complete: the milestones still pending (its end, kept back so that it holds the
+        # weights after the last update, and any SB3 stopped a step short of) are saved now.
         for milestone_pct, _target in list(monitor.pending_milestones):
             monitor.save_milestone(milestone_pct)
         monitor.pending_milestones.clear()

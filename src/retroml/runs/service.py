@@ -376,9 +376,8 @@ class RunService:
             # A clip's milestone as the run shows it now: a percentage of the run's current plan.
             if video["run_id"] not in plans:
                 row = self.store.get_run(video["run_id"])
-                legs = (row or {}).get("legs") or []
-                origin = int(legs[0]["start_timesteps"]) if legs else 0
-                plans[video["run_id"]] = (origin, int(row["total_timesteps"])) if row else None
+                run = Run.from_row(row) if row else None
+                plans[video["run_id"]] = (run.start_timesteps, run.total_timesteps) if run else None
             plan = plans[video["run_id"]]
             if video.get("milestone_pct") is not None and video.get("timesteps") is not None and plan:
                 video["milestone_label"] = milestones.label(milestones.percent(int(video["timesteps"]), *plan))
