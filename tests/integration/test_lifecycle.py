@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 import yaml
@@ -191,3 +192,36 @@ def test_bad_requests_are_one_sentence(service: RunService) -> None:
         service.branch(run_id, 50)
     service.delete(run_id)
     assert not service.paths.__self__.home.joinpath("runs", run_id).exists()
+
+
+def test_signals_never_reach_a_process_that_is_not_the_runs(service: RunService) -> None:
+    """A shared home's row names a pid of another machine; a stale row names a pid reused by another program."""
+    import subprocess
+
+    import psutil
+
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        started = psutil.Process(bystander.pid).create_time()
+        remote = service.create(build_config(tiny_config()), start=False).run_id
+        service.store.update_run(
+            remote, status="running", pid=bystander.pid, pid_started_at=started, host="another-machine",
+            heartbeat_at=time.time(),
+        )  # fmt: skip
+        with pytest.raises(ConflictError, match="trains on another-machine, not on this machine"):
+            service.pause(remote)
+        with pytest.raises(ConflictError, match="trains on another-machine"):
+            service.stop(remote)
+        assert service.get(remote).status == "running"  # nothing changed on either side
+
+        local = service.create(build_config(tiny_config()), start=False).run_id
+        service.store.update_run(
+            local, status="running", pid=bystander.pid, pid_started_at=started, host=service.executor.host,
+            heartbeat_at=time.time(),
+        )  # fmt: skip
+        # `sleep` is not this run's training process: the run reads as interrupted, nothing is signalled.
+        assert service.get(local).status == "interrupted"
+        assert psutil.Process(bystander.pid).status() != psutil.STATUS_STOPPED
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()

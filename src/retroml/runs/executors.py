@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import psutil
 
+from retroml.errors import ConflictError
+
 logger = logging.getLogger(__name__)
 
 # A run on another host is judged by its heartbeat; the worker beats every 2 s.
@@ -80,26 +82,38 @@ class LocalExecutor:
         return Launch(process.pid, started_at, self.host, self.name)
 
     def send_signal(self, row: dict[str, Any], signum: int) -> None:
-        if self.is_alive(row):
-            os.kill(int(row["pid"]), signum)
+        """Signal the run's process: only a process on this host whose command line is that run's."""
+        if row.get("host") and row["host"] != self.host:
+            raise ConflictError(
+                f"run {row['run_id']} trains on {row['host']}, not on this machine; control it from a RetroML there"
+            )
+        process = self._process_of(row)
+        if process is not None:
+            process.send_signal(signum)
 
     def is_alive(self, row: dict[str, Any]) -> bool:
         self._reap()
         if row.get("host") and row["host"] != self.host:
             heartbeat = row.get("heartbeat_at") or 0.0
             return row.get("status") == "paused" or time.time() - heartbeat < STALE_HEARTBEAT_SEC
+        return self._process_of(row) is not None
+
+    def _process_of(self, row: dict[str, Any]) -> psutil.Process | None:
+        """The live process of ``row`` on this host, or ``None``: a recycled pid is never the run's."""
         pid = row.get("pid")
         if not pid:
-            return False
+            return None
         try:
             process = psutil.Process(int(pid))
             if process.status() == psutil.STATUS_ZOMBIE:
-                return False
-            # A recycled pid belongs to a process started at another time.
+                return None
             expected = row.get("pid_started_at")
-            return expected is None or abs(process.create_time() - float(expected)) < 2.0
-        except psutil.NoSuchProcess:
-            return False
+            if expected is not None and abs(process.create_time() - float(expected)) >= 2.0:
+                return None
+            command = process.cmdline()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        return process if row["run_id"] in command else None
 
     def _reap(self) -> None:
         for pid, process in list(self._children.items()):
