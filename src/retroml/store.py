@@ -9,13 +9,16 @@ artifact and every metrics row is also appended to ``events``, whose increasing 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -39,6 +42,7 @@ from sqlalchemy import (
 )
 
 DB_ENV_VAR = "RETROML_DB"
+logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -133,14 +137,17 @@ events = Table(
 RUN_COLUMNS = frozenset(column.name for column in runs.columns)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets the training process write metrics while faces read; busy_timeout rides out the
-    # short write locks instead of failing with "database is locked".
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the training process write metrics while faces read; busy_timeout rides out the
+        # short write locks instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return set_pragmas
 
 
 class Store:
@@ -148,14 +155,15 @@ class Store:
 
     :param home: the data home; the default database is ``<home>/retroml.db``.
     :param url: any SQLAlchemy URL instead (``RETROML_DB`` is used when this is ``None``).
+    :param busy_timeout_ms: how long an SQLite statement waits for another writer's lock.
     """
 
-    def __init__(self, home: Path, url: str | None = None) -> None:
+    def __init__(self, home: Path, url: str | None = None, busy_timeout_ms: int = 30_000) -> None:
         self.home = home
         self.url = url or os.environ.get(DB_ENV_VAR) or f"sqlite:///{home / 'retroml.db'}"
         self.engine: Engine = create_engine(self.url, future=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         metadata.create_all(self.engine)
         self._add_missing_columns()
 
@@ -308,6 +316,72 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class PatientWriter:
+    """The training process's writes: a locked or unreachable database delays them, never ends training.
+
+    Run updates are merged (the newest value of each column wins); metrics rows and artifacts wait
+    in order. Each :meth:`flush` tries what waits with the store's short busy timeout and stops at the
+    first failure, so a 40 s lock held by a backup tool costs training a second now and then, not its
+    life; :meth:`close` keeps trying for minutes before the process exits.
+
+    :param store: the store, opened with a short ``busy_timeout_ms`` (a couple of seconds).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._run_values: dict[str, dict[str, Any]] = {}
+        self._queue: deque[Callable[[], object]] = deque()
+        self._retry_at = 0.0
+        self._delay = 1.0
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue) + len(self._run_values)
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        self._run_values.setdefault(run_id, {}).update(values)
+        self.flush()
+
+    def add_metrics(self, run_id: str, row: dict[str, Any]) -> None:
+        self._queue.append(lambda: self.store.add_metrics(run_id, row))
+        self.flush()
+
+    def add_artifact(self, run_id: str, kind: str, path: str, **values: Any) -> None:
+        self._queue.append(lambda: self.store.add_artifact(run_id, kind, path, **values))
+        self.flush()
+
+    def flush(self, force: bool = False) -> bool:
+        """Write what waits, in order; ``False`` if the database is still busy (tried again later)."""
+        if not force and time.monotonic() < self._retry_at:
+            return False
+        try:
+            while self._queue:
+                self._queue[0]()
+                self._queue.popleft()
+            while self._run_values:
+                run_id, values = next(iter(self._run_values.items()))
+                self.store.update_run(run_id, **values)
+                del self._run_values[run_id]
+        except OperationalError as error:
+            self._retry_at = time.monotonic() + self._delay
+            logger.warning("the database is busy (%s); %d writes wait, next try in %.0f s",
+                           str(error.orig).strip(), self.waiting, self._delay)  # fmt: skip
+            self._delay = min(self._delay * 2, 30.0)
+            return False
+        self._delay = 1.0
+        return True
+
+    def close(self, timeout: float = 600.0) -> bool:
+        """Keep trying for up to ``timeout`` seconds; ``False`` if writes were still waiting then."""
+        deadline = time.monotonic() + timeout
+        while not self.flush(force=True):
+            if time.monotonic() >= deadline:
+                logger.error("the database stayed busy for %.0f s: %d writes lost", timeout, self.waiting)
+                return False
+            time.sleep(min(self._delay, max(deadline - time.monotonic(), 0.0)))
+        return True
 
 
 def _primary_key(result: Any) -> int:

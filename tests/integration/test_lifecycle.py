@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -225,3 +226,46 @@ def test_signals_never_reach_a_process_that_is_not_the_runs(service: RunService)
         assert bystander.poll() is None
     finally:
         bystander.kill()
+
+
+def test_a_locked_database_delays_the_trainers_writes_but_never_fails_training(service: RunService) -> None:
+    """A backup tool holds the database for longer than the trainer waits; training goes on, nothing is lost."""
+    import sqlite3
+
+    run_id = _start_long_run(service)
+    wait_until(lambda: len(service.metrics(run_id)) >= 2, timeout=120)
+    blocker = sqlite3.connect(service.home / "retroml.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    locked_at = service.store.metrics(run_id)[-1]["timesteps"]
+    time.sleep(8)  # four times the trainer's 2 s lock wait
+    blocker.execute("COMMIT")
+    blocker.close()
+    wait_until(lambda: service.get(run_id).timesteps > locked_at + 512, timeout=120)
+    assert service.get(run_id).status == "running"
+    service.stop(run_id)
+    run = service.wait(run_id, timeout=120)
+    assert run.status == "stopped", run.message
+    log = "\n".join(service.logs(run_id, tail=10_000))
+    assert "the database is busy" in log
+    # The rows of updates made during the lock were written afterwards, in order, none missing.
+    steps = [row["timesteps"] for row in service.metrics(run_id)]
+    assert steps == sorted(steps)
+    # one row per 256-step update, and the last for the stop
+    assert all(later - earlier == 256 for earlier, later in itertools.pairwise(steps[:-1])), steps
+    assert steps[-1] == run.timesteps
+
+
+def test_a_pause_the_store_missed_is_repaired_from_the_process(service: RunService) -> None:
+    run_id = _start_long_run(service)
+    run = service.get(run_id)
+    assert run.pid is not None
+    os.kill(run.pid, signal.SIGSTOP)  # as if the status write after the signal had failed
+    try:
+        wait_until(lambda: service.get(run_id).status == "paused", timeout=10)
+        resumed = service.resume(run_id)
+        assert resumed.status == "running"
+        assert service.get(run_id).status == "running"
+    finally:
+        os.kill(run.pid, signal.SIGCONT)
+    service.stop(run_id)
+    assert service.wait(run_id, timeout=120).status == "stopped"

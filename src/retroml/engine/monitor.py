@@ -23,7 +23,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from retroml.config import ON_POLICY, RunConfig
 from retroml.engine.checkpoints import milestone_name, save_atomic, save_rolling
 from retroml.paths import RunPaths
-from retroml.store import Store
+from retroml.store import PatientWriter, Store
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class RunMonitor(BaseCallback):
     :param stop_requested: set (by the SIGTERM handler) to end training after the current step.
     :param on_milestone: called with (milestone %, timesteps, checkpoint path) after each milestone
         save; the live clip recorder hooks in here (it must return at once).
+    :param writer: where the writes go (a busy database delays them, never ends training).
     :param on_frame: called at most ``recording.timelapse_fps`` times per wall-clock second with the
         newest frame of training env 0's observation; the time-lapse capture hooks in here (it must
         return at once).
@@ -112,9 +113,11 @@ class RunMonitor(BaseCallback):
         stop_requested: threading.Event,
         on_milestone: MilestoneHook | None = None,
         on_frame: FrameHook | None = None,
+        writer: PatientWriter | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.store = store
+        self.writes = writer or PatientWriter(store)
         self.run_id = run_id
         self.paths = paths
         self.config = config
@@ -218,7 +221,7 @@ class RunMonitor(BaseCallback):
     def save_milestone(self, milestone_pct: int) -> Path:
         path = self.paths.checkpoints / milestone_name(milestone_pct, self.num_timesteps)
         size = save_atomic(self.model, path)
-        self.store.add_artifact(
+        self.writes.add_artifact(
             self.run_id,
             "checkpoint",
             str(path.relative_to(self.store.home)),
@@ -248,7 +251,7 @@ class RunMonitor(BaseCallback):
         """Tell the store this process is alive, with the latest progress."""
         now = time.monotonic() if now is None else now
         self._last_heartbeat = now
-        self.store.update_run(
+        self.writes.update_run(
             self.run_id,
             heartbeat_at=time.time(),
             timesteps=self.num_timesteps,
@@ -295,7 +298,7 @@ class RunMonitor(BaseCallback):
         }
         self.scores_since_metrics = []
         self._last_metrics_steps = self.num_timesteps
-        self.store.add_metrics(self.run_id, row)
+        self.writes.add_metrics(self.run_id, row)
 
 
 def _updates(model: Any) -> int:

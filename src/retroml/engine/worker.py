@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from retroml.config import RunConfig
     from retroml.engine.monitor import FrameHook, Leg, MilestoneHook
-    from retroml.store import Store
+    from retroml.store import PatientWriter, Store
 
 logger = logging.getLogger("retroml.worker")
 
@@ -64,6 +64,7 @@ def train(
     stop_requested: threading.Event,
     on_milestone: MilestoneHook | None,
     on_frame: FrameHook | None = None,
+    writer: PatientWriter | None = None,
 ) -> str:
     """Train the current leg of ``run_id``; returns the final status (``completed`` or ``stopped``)."""
     import torch
@@ -93,7 +94,7 @@ def train(
     else:
         # The checkpoint must lie inside the home: it is a pickle, and run.json could be edited.
         model = load_model(config.train, inside(store.home, str(start_checkpoint)), env, paths.tensorboard, leg.budget)
-    monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone, on_frame)
+    monitor = RunMonitor(store, run_id, paths, config, leg, stop_requested, on_milestone, on_frame, writer)
     buffer_bytes = replay_buffer_bytes(model)
     if buffer_bytes:
         logger.info(
@@ -152,11 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from retroml.paths import resolve_home
-    from retroml.store import Store
+    from retroml.store import PatientWriter, Store
 
-    store = Store(resolve_home(args.home), args.db)
+    # A short lock wait: a busy database delays the trainer's writes (PatientWriter), never training.
+    store = Store(resolve_home(args.home), args.db, busy_timeout_ms=2_000)
+    writes = PatientWriter(store)
     run_id = args.run_id
-    store.update_run(
+    writes.update_run(
         run_id,
         status="running",
         pid=os.getpid(),
@@ -182,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             stop_requested,
             recorder.on_milestone if recorder else None,
             timelapse.on_frame if timelapse else None,
+            writes,
         )
     except Exception as error:
         logger.error("training failed:\n%s", traceback.format_exc())
-        store.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=str(error))
+        writes.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=str(error))
+        writes.close()
         return 1
     finally:
         # The time-lapse first: closing its last part takes a moment, finishing queued clips may take minutes.
@@ -193,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             timelapse.close()
         if recorder is not None:
             recorder.close()
-    store.update_run(run_id, status=status, ended_at=time.time(), exit_code=0)
+    writes.update_run(run_id, status=status, ended_at=time.time(), exit_code=0)
+    writes.close()
     logger.info("run %s %s", run_id, status)
     if status == "completed":
         _auto_render(store, run_id)

@@ -49,6 +49,10 @@ class Executor(Protocol):
 
     def is_alive(self, row: dict[str, Any]) -> bool: ...
 
+    def is_frozen(self, row: dict[str, Any]) -> bool | None:
+        """Whether the run's process is stopped by SIGSTOP (``None``: cannot tell from here)."""
+        ...
+
 
 class LocalExecutor:
     """Runs each training process as a detached child of this machine.
@@ -97,6 +101,15 @@ class LocalExecutor:
             heartbeat = row.get("heartbeat_at") or 0.0
             return row.get("status") == "paused" or time.time() - heartbeat < STALE_HEARTBEAT_SEC
         return self._process_of(row) is not None
+
+    def is_frozen(self, row: dict[str, Any]) -> bool | None:
+        if row.get("host") and row["host"] != self.host:
+            return None
+        process = self._process_of(row)
+        try:
+            return None if process is None else process.status() == psutil.STATUS_STOPPED
+        except psutil.NoSuchProcess:
+            return None
 
     def _process_of(self, row: dict[str, Any]) -> psutil.Process | None:
         """The live process of ``row`` on this host, or ``None``: a recycled pid is never the run's."""

@@ -159,6 +159,9 @@ class RayExecutor:
             return False
         return exit_code is None
 
+    def is_frozen(self, row: dict[str, Any]) -> bool | None:
+        return None  # a pause on a cluster node is what the store says it is
+
     def cluster_cpus(self) -> int:
         """CPUs of the whole cluster: the default number of journey segments rendered at once."""
         return max(1, int(self.ray.cluster_resources().get("CPU", 1)))

@@ -30,7 +30,7 @@ from retroml.config import (
     to_yaml,
 )
 from retroml.engine.checkpoints import latest_timesteps
-from retroml.errors import ConflictError, InvalidInputError, NotFoundError
+from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
 from retroml.paths import RunPaths, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
@@ -135,6 +135,13 @@ class RunService:
                 )
                 fresh = self.store.get_run(row["run_id"]) or fresh
             return fresh
+        if row["status"] in (RunStatus.RUNNING, RunStatus.PAUSED):
+            # The process's real state wins: a pause whose store write failed must not show "running".
+            frozen = self.executor_for(row).is_frozen(row)
+            real = {True: RunStatus.PAUSED, False: RunStatus.RUNNING, None: row["status"]}[frozen]
+            if real != row["status"]:
+                self.store.update_run(row["run_id"], status=real)
+                return self.store.get_run(row["run_id"]) or row
         return row
 
     def paths(self, run_id: str) -> RunPaths:
@@ -240,16 +247,25 @@ class RunService:
     def pause(self, run_id: str) -> Run:
         row = self._row(run_id)
         self._check(Action.PAUSE, row)
-        self.executor_for(row).send_signal(row, signal.SIGSTOP)
+        # The store first: if it is busy the process is not touched, and both still agree.
         self.store.update_run(run_id, status=RunStatus.PAUSED)
+        self._signal_or_undo(row, signal.SIGSTOP)
         return self.get(run_id)
 
     def resume(self, run_id: str) -> Run:
         row = self._row(run_id)
         self._check(Action.RESUME, row)
-        self.executor_for(row).send_signal(row, signal.SIGCONT)
         self.store.update_run(run_id, status=RunStatus.RUNNING, heartbeat_at=time.time())
+        self._signal_or_undo(row, signal.SIGCONT)
         return self.get(run_id)
+
+    def _signal_or_undo(self, row: dict[str, Any], signum: int) -> None:
+        """Send ``signum``; if it cannot be sent, the store gets back the status it had."""
+        try:
+            self.executor_for(row).send_signal(row, signum)
+        except RetroMLError:
+            self.store.update_run(row["run_id"], status=row["status"])
+            raise
 
     def wait(self, run_id: str, timeout: float = 600.0, poll: float = 0.5) -> Run:
         """Block until the run reaches a final status (or ``timeout`` seconds pass)."""
