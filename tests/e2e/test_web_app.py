@@ -230,7 +230,8 @@ def test_continue_a_completed_run_by_training_more(server: tuple[str, Path], bro
     url, _home = server
     body = {
         "game": "pong",
-        "total_timesteps": 2000,
+        # Whole rollouts (4 envs × 64 steps), so the last milestone lands on 100 % rather than past it.
+        "total_timesteps": 2048,
         "n_envs": 4,
         "n_threads": 1,
         "name": "tiny-continued",
@@ -268,11 +269,11 @@ def test_continue_a_completed_run_by_training_more(server: tuple[str, Path], bro
     expect(dialog.get_by_label("Finish the planned budget")).to_be_disabled()
     expect(dialog.get_by_label("Train more")).to_be_checked()
     steps = dialog.get_by_label("Timesteps to add")
-    expect(steps).to_have_value("2000")
+    expect(steps).to_have_value("2048")
     steps.fill("0")
     dialog.get_by_role("button", name="Continue", exact=True).click()
     expect(dialog.get_by_role("alert")).to_contain_text("between 1 and 1,000,000,000")
-    steps.fill("1k")
+    steps.fill("1_024")
     shot(page, "web-continue-dialog.png")
     dialog.get_by_role("button", name="Continue", exact=True).click()
     expect(dialog).to_be_hidden()
@@ -280,7 +281,7 @@ def test_continue_a_completed_run_by_training_more(server: tuple[str, Path], bro
     expect(article).to_have_attribute("data-status", "completed", timeout=120_000)
 
     after = httpx.get(f"{url}/api/runs/{run_id}").json()
-    assert after["leg"] == 2 and after["total_timesteps"] == 3000 and after["progress"] == 1.0
+    assert after["leg"] == 2 and after["total_timesteps"] == 3072 and after["progress"] == 1.0
     labels_after = [milestone["label"] for milestone in after["milestones"]]
     assert labels_after[-1] == "100 %" and all(milestone["reached"] for milestone in after["milestones"])
     expect(timeline.locator(".pct")).to_have_text(labels_after)
