@@ -34,11 +34,15 @@ def pending(milestones_pct: Sequence[int], origin: int, total: int, reached: Ite
 
 
 def percent(timesteps: int, origin: int, total: int) -> float:
-    """Where ``timesteps`` lies in the run's plan, 0..100 (above 100 when SB3 overshoots the end)."""
+    """Where ``timesteps`` lies in the run's plan, 0..100.
+
+    SB3 ends a leg on a whole rollout, so a run's last checkpoint can lie a little past its total
+    (2,048 steps of a 2,000-step plan): that is the end of the plan, 100 %.
+    """
     budget = total - origin
     if budget <= 0:
         return 100.0
-    return max(0.0, 100.0 * (timesteps - origin) / budget)
+    return min(max(0.0, 100.0 * (timesteps - origin) / budget), 100.0)
 
 
 def label(pct: float) -> str:

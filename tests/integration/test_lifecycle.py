@@ -269,3 +269,21 @@ def test_a_pause_the_store_missed_is_repaired_from_the_process(service: RunServi
         os.kill(run.pid, signal.SIGCONT)
     service.stop(run_id)
     assert service.wait(run_id, timeout=120).status == "stopped"
+
+
+def test_a_killed_trainers_clip_writer_dies_with_it(service: RunService) -> None:
+    """The writer is busy with a 10-minute clip of the 0 % milestone when its trainer is killed."""
+    import psutil
+
+    config = build_config(tiny_config("pong", LONG, recording={"enabled": True, "milestone_clip_seconds": 600}))
+    run_id = service.create(config).run_id
+    trainer = psutil.Process(service.get(run_id).pid)
+    clips = service.paths(run_id).clips
+    wait_until(lambda: bool(trainer.children()) and service.get(run_id).timesteps > 0, timeout=120)
+    writers = trainer.children()
+    time.sleep(2)  # the clip is being played and encoded now
+    trainer.kill()
+    _gone, alive = psutil.wait_procs(writers, timeout=5)
+    assert not alive, [process.cmdline() for process in alive]
+    assert service.wait(run_id, timeout=30).status == "interrupted"
+    assert not list(clips.glob("*.mp4")) or all(clip.stat().st_size > 0 for clip in clips.glob("*.mp4"))

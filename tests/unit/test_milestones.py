@@ -18,7 +18,7 @@ def test_pending_skips_everything_up_to_the_last_milestone_reached() -> None:
 
 def test_percent_and_label() -> None:
     assert milestones.percent(1_000, 0, 2_000) == 50.0
-    assert milestones.percent(2_048, 0, 2_000) > 100.0
+    assert milestones.percent(2_048, 0, 2_000) == 100.0  # SB3's last rollout overshoots the plan
     assert [milestones.label(p) for p in (0, 0.5, 1.04, 2.5, 9.96, 33.3, 100)] == [
         "0 %", "0.5 %", "1 %", "2.5 %", "10 %", "33 %", "100 %",
     ]  # fmt: skip

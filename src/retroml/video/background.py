@@ -8,14 +8,20 @@ not fit is refused at once (the caller counts it) and training never waits. The 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import queue
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from multiprocessing import get_context
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_NOTHING = object()
 
 
 class Feeder:
@@ -57,8 +63,26 @@ class Feeder:
             self._process.join(5)
 
 
+def die_with_parent() -> None:
+    """Ask Linux to end this process (SIGTERM) the moment the process that started it dies.
+
+    Used by every helper process of a trainer or a render (clip writer, time-lapse writer, render
+    pool workers): a SIGKILLed parent must not leave them encoding for minutes. A no-op elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def drain(items: Any) -> Iterator[Any]:
     """In the fed process: lower its priority, then yield queued items until ``None`` or the trainer dies."""
+    die_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         os.nice(19)  # the trainer has the cores first
@@ -69,9 +93,10 @@ def drain(items: Any) -> Iterator[Any]:
         try:
             item = items.get(timeout=2.0)
         except queue.Empty:
-            if os.getppid() != trainer:
-                return  # the training process died without saying goodbye: keep what was done
-            continue
+            item = _NOTHING
+        if os.getppid() != trainer:
+            return  # the training process died without saying goodbye: keep what was done
         if item is None:
             return
-        yield item
+        if item is not _NOTHING:
+            yield item

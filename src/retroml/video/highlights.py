@@ -24,6 +24,7 @@ from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
 from retroml.games import get_game
 from retroml.paths import run_paths
 from retroml.store import Store
+from retroml.video.background import die_with_parent
 from retroml.video.hud import MilestoneLabel
 from retroml.video.journey import (
     TITLE_SECONDS,
@@ -192,7 +193,7 @@ def scan_checkpoints(
             report()
     else:
         # spawn, not fork, as for segments: the parent may hold torch threads and a database connection.
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent)
         try:
             futures: dict[Future[tuple[ScannedEpisode, ...]], Path] = {
                 pool.submit(scan_checkpoint, game, algo, path, settings): path for path, _ in checkpoints

@@ -34,6 +34,7 @@ from retroml.runs.model import Run
 from retroml.store import Store
 from retroml.video.analytics import SIZE as ANALYTICS_SIZE
 from retroml.video.analytics import training_curve
+from retroml.video.background import die_with_parent
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
@@ -225,6 +226,8 @@ def settings_segment(
         seed=settings.seed,
         sampled=settings.playback == "sampled",
         stuck_seconds=settings.stuck_seconds,
+        still_seconds=settings.still_seconds,
+        epsilon=settings.epsilon,
         **fields,
     )
 
@@ -302,7 +305,7 @@ def run_in_pool(segments: Sequence[SegmentSpec], workers: int, tick: Callable[[]
             tick()
         return
     # spawn, not fork: the parent may hold torch threads and a database connection.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent)
     pending: set[Future[dict[str, Any]]] = {pool.submit(render_segment, segment) for segment in segments}
     try:
         while pending:
