@@ -97,8 +97,7 @@ def branch_run(run_id: str, body: BranchBody, service: Service) -> Run:
 @router.post("/runs/{run_id}/render", status_code=202, response_model=Run)
 def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
-    run = service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
-    return Run.model_validate(run)
+    return service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
 
 
 @router.delete("/runs/{run_id}", status_code=204)
