@@ -235,7 +235,12 @@ class RenderConfig(_Section):
     :param weighting: ``equal`` time per milestone, or ``later`` milestones shown longer.
     :param playback: ``deterministic`` policy, or ``sampled`` actions (ε-greedy for DQN) for variety.
     :param stuck_seconds: an episode with no reward for this long is reset (the HUD says so).
-    :param seed: seed of the playback games (same seed, same video).
+    :param still_seconds: an episode whose screen has not changed for this long is reset too (an agent
+        that waits forever, such as one that never serves in Breakout).
+    :param epsilon: share of the agent's steps played as a random action instead of the policy's, so a
+        deterministic policy cannot freeze (the ε-greedy evaluation of the DQN papers does the same, with
+        0.05 in Mnih et al. 2015; 0.01 changes what a viewer sees less).
+    :param seed: seed of the playback games and of those random actions (same seed, same video).
     """
 
     auto: bool = False
@@ -248,6 +253,8 @@ class RenderConfig(_Section):
     weighting: Literal["equal", "later"] = "equal"
     playback: Literal["deterministic", "sampled"] = "deterministic"
     stuck_seconds: float = Field(20.0, gt=0, le=3600)
+    still_seconds: float = Field(3.0, gt=0, le=3600)
+    epsilon: float = Field(0.01, ge=0, le=1)
     seed: int = Field(0, ge=0)
 
     @field_validator("length")

@@ -1,4 +1,4 @@
-"""What the viewer sees: the game scaled up with crisp pixels, a HUD band of true numbers, title cards.
+"""What the viewer sees: the game as a TV showed it with crisp pixels, a HUD band of true numbers, title cards.
 
 Text is drawn with Pillow's bundled font (no system fonts needed) and cached, so a frame costs one
 nearest-neighbour resize and a few array copies; the band is only redrawn when a number changes.
@@ -24,6 +24,12 @@ TEXT = (235, 238, 245)
 MUTED = (150, 160, 185)
 ACCENT = (255, 204, 64)
 BANNER_SECONDS = 1.5
+# The console's picture: 160 × 210 colour clocks whose pixels a TV drew wider than tall. Stella's
+# default draws each TIA pixel two screen pixels wide and then scales the width by ``tia.aspectn`` =
+# 91 % for NTSC (stella src/emucore/Settings.cxx), so 160 × 210 is shown as 291 × 210, about 4:3.
+ATARI_WIDTH, ATARI_HEIGHT = 160, 210
+STELLA_NTSC_WIDTH_SCALE = 2 * 0.91
+DISPLAY_ASPECT = ATARI_WIDTH * STELLA_NTSC_WIDTH_SCALE / ATARI_HEIGHT
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,10 @@ def paste(canvas: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
         canvas[y : y + height, x : x + width] = patch[:height, :width]
 
 
-def fit(frame_shape: tuple[int, int], box_width: int, box_height: int) -> tuple[int, int]:
-    """The largest size of a ``frame_shape`` (h, w) image inside the box, aspect ratio kept."""
-    scale = min(box_width / frame_shape[1], box_height / frame_shape[0])
-    return max(1, int(frame_shape[1] * scale)), max(1, int(frame_shape[0] * scale))
+def tv_size(box_width: int, box_height: int) -> tuple[int, int]:
+    """The largest (width, height) of the console's picture at :data:`DISPLAY_ASPECT` inside the box."""
+    height = min(box_height, int(box_width / DISPLAY_ASPECT))
+    return max(1, round(height * DISPLAY_ASPECT)), max(1, height)
 
 
 class GamePane:
@@ -125,7 +131,7 @@ class GamePane:
     :param width: pane width.
     :param height: pane height.
     :param heading: the band's first line, fixed for the pane (game, algorithm, milestone, steps).
-    :param fps: video frame rate (how long the NEW EPISODE banner stays).
+    :param fps: video frame rate (how long the NEW EPISODE label stays in the band).
     :param compact: smaller text, for grid panes.
     """
 
@@ -139,58 +145,41 @@ class GamePane:
             patch = fitted_text(text, self.size, width - self.size, TEXT if index == 0 else MUTED, BAND)
             paste(self.band, patch, x, 4 + index * (self.size + self.size // 3))
         self.stats_y = 4 + len(heading) * (self.size + self.size // 3)
-        self.game_width, self.game_height = fit((210, 160), width, height - self.band_height - 2)
+        self.game_width, self.game_height = tv_size(width, height - self.band_height - 2)
         self.game_x = (width - self.game_width) // 2
-        self.game_y = self.band_height + 2
-        self._stats: OrderedDict[tuple[int, float, float], np.ndarray] = OrderedDict()
-        self._banners: dict[str, np.ndarray] = {}
-        self._banner_shown = False
+        self.game_y = self.band_height + 2 + (height - self.band_height - 2 - self.game_height) // 2
+        self._stats: OrderedDict[tuple[int, float, float, str | None], np.ndarray] = OrderedDict()
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
 
     def draw(self, frame: Frame) -> np.ndarray:
         """The pane for ``frame`` (a view of an internal buffer, valid until the next call)."""
-        self.canvas[: self.band_height] = self._stats_band(frame.episode, frame.score, frame.best)
-        if self._banner_shown:
-            # The banner can be wider than the game: clear what the game does not paint over.
-            self.canvas[self.band_height :] = BACKGROUND
-            self._banner_shown = False
+        label = frame.note if frame.episode_frame < BANNER_SECONDS * self.fps else None
+        self.canvas[: self.band_height] = self._stats_band(frame.episode, frame.score, frame.best, label)
         game = cv2.resize(frame.rgb, (self.game_width, self.game_height), interpolation=cv2.INTER_NEAREST)
         self.canvas[self.game_y : self.game_y + self.game_height, self.game_x : self.game_x + self.game_width] = game
-        if frame.episode_frame < BANNER_SECONDS * self.fps:
-            banner = self._banner(frame.note)
-            x = (self.width - banner.shape[1]) // 2
-            paste(self.canvas, banner, max(0, x), self.game_y + self.game_height // 3)
-            self._banner_shown = True
         return self.canvas
 
-    def _stats_band(self, episode: int, score: float, best: float) -> np.ndarray:
-        key = (episode, score, best)
+    def _stats_band(self, episode: int, score: float, best: float, label: str | None) -> np.ndarray:
+        """The band with this episode's numbers, and the NEW EPISODE label (with why) when ``label`` is set."""
+        key = (episode, score, best, label)
         band = self._stats.get(key)
         if band is None:
             band = self.band.copy()
             text = f"Episode {episode}    Score {score:,.0f}    Best {best:,.0f}"
-            paste(band, text_image(text, self.size, ACCENT, BAND), self.size // 2, self.stats_y)
+            stats = text_image(text, self.size, ACCENT, BAND)
+            paste(band, stats, self.size // 2, self.stats_y)
+            if label is not None:
+                tag = self._new_episode_tag(label, self.width - stats.shape[1] - self.size * 2)
+                paste(band, tag, self.width - tag.shape[1] - self.size // 2, self.stats_y)
             self._stats[key] = band
             if len(self._stats) > 64:
                 self._stats.popitem(last=False)
         return band
 
-    def _banner(self, note: str) -> np.ndarray:
-        banner = self._banners.get(note)
-        if banner is None:
-            big = text_image("NEW EPISODE", self.size * 3 // 2, (20, 20, 20), ACCENT)
-            rows = [big]
-            if note:
-                rows.append(text_image(note, self.size, (20, 20, 20), ACCENT))
-            width = max(row.shape[1] for row in rows) + self.size * 2
-            height = sum(row.shape[0] for row in rows) + self.size
-            banner = np.full((height, width, 3), ACCENT, dtype=np.uint8)
-            y = self.size // 2
-            for row in rows:
-                paste(banner, row, (width - row.shape[1]) // 2, y)
-                y += row.shape[0]
-            self._banners[note] = banner
-        return banner
+    def _new_episode_tag(self, note: str, max_width: int) -> np.ndarray:
+        """``NEW EPISODE`` (and why the last one ended) on the accent colour, at most ``max_width`` wide."""
+        text = f"NEW EPISODE: {note}, reset" if note else "NEW EPISODE"
+        return fitted_text(text, self.size, max(self.size * 4, max_width), (20, 20, 20), ACCENT)
 
 
 def heading_for(game_title: str, algo: str, label: MilestoneLabel) -> list[str]:

@@ -5,6 +5,11 @@ the last two frames max-pooled, 84×84 grey by area interpolation, a stack of 4,
 FIRE on reset) — rebuilt here around one emulator, because the native vector env gives no colour
 frames. The viewer sees every second emulator frame: the Atari runs at 60 Hz, so 30 video frames
 per second is real game speed, not fast-forward.
+
+What the agent plays is the policy's choice with three evaluation-protocol guards, none of which
+exists in training: FIRE after a lost life in games that wait for it (SB3's ``FireResetEnv`` presses
+it on every reset, and a life lost is a reset there), a small ε of random actions so a deterministic
+policy cannot freeze, and a new game when nothing is happening (no reward, or a still screen).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from retroml.config import GameConfig
+from retroml.config import GameConfig, RenderConfig
 
 if TYPE_CHECKING:
     from retroml.video.analytics import Inspection, PolicyInspector
@@ -25,6 +30,8 @@ if TYPE_CHECKING:
 EMULATOR_HZ = 60
 # ale-py's default episode cap (108,000 emulator frames = 30 minutes of play), as in training.
 MAX_EPISODE_FRAMES = 108_000
+# A playback made without render settings plays as a render with the defaults does (same seed, same frames).
+RENDER_DEFAULTS = RenderConfig()
 
 
 @dataclass
@@ -34,9 +41,10 @@ class Frame:
     :param rgb: the console screen, 210×160×3.
     :param episode: playback episode number, starting at 1.
     :param score: the game score of this episode so far (unclipped, over all lives).
-    :param best: the best episode score seen in this playback (finished or current).
+    :param best: the best episode score of this playback: the finished episodes' and this one's so far
+        (never below ``score``; in a first Pong game it is the score, negative as it is).
     :param episode_frame: video frames since this episode started (0 on its first frame).
-    :param note: why the last episode ended early, shown with the NEW EPISODE banner ("" if it did not).
+    :param note: why the last episode ended early, shown with the NEW EPISODE label ("" if it did not).
     :param inspection: what the policy computed for the observation that chose the action being played
         (only with an ``inspector``; the frames of one agent step share the same object).
     """
@@ -70,6 +78,9 @@ class Playback:
     :param sampled: sample actions (PPO/A2C from the policy distribution, DQN ε-greedy) instead of
         taking the most likely one.
     :param stuck_seconds: reset an episode in which no reward happened for this long.
+    :param still_seconds: reset an episode whose screen has not changed for this long.
+    :param epsilon: probability of a uniformly random action in place of the policy's at each agent
+        step, drawn from the playback's own seeded generator.
     :param fps: video frame rate (30 shows every second frame of the 60 Hz console).
     :param inspector: chooses the actions in place of ``policy.predict`` (the same choice) and keeps
         what the network computed for each, for the analytics layout; ``None`` costs nothing.
@@ -79,7 +90,9 @@ class Playback:
     policy: Any
     seed: int = 0
     sampled: bool = False
-    stuck_seconds: float = 20.0
+    stuck_seconds: float = RENDER_DEFAULTS.stuck_seconds
+    still_seconds: float = RENDER_DEFAULTS.still_seconds
+    epsilon: float = RENDER_DEFAULTS.epsilon
     fps: int = 30
     inspector: PolicyInspector | None = None
     episodes: list[Episode] = field(default_factory=list)
@@ -98,6 +111,8 @@ class Playback:
         self.ale = self._env.ale
         self.action_set = list(self._env._action_set)
         self.meanings = self._env.get_action_meanings()
+        # FireResetEnv's test: FIRE is the second action of the game's minimal set.
+        self.waits_for_fire = len(self.meanings) >= 3 and self.meanings[1] == "FIRE"
         self._rng = np.random.default_rng(self.seed)
         self._frames_per_video_frame = max(1, round(EMULATOR_HZ / self.fps))
         self._stack = np.zeros((4, 84, 84), dtype=np.uint8)
@@ -110,16 +125,19 @@ class Playback:
 
     def frames(self) -> Iterator[Frame]:
         """Video frames forever (the caller takes as many as it needs); episodes restart by themselves."""
-        episode, best = 0, float("-inf")
+        episode, best_finished = 0, float("-inf")
         emulator_frame = 0
         note = ""
+        stuck_limit = int(self.stuck_seconds * self.fps)
+        still_limit = int(self.still_seconds * self.fps)
         while True:
             episode += 1
-            score, episode_frame, quiet_frames = 0.0, 0, 0
+            score, episode_frame, quiet_frames, still_frames = 0.0, 0, 0, 0
             self._reset_game()
-            stuck_limit = int(self.stuck_seconds * self.fps)
+            lives, screen = self.ale.lives(), self.ale.getScreenRGB()
             while True:
-                action = self._act()
+                action = self._act(fire=self.ale.lives() < lives)
+                lives = self.ale.lives()
                 reward, ended = 0.0, ""
                 for skip in range(self.game.frameskip):
                     reward += self.ale.act(action)
@@ -127,8 +145,9 @@ class Playback:
                     if skip >= self.game.frameskip - 2:
                         self.ale.getScreenGrayscale(self._grey[skip - self.game.frameskip + 2])
                     if emulator_frame % self._frames_per_video_frame == 0:
-                        best = max(best, score + reward)
-                        screen = self.ale.getScreenRGB()
+                        shown, screen = screen, self.ale.getScreenRGB()
+                        still_frames = still_frames + 1 if np.array_equal(shown, screen) else 0
+                        best = max(best_finished, score + reward)
                         yield Frame(screen, episode, score + reward, best, episode_frame, note, self._inspection)
                         episode_frame += 1
                     if self.ale.game_over():
@@ -137,10 +156,14 @@ class Playback:
                 score += reward
                 quiet_frames = 0 if reward else quiet_frames + self.game.frameskip // self._frames_per_video_frame
                 if not ended and quiet_frames >= stuck_limit:
-                    ended = "stuck"
+                    ended, note = "stuck", f"no reward for {self.stuck_seconds:g} s"
+                elif not ended and still_frames >= still_limit:
+                    ended, note = "stuck", f"screen still for {self.still_seconds:g} s"
+                elif ended:
+                    note = ""
                 if ended:
                     self.episodes.append(Episode(episode, score, episode_frame, ended))
-                    note = f"no reward for {self.stuck_seconds:g} s: episode reset" if ended == "stuck" else ""
+                    best_finished = max(best_finished, score)
                     break
                 self._observe()
 
@@ -157,8 +180,8 @@ class Playback:
         noops = int(self._rng.integers(1, self.game.noop_max + 1)) if self.game.noop_max > 0 else 0
         for _ in range(noops):
             self.ale.act(self.action_set[0])
-        if "FIRE" in self.meanings:
-            self.ale.act(self.action_set[self.meanings.index("FIRE")])
+        if self.waits_for_fire:
+            self.ale.act(self.action_set[1])
         self.ale.getScreenGrayscale(self._grey[1])
         self._grey[0][:] = self._grey[1]
         self._stack[:] = 0
@@ -169,16 +192,23 @@ class Playback:
         self._stack[:-1] = self._stack[1:]
         self._stack[-1] = cv2.resize(pooled, (84, 84), interpolation=cv2.INTER_AREA)
 
-    def _act(self) -> Any:
-        """The ALE action to play next (an ``ale_py.Action``)."""
+    def _act(self, fire: bool = False) -> Any:
+        """The ALE action to play next (an ``ale_py.Action``); ``fire`` after a lost life."""
         if self.policy is None:
             return self.action_set[int(self._rng.integers(len(self.action_set)))]
-        deterministic = not self.sampled or _is_value_based(self.policy)
-        if self.sampled and _is_value_based(self.policy) and self._rng.random() < 0.05:
-            explored = int(self._rng.integers(len(self.action_set)))
+        value_based = _is_value_based(self.policy)
+        # Sampled DQN keeps its ε-greedy 0.05; the guard ε applies to every policy.
+        explore = max(self.epsilon, 0.05 if self.sampled and value_based else 0.0)
+        replaced: int | None = None
+        if fire and self.waits_for_fire:
+            replaced = 1
+        elif explore and self._rng.random() < explore:
+            replaced = int(self._rng.integers(len(self.action_set)))
+        if replaced is not None:
             if self.inspector is not None:
-                self._inspection = replace(self.inspector.inspect(self._stack), action=explored)
-            return self.action_set[explored]
+                self._inspection = replace(self.inspector.inspect(self._stack), action=replaced)
+            return self.action_set[replaced]
+        deterministic = not self.sampled or value_based
         if self.inspector is not None:
             self._inspection = self.inspector.inspect(self._stack, deterministic=deterministic)
             return self.action_set[self._inspection.action]

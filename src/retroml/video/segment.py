@@ -19,7 +19,7 @@ from retroml.config import GameConfig
 from retroml.video.analytics import AnalyticsCanvas, analytics_heading
 from retroml.video.encoder import VideoEncoder
 from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
-from retroml.video.playback import Frame, Playback, load_playback_policy
+from retroml.video.playback import RENDER_DEFAULTS, Frame, Playback, load_playback_policy
 
 PROGRESS_EVERY_SEC = 1.0
 
@@ -52,6 +52,9 @@ class SegmentSpec:
     :param title_frames: frames of the title card before play.
     :param play_frames: frames of play.
     :param seed: playback seed (the same for every pane, so they start from the same game state).
+    :param stuck_seconds: a new game after this long without reward (see :class:`Playback`).
+    :param still_seconds: a new game after this long without a change on screen.
+    :param epsilon: share of random actions in place of the policy's.
     :param faststart: index at the front (for files played as they are, such as clips).
     :param progress_file: where to write the frames done so far (read by the parent for progress).
     :param layout: the painter: ``single``, ``grid``, ``analytics`` or ``compare`` (``highlights`` paints
@@ -76,7 +79,9 @@ class SegmentSpec:
     threads: int = 1
     seed: int = 0
     sampled: bool = False
-    stuck_seconds: float = 20.0
+    stuck_seconds: float = RENDER_DEFAULTS.stuck_seconds
+    still_seconds: float = RENDER_DEFAULTS.still_seconds
+    epsilon: float = RENDER_DEFAULTS.epsilon
     faststart: bool = False
     progress_file: str | None = None
     layout: str = "single"
@@ -120,6 +125,8 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             seed=spec.seed,
             sampled=spec.sampled,
             stuck_seconds=spec.stuck_seconds,
+            still_seconds=spec.still_seconds,
+            epsilon=spec.epsilon,
             fps=spec.fps,
         )
         for pane in spec.panes

@@ -1,0 +1,131 @@
+"""Playback that a viewer wants to watch, checked on real renders decoded with PyAV.
+
+A deterministic policy that waits forever (Breakout's paddle at the wall, no serve) must not freeze
+the video, the best score must never read below the score, the game must have the shape a TV gave
+it, and the same seed must still give the same frames.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+from pathlib import Path
+import av
+import numpy as np
+import pytest
+
+from retroml.config import build_config
+from retroml.runs.service import RunService
+from retroml.video.hud import BACKGROUND, DISPLAY_ASPECT, GamePane, MilestoneLabel
+from retroml.video.playback import Playback, load_playback_policy
+from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
+from tests.integration.conftest import tiny_config
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# x264 keeps a still picture still (skipped blocks); a change on the Atari screen is a jump of tens of levels.
+CHANGED = 24
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> RunService:
+    return RunService(tmp_path_factory.mktemp("playback") / "home")
+
+
+def trained(service: RunService, game: str, steps: int) -> str:
+    run_id = service.create(build_config(tiny_config(game, steps, recording={"enabled": False}))).run_id
+    assert service.wait(run_id, timeout=300).status == "completed", service.logs(run_id)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def breakout(service: RunService) -> str:
+    """PPO on Breakout for 1,000 steps: three updates, the early checkpoints still the initial weights."""
+    return trained(service, "breakout", 1000)
+
+
+@pytest.fixture(scope="module")
+def pong(service: RunService) -> str:
+    return trained(service, "pong", 512)
+
+
+def decoded(video: Path) -> list[np.ndarray]:
+    with av.open(str(video)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def play_frames(video: Path) -> list[list[np.ndarray]]:
+    """The play frames of each segment of a journey (title cards left out), as the manifest places them."""
+    frames = decoded(video)
+    manifest = json.loads(video.with_suffix(".json").read_text(encoding="utf-8"))
+    return [
+        frames[segment["start_frame"] + segment["title_frames"] : segment["start_frame"] + segment["frames"]]
+        for segment in manifest["segments"]
+    ]
+
+
+def moving_share(frames: list[np.ndarray], top: int) -> float:
+    """Share of frames whose picture below ``top`` differs from the frame before."""
+    moving = sum(
+        int(np.abs(frame[top:].astype(np.int16) - previous[top:]).max() > CHANGED)
+        for previous, frame in pairwise(frames)
+    )
+    return moving / max(1, len(frames) - 1)
+
+
+def save_png(name: str, frame: np.ndarray) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24").to_image().save(ARTIFACTS / name)
+
+
+def test_a_breakout_journey_keeps_moving(service: RunService, breakout: str) -> None:
+    segments = play_frames(service.render(breakout, length="20s", workers=1))
+    band = GamePane(640, 480, ["", ""], 30).band_height
+    shares = [moving_share(frames, band) for frames in segments]
+    every = [frame for frames in segments for frame in frames]
+    save_png("breakout_journey_first_play_frame.png", segments[0][0])
+    save_png("breakout_journey_middle.png", every[len(every) // 2])
+    assert moving_share(every, band) >= 0.7, shares
+    assert min(shares) >= 0.5, shares
+
+
+def test_pong_best_is_never_below_the_score(service: RunService, pong: str) -> None:
+    checkpoint = service.paths(pong).checkpoints / "latest.zip"
+    playback = Playback(service.config(pong).game, load_playback_policy("ppo", checkpoint), seed=0)
+    stream = playback.frames()
+    shown = [next(stream) for _ in range(30 * 20)]
+    playback.close()
+    assert all(frame.best >= frame.score for frame in shown)
+    assert min(frame.score for frame in shown) < 0, "an untrained Pong agent loses points in 20 s"
+    first_episode = [frame for frame in shown if frame.episode == 1]
+    assert [frame.best for frame in first_episode] == [frame.score for frame in first_episode]
+
+
+def test_the_game_has_the_shape_a_tv_gave_it(service: RunService, pong: str) -> None:
+    video = service.render(pong, length="4s", workers=1)
+    frame = play_frames(video)[-1][-1]
+    save_png("pong_journey_last_frame.png", frame)
+    pane = GamePane(640, 480, ["", ""], 30)
+    below = frame[pane.band_height :].astype(np.int16)
+    # Pong's brown court fills the whole screen: the picture is where the frame is not the backdrop.
+    game = np.abs(below - np.array(BACKGROUND)).max(axis=2) > 40
+    rows, columns = np.flatnonzero(game.any(axis=1)), np.flatnonzero(game.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+    assert abs(width / height - DISPLAY_ASPECT) < 0.02, (width, height)
+    assert (width, height) == (pane.game_width, pane.game_height)
+    assert height >= 0.8 * (480 - pane.band_height), "the game is as large as the frame allows"
+
+
+def test_the_same_seed_renders_the_same_frames(service: RunService, breakout: str, tmp_path: Path) -> None:
+    checkpoint = service.paths(breakout).checkpoints / "latest.zip"
+    config = service.config(breakout)
+    label = MilestoneLabel(100.0, 1000, 1, 0.0)
+
+    def spec(name: str) -> SegmentSpec:
+        pane = PaneSpec(str(checkpoint), label)
+        return SegmentSpec(0, str(tmp_path / name), config.game, "Breakout", "ppo", (pane,), 0, 150, seed=3)
+
+    render_segment(spec("one.mp4"))
+    render_segment(spec("two.mp4"))
+    one, two = decoded(tmp_path / "one.mp4"), decoded(tmp_path / "two.mp4")
+    assert len(one) == len(two) == 150
+    assert all(np.array_equal(first, second) for first, second in zip(one, two, strict=True))
