@@ -659,6 +659,10 @@ def ui(
     db: DbOption = None,
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name the browser reaches the server by (a DNS name, a proxy); repeatable."),
+    ] = None,
 ) -> None:
     """Start the web app (http://127.0.0.1:8000)."""
     try:
@@ -666,7 +670,12 @@ def ui(
     except ImportError as error:
         raise fail(f"the web app is not available in this install ({error})") from None
     try:
-        serve(host=host, port=port, service=service_for(home, db, executor, ray_address))
+        serve(
+            host=host,
+            port=port,
+            service=service_for(home, db, executor, ray_address),
+            allowed_hosts=allowed_host or [],
+        )
     except RetroMLError as error:
         raise fail(str(error)) from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -40,11 +41,13 @@ def create_app(
     db: str | None = None,
     token: str | None = None,
     static_dir: Path | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> FastAPI:
     """The FastAPI app over ``service`` (or a new one on ``home``/``db``).
 
     :param token: when set, every ``/api`` request must present it (bearer header or cookie).
     :param static_dir: the built React app (default: ``web/static`` of this package).
+    :param allowed_hosts: host names the server answers to besides the loopback names.
     """
     app = FastAPI(
         title="RetroML",
@@ -52,6 +55,7 @@ def create_app(
         version="0.1.0",
     )
     app.state.service = service or RunService(home, db)
+    app.state.allowed_hosts = tuple(allowed_hosts)
     install_error_handlers(app)
     if token:
         install_token_check(app, token)
@@ -98,17 +102,19 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     service: RunService | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Run the web app with uvicorn until Ctrl-C; runs keep training after the server stops.
 
     :param service: the service to serve (e.g. one with a Ray executor); default: a local one on ``home``/``db``.
+    :param allowed_hosts: more names the browser may reach the server by (a DNS name, a proxy's host).
     """
     import uvicorn
     from rich.console import Console
 
     _check_port_free(host, port)
     token = token_for_host(host)
-    app = create_app(service=service, home=home, db=db, token=token)
+    app = create_app(service=service, home=home, db=db, token=token, allowed_hosts=[host, *allowed_hosts])
     console = Console()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if token:
