@@ -282,6 +282,10 @@ def _score(score: float | None) -> str:
     return "" if score is None else f"{score:.2f}"
 
 
+def _number(header: str) -> Column:
+    return Column(header, justify="right")
+
+
 def _eta(run: Run) -> str:
     if run.eta_seconds is not None:
         return f"ETA {_duration(run.eta_seconds)}"
@@ -349,13 +353,13 @@ def runs_list(
     """All runs, newest first (⚡: Fast Mode)."""
     service = service_for(home, db)
     numbers = [
-        Column(header, justify="right")
+        _number(header)
         for header in ("progress", "timesteps", "episodes", "mean score", "best score", "steps/s", "training time")
     ]
     # The id and status never wrap, so a narrow terminal still shows which run is which.
     table = Table(
         Column("run_id", no_wrap=True), "name", "game", "algo", Column("status", no_wrap=True), *numbers,
-        box=box.SIMPLE_HEAD, pad_edge=False,
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True,
     )  # fmt: skip
     for run in service.list_runs(status=status, game=game):
         table.add_row(
@@ -398,7 +402,7 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
         "status": _status(run) + (" (Fast Mode)" if run.fast_mode else ""),
         "executor": run.executor,
         "host": run.host,
-        "pid": run.pid,
+        "pid": run.pid if run.active else None,
         "progress": f"{_percent(run.progress)} ({run.timesteps:,} of {run.total_timesteps:,} timesteps, "
         f"from {run.start_timesteps:,})",
         "leg": f"{run.leg}, from {run.leg_start_timesteps:,} timesteps, {_percent(run.leg_progress)} done",
@@ -419,7 +423,9 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
     for key, value in fields.items():
         if value is not None:
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
-    milestones = Table("milestone", "timesteps", "state", "episodes", "mean score", title="milestones")
+    milestones = Table(
+        "milestone", _number("timesteps"), "state", _number("episodes"), _number("mean score"), title="milestones"
+    )
     for milestone in run.milestones:
         milestones.add_row(
             milestone.label,
@@ -429,7 +435,7 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
             _score(milestone.score_mean),
         )
     console.print(milestones)
-    legs = Table("leg", "from timesteps", "budget", "from checkpoint", title="legs")
+    legs = Table("leg", _number("from timesteps"), _number("budget"), "from checkpoint", title="legs")
     for leg in run.legs:
         legs.add_row(str(leg.leg), f"{leg.start_timesteps:,}", f"{leg.budget:,}", leg.from_checkpoint or "")
     console.print(legs)
