@@ -5,9 +5,12 @@ Every face (CLI, web, desktop) resolves the same home, so a run or video made in
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Literal
 
 from retroml.errors import NotFoundError
 
@@ -30,6 +33,34 @@ def inside(root: Path, relative: str | Path) -> Path:
     if candidate != root and root not in candidate.parents:
         raise NotFoundError(f"'{relative}' is not a file of this RetroML home.")
     return candidate
+
+
+def open_in_home(home: Path, path: Path, mode: Literal["rb", "ab"] = "rb") -> BinaryIO:
+    """Open a regular file of ``home`` to read (``rb``) or append (``ab``, created 0600), never through a link.
+
+    The folder holding ``path`` must resolve inside ``home``, and ``path`` itself must not be a
+    symbolic link: ``O_NOFOLLOW`` makes the kernel refuse one, even one planted after any check.
+    A FIFO or device is refused too (``O_NONBLOCK``, so opening one cannot hang the caller).
+    A missing file raises :class:`FileNotFoundError`; a refused one :class:`NotFoundError`.
+    """
+    folder = path.parent.resolve()
+    root = home.resolve()
+    if folder != root and root not in folder.parents:
+        raise NotFoundError(f"'{path}' is not a file of this RetroML home.")
+    flags = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    flags |= os.O_RDONLY if mode == "rb" else os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    try:
+        descriptor = os.open(folder / path.name, flags, 0o600)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            link = f"'{path.name}' of {folder.name}"
+            raise NotFoundError(f"{link} is a symbolic link; RetroML does not follow links out of a run.") from None
+        raise
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise NotFoundError(f"'{path.name}' of {folder.name} is not a regular file.")
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, mode)
 
 
 @dataclass(frozen=True)

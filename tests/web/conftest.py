@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -19,6 +20,14 @@ from tests.integration.conftest import tiny_config
 
 FPS = 15
 FRAMES = 30
+# The server answers only to the names it is known by; the browser's page sends JSON on every action.
+LOCAL_URL = "http://127.0.0.1:8000"
+JSON = {"Content-Type": "application/json"}
+
+
+def local_client(app: FastAPI) -> TestClient:
+    """A client that talks to ``app`` as the web app's own page does: at 127.0.0.1, in JSON."""
+    return TestClient(app, base_url=LOCAL_URL, headers=JSON)
 
 
 @pytest.fixture
@@ -35,7 +44,7 @@ def service(tmp_path: Path) -> Iterator[RunService]:
 
 @pytest.fixture
 def client(service: RunService) -> Iterator[TestClient]:
-    with TestClient(create_app(service)) as client:
+    with local_client(create_app(service)) as client:
         yield client
 
 

@@ -11,13 +11,14 @@ from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.web.auth import COOKIE, TOKEN_ENV_VAR, token_for_host
 from retroml.web.server import create_app, serve
+from tests.web.conftest import local_client
 
 TOKEN = "s3cret-token"
 
 
 @pytest.fixture
 def guarded(service: RunService) -> TestClient:
-    return TestClient(create_app(service, token=TOKEN))
+    return local_client(create_app(service, token=TOKEN))
 
 
 def test_loopback_needs_no_token_and_other_hosts_get_one(monkeypatch: pytest.MonkeyPatch) -> None:

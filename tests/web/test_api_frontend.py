@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
+from tests.web.conftest import local_client
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def static(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def site(service: RunService, static: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(service, static_dir=static)) as client:
+    with local_client(create_app(service, static_dir=static)) as client:
         yield client
 
 
@@ -46,6 +47,6 @@ def test_no_path_leaves_the_static_folder(site: TestClient, path: str) -> None:
 
 
 def test_without_a_build_the_page_says_how_to_build_it(service: RunService, tmp_path: Path) -> None:
-    with TestClient(create_app(service, static_dir=tmp_path / "nothing")) as client:
+    with local_client(create_app(service, static_dir=tmp_path / "nothing")) as client:
         page = client.get("/")
     assert page.status_code == 200 and "scripts/build_frontend.sh" in page.text

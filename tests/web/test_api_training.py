@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
+from tests.web.conftest import local_client
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.expensive
@@ -41,7 +42,7 @@ def test_pause_resume_stop_and_conflicts_on_a_training_run(client: TestClient, s
     assert client.post(f"/api/runs/{run_id}/render", json={}).status_code == 409
     assert client.get("/api/system").json()["running_runs"] == [run_id]
     # A restarted server (a new app and service on the same home) shows the run still training.
-    with TestClient(create_app(RunService(service.home))) as restarted:
+    with local_client(create_app(RunService(service.home))) as restarted:
         wait_until(lambda: restarted.get(f"/api/runs/{run_id}").json()["timesteps"] > 0, timeout=60)
         assert restarted.get(f"/api/runs/{run_id}").json()["status"] == "running"
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import psutil
 
 from retroml.errors import ConflictError
+from retroml.paths import open_in_home
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class LocalExecutor:
 
     def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
         command = [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id, "--db", db_url]
-        with open(log_path, "ab") as log:
+        with open_in_home(home, log_path, "ab") as log:
             process = subprocess.Popen(
                 command,
                 stdout=log,

@@ -7,6 +7,7 @@ whenever a run is read, a run marked active whose process has died is marked ``i
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shutil
@@ -31,7 +32,7 @@ from retroml.config import (
 )
 from retroml.engine.checkpoints import latest_timesteps
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
-from retroml.paths import RunPaths, resolve_home, run_paths
+from retroml.paths import RunPaths, open_in_home, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.store import Store
@@ -156,12 +157,22 @@ class RunService:
         return self.store.metrics(run_id, since_id)
 
     def logs(self, run_id: str, tail: int = 200) -> list[str]:
-        """The last ``tail`` lines of the run's ``train.log``."""
-        log = self.paths(run_id).log
-        if not log.exists():
+        """The last ``tail`` lines of the run's ``train.log`` (never through a symbolic link)."""
+        try:
+            handle = open_in_home(self.home, self.paths(run_id).log)
+        except FileNotFoundError:
             return []
-        with open(log, encoding="utf-8", errors="replace") as handle:
-            return [line.rstrip("\n") for line in deque(handle, maxlen=max(tail, 0))]
+        with io.TextIOWrapper(handle, encoding="utf-8", errors="replace") as text:
+            return [line.rstrip("\n") for line in deque(text, maxlen=max(tail, 0))]
+
+    def config_text(self, run_id: str) -> str:
+        """The run's ``config.yaml`` as written at creation (never through a symbolic link)."""
+        path = self.paths(run_id).config
+        try:
+            with open_in_home(self.home, path) as handle:
+                return handle.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            raise NotFoundError(f"run {run_id} has no config.yaml") from None
 
     # creating and starting ---------------------------------------------------------------------
     def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> Run:

@@ -12,7 +12,9 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
+
+from retroml.web.errors import error_response
 
 TOKEN_ENV_VAR = "RETROML_TOKEN"
 COOKIE = "retroml_token"
@@ -34,26 +36,37 @@ def _presented_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
+def _matches(presented: str | None, token: str) -> bool:
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, i.e. a 500).
+    if presented is None:
+        return False
+    return secrets.compare_digest(presented.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def _local_path(path: str) -> str:
+    """``path`` as a path of this server: ``//evil.example/`` would send the browser to evil.example."""
+    return "/" + path.lstrip("/\\")
+
+
 def install_token_check(app: FastAPI, token: str) -> None:
-    """Refuse ``/api`` requests without the token (401); ``/?token=`` sets the cookie and redirects to ``/``."""
+    """Refuse ``/api`` requests without the token (401); ``/?token=`` sets the cookie and redirects to the page."""
 
     @app.middleware("http")
     async def check_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
         offered = request.query_params.get("token")
         if not path.startswith("/api") and offered is not None:
-            if not secrets.compare_digest(offered, token):
-                return JSONResponse(status_code=401, content={"detail": "That token is not this server's token."})
-            response = RedirectResponse(url=path, status_code=303)
+            if not _matches(offered, token):
+                return error_response(401, "That token is not this server's token.")
+            response = RedirectResponse(url=_local_path(path), status_code=303)
             # SameSite=Strict: another site's page cannot make the browser send the cookie along.
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
             return response
         if path.startswith("/api"):
-            presented = _presented_token(request)
-            if presented is None or not secrets.compare_digest(presented, token):
+            if not _matches(_presented_token(request), token):
                 detail = (
                     "This server needs its access token: open the link `retroml ui` printed, "
                     "or send it as a bearer token."
                 )
-                return JSONResponse(status_code=401, content={"detail": detail})
+                return error_response(401, detail)
         return await call_next(request)

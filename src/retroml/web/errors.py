@@ -1,21 +1,63 @@
-"""How errors become HTTP answers: a status code and a ``detail`` sentence, plus the field for 422s.
+"""How errors become HTTP answers: a status code and one body shape, :class:`ErrorBody`, for every error.
 
-Every 422 body has the same shape, whether FastAPI refused the JSON or the run config refused a value::
+A 422 names the fields, whether FastAPI refused the JSON or the run config refused a value::
 
     {"detail": "total_timesteps: Input should be greater than 0",
      "errors": [{"field": "total_timesteps", "message": "Input should be greater than 0"}]}
+
+Every other error (404, 405, 409, and the guard's 400/403/413/415/421, the token's 401) has the
+sentence in ``detail`` and an empty ``errors``. The shape is published in the OpenAPI schema
+(:data:`ERROR_RESPONSES`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
+
+
+class FieldProblem(BaseModel):
+    """One refused value: the dotted field of the request and the sentence saying why."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    detail: str = Field(description="One sentence saying what is wrong and what to do.")
+    errors: list[FieldProblem] = Field(default_factory=list, description="The refused fields (422 only).")
+
+
+_ERROR_MEANINGS = {
+    400: "The request is malformed (e.g. no Host header).",
+    401: "The server needs its access token.",
+    403: "A state-changing request from another site's page.",
+    404: "No such run, video, file or route.",
+    405: "The route does not take this method.",
+    409: "The run's state does not allow this now.",
+    413: "The request body is too large.",
+    415: "A state-changing request that is not Content-Type: application/json.",
+    421: "The request names a host this server does not answer to (DNS rebinding).",
+    422: "A refused value, with the field it belongs to.",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()
+}
+
+
+def error_response(status: int, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """An error answer without fields: ``{"detail": detail, "errors": []}``."""
+    return JSONResponse(status_code=status, content={"detail": detail, "errors": []}, headers=headers)
 
 
 class FieldError(InvalidInputError):
@@ -51,7 +93,8 @@ def _status_of(error: RetroMLError) -> int:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map :mod:`retroml.errors` to 404/409/422 and FastAPI's own body errors to the 422 shape above."""
+    """Map :mod:`retroml.errors` to 404/409/422, FastAPI's own body errors to the 422 shape above,
+    and routing's 404/405 to the same :class:`ErrorBody`."""
 
     @app.exception_handler(FieldError)
     async def field_error(_request: Request, error: FieldError) -> JSONResponse:
@@ -62,7 +105,17 @@ def install_error_handlers(app: FastAPI) -> None:
         status = _status_of(error)
         if status == 422:
             return unprocessable([("request", str(error))])
-        return JSONResponse(status_code=status, content={"detail": _sentence(str(error))})
+        return error_response(status, _sentence(str(error)))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 405:
+            detail = f"{request.url.path} does not take {request.method}."
+        elif error.status_code == 404:
+            detail = f"There is nothing at {request.url.path}."
+        else:
+            detail = str(error.detail)
+        return error_response(error.status_code, detail, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_error(_request: Request, error: RequestValidationError) -> JSONResponse:

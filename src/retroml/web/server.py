@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from retroml.errors import InvalidInputError, NotFoundError
 from retroml.paths import inside
 from retroml.runs.service import RunService
 from retroml.web.api import events, games, presets, runs, system, videos
 from retroml.web.auth import TOKEN_ENV_VAR, install_token_check, token_for_host
-from retroml.web.errors import install_error_handlers
+from retroml.web.docs import install_docs
+from retroml.web.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from retroml.web.guard import RequestGuard, allowed_host_names
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+API_CATCH_ALL = "/api/{rest:path}"
+PAGE_CATCH_ALL = "/{path:path}"
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>RetroML</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
@@ -47,30 +53,52 @@ def create_app(
 
     :param token: when set, every ``/api`` request must present it (bearer header or cookie).
     :param static_dir: the built React app (default: ``web/static`` of this package).
-    :param allowed_hosts: host names the server answers to besides the loopback names.
+    :param allowed_hosts: host names the server answers to besides the loopback names (``0.0.0.0``:
+        this machine's names and addresses); see :mod:`retroml.web.guard`.
     """
     app = FastAPI(
         title="RetroML",
         summary="Train reinforcement-learning agents on Atari games and watch them learn.",
         version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service or RunService(home, db)
-    app.state.allowed_hosts = tuple(allowed_hosts)
     install_error_handlers(app)
     if token:
         install_token_check(app, token)
+    # Added last, so it runs first: a request for another host never reaches the token check or a route.
+    app.add_middleware(RequestGuard, allowed_hosts=allowed_host_names(allowed_hosts))
     for router in (games.router, presets.router, runs.router, events.router, videos.router, system.router):
-        app.include_router(router, prefix="/api")
+        app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
+    install_docs(app)
     _mount_frontend(app, static_dir or STATIC_DIR)
     return app
 
 
-def _mount_frontend(app: FastAPI, static: Path) -> None:
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    def unknown_api_route(rest: str) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"There is no API route /api/{rest}."})
+def _methods_for(app: FastAPI, path: str, catch_alls: Container[str]) -> list[str]:
+    """The methods the app's routes take at ``path``, the catch-alls left out (empty: no route has it)."""
+    methods = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope: Scope = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+        for route in app.routes:
+            if getattr(route, "path", None) not in catch_alls and route.matches(scope)[0] is Match.FULL:
+                methods.append(method)
+                break
+    return methods
 
-    @app.get("/{path:path}", include_in_schema=False)
+
+def _mount_frontend(app: FastAPI, static: Path) -> None:
+    @app.api_route(API_CATCH_ALL, methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def unknown_api_route(rest: str, request: Request) -> JSONResponse:
+        # This catch-all takes every method, so a known path with the wrong method lands here too.
+        allowed = _methods_for(app, request.url.path, catch_alls=(API_CATCH_ALL, PAGE_CATCH_ALL))
+        if allowed:
+            sentence = f"{request.url.path} does not take {request.method}; it takes {', '.join(allowed)}."
+            return error_response(405, sentence, headers={"Allow": ", ".join(allowed)})
+        return error_response(404, f"There is no API route /api/{rest}.")
+
+    @app.get(PAGE_CATCH_ALL, include_in_schema=False)
     def frontend(path: str) -> Response:
         index = static / "index.html"
         if not index.is_file():
@@ -79,11 +107,11 @@ def _mount_frontend(app: FastAPI, static: Path) -> None:
             try:
                 asset = inside(static, path)
             except NotFoundError:
-                return JSONResponse(status_code=404, content={"detail": "Not found."})
+                return error_response(404, "Not found.")
             if asset.is_file():
                 return FileResponse(asset)
             if path.startswith("assets/"):
-                return JSONResponse(status_code=404, content={"detail": "Not found."})
+                return error_response(404, "Not found.")
         # Every other path is a page of the single-page app (/runs/<id>, /gallery …).
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 

@@ -23,14 +23,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from retroml.errors import NotFoundError
 from retroml.runs.model import ACTIVE_STATUSES
 from retroml.runs.service import RunService
-from retroml.web.dependencies import Service
+from retroml.web.dependencies import ROW_ID_MAX, Service
 
 router = APIRouter(tags=["events"])
 
@@ -40,6 +40,7 @@ BATCH = 500
 FIRST_LOG_LINES = 200
 # service.logs reads the whole file anyway; this bound only caps the memory of one read.
 MAX_LOG_LINES = 2_000_000
+CURSOR_PATTERN = r"^\d{1,19}(:\d{1,19})?$"
 
 
 @dataclass
@@ -55,7 +56,9 @@ class Cursor:
             return cls()
         event_part, _, log_part = text.strip().partition(":")
         try:
-            return cls(max(int(event_part), 0), max(int(log_part), 0) if log_part else None)
+            event_id = min(max(int(event_part), 0), ROW_ID_MAX)
+            log_lines = min(max(int(log_part), 0), MAX_LOG_LINES) if log_part else None
+            return cls(event_id, log_lines)
         except ValueError:
             return cls()
 
@@ -122,7 +125,11 @@ class RunEventStream:
         return {int(row["id"]) for row in self.service.store.metrics(self.run_id, min(ids) - 1)}
 
     def _new_log_lines(self) -> list[str]:
-        lines = self.service.logs(self.run_id, MAX_LOG_LINES)
+        try:
+            lines = self.service.logs(self.run_id, MAX_LOG_LINES)
+        except NotFoundError:
+            # train.log is a link or not a file (``GET …/logs`` says which): the stream goes on without it.
+            return []
         if self.cursor.log_lines is None:
             fresh = lines[-FIRST_LOG_LINES:]
         elif len(lines) < self.cursor.log_lines:
@@ -163,7 +170,9 @@ async def run_events(
     service: Service,
     follow: bool = True,
     last_event_id: str | None = Header(None, description="Resume after this id (browsers send it on reconnect)."),
-    since: str | None = None,
+    since: str | None = Query(
+        None, pattern=CURSOR_PATTERN, description="Resume after this id (`<event id>:<log lines>`), as Last-Event-ID."
+    ),
 ) -> StreamingResponse:
     """Server-Sent Events of the run; ``follow=false`` sends what is there now and closes."""
     await run_in_threadpool(service.get, run_id)

@@ -10,7 +10,7 @@ the user typed it in.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -36,8 +36,15 @@ TOP_LEVEL_TRAIN_FIELDS = ("algo", "total_timesteps", "n_envs", "seed", "n_thread
 FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "timelapse_fps", "auto", "length", "layout")
 
 
+# The New run form sends a few short settings; bounding them keeps one request from costing
+# minutes of YAML parsing (the body as a whole is capped by the guard too).
+MAX_OVERRIDES = 64
+Override = Annotated[str, Field(max_length=1000)]
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON has no NaN or Infinity, but Python's parser reads them; no setting means either.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RecordingBody(_Body):
@@ -69,13 +76,13 @@ class TrainingConfig(_Body):
     algo: Algo | None = None
     total_timesteps: int | None = None
     n_envs: int | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
     n_threads: int | None = None
-    name: str | None = None
+    name: str | None = Field(None, max_length=200)
     fast_mode: bool = False
     recording: RecordingBody | None = None
     render: RenderBody | None = None
-    overrides: list[str] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list, max_length=MAX_OVERRIDES)
 
 
 class ContinueBody(_Body):
@@ -100,9 +107,11 @@ class BranchBody(_Body):
     from_milestone_pct: float = Field(
         ge=0, description="The parent's milestone to start from, as the run shows it (its pct, e.g. 50 or 2.5)."
     )
-    overrides: list[str] = Field(default_factory=list, description="Changed settings, as section.key=value.")
-    steps: int | None = Field(None, gt=0, description="Budget of the branch (default: the parent's).")
-    name: str | None = None
+    overrides: list[Override] = Field(
+        default_factory=list, max_length=MAX_OVERRIDES, description="Changed settings, as section.key=value."
+    )
+    steps: int | None = Field(None, gt=0, le=MAX_TIMESTEPS, description="Budget of the branch (default: the parent's).")
+    name: str | None = Field(None, max_length=200)
 
 
 class RenderRequest(_Body):

@@ -1,7 +1,7 @@
 """``/api/runs``: create, list, inspect and control runs; their metrics, logs and frozen config.
 
 Every route is one :class:`RunService` call: the web app starts no process and opens no run file
-itself (the config viewer reads the path the service gives for ``config.yaml``).
+itself (the service reads them, never through a symbolic link).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from retroml.web.api.run_models import (
     TrainingConfig,
     to_run_config,
 )
-from retroml.web.dependencies import Service
+from retroml.web.dependencies import Service, SinceId
 
 router = APIRouter(tags=["runs"])
 
@@ -111,7 +111,7 @@ def delete_run(run_id: str, service: Service) -> Response:
 def run_metrics(
     run_id: str,
     service: Service,
-    since: int = Query(0, ge=0, description="Only rows with an id above this."),
+    since: SinceId = 0,
     format: Literal["json", "csv"] = "json",
 ) -> list[dict[str, Any]] | Response:
     """The run's metrics rows (one per rollout or per ``metrics_every_steps``), as JSON or a CSV download."""
@@ -140,5 +140,4 @@ def run_config(
     """The run's frozen ``config.yaml`` as written at creation, or (``format=json``) the settings it holds."""
     if format == "json":
         return service.config(run_id).model_dump(mode="json")
-    text = service.paths(run_id).config.read_text(encoding="utf-8")
-    return PlainTextResponse(text, media_type="text/yaml; charset=utf-8")
+    return PlainTextResponse(service.config_text(run_id), media_type="text/yaml; charset=utf-8")

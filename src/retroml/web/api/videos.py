@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 
 from retroml.milestones import label
 from retroml.runs.model import Run
-from retroml.web.dependencies import Service
+from retroml.web.dependencies import RowId, Service
 
 router = APIRouter(tags=["videos"])
 
@@ -74,7 +74,7 @@ def list_videos(
 
 
 @router.get("/videos/{video_id}/file", response_class=FileResponse, responses={206: {"description": "A byte range"}})
-def video_file(video_id: int, service: Service, download: bool = False) -> FileResponse:
+def video_file(video_id: RowId, service: Service, download: bool = False) -> FileResponse:
     """The MP4 (``Range: bytes=…`` answers 206); ``?download=true`` asks the browser to save it."""
     path = service.video_file(video_id)
     if download:
@@ -83,6 +83,6 @@ def video_file(video_id: int, service: Service, download: bool = False) -> FileR
 
 
 @router.get("/videos/{video_id}/poster", response_class=FileResponse)
-def video_poster(video_id: int, service: Service) -> FileResponse:
+def video_poster(video_id: RowId, service: Service) -> FileResponse:
     """A JPEG frame of the video."""
     return FileResponse(service.video_poster(video_id), media_type="image/jpeg")
