@@ -201,10 +201,16 @@ export class ApiError extends Error {
   }
 }
 
+// The server takes a request that changes something only as JSON, even an action without a body
+// (another site's page cannot send that type without the server's consent).
+export function requestHeaders(method: string): Record<string, string> {
+  return method === "GET" ? {} : { "Content-Type": "application/json" };
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers: requestHeaders(method),
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
