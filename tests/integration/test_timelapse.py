@@ -21,13 +21,16 @@ CAPTURE = {"enabled": False, "timelapse_fps": 10, "timelapse_segment_minutes": 0
 def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length(tmp_path) -> None:
     service = RunService(tmp_path / "home")
     run_id = service.create(build_config(tiny_config("pong", 1_000_000, recording=CAPTURE))).run_id
-    # Parts are listed while the run trains; stop it after a few thousand steps.
-    wait_until(
-        lambda: service.get(run_id).timesteps >= 2500 and bool(service.store.artifacts(run_id, ["timelapse_part"])),
-        timeout=180,
-        poll=0.2,
-    )
-    service.stop(run_id)
+    # Parts are listed while the run trains; stop it after a few thousand steps (and stop it anyway
+    # if that never comes: a run of a million steps must not outlive its test).
+    try:
+        wait_until(
+            lambda: service.get(run_id).timesteps >= 2500 and bool(service.store.artifacts(run_id, ["timelapse_part"])),
+            timeout=180,
+            poll=0.2,
+        )
+    finally:
+        service.stop(run_id)
     run = service.wait(run_id, timeout=120, poll=0.2)
     assert run.status == "stopped", service.logs(run_id)
     parts = service.store.artifacts(run_id, ["timelapse_part"])
