@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 STALE_HEARTBEAT_SEC = 60.0
 # The host of a run submitted to a cluster that has not yet found a node with free CPUs.
 PENDING_HOST = "ray:pending"
+# What `stop` and Ctrl-C send; held back in a new child until it can handle them.
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 
 
 @dataclass(frozen=True)
@@ -70,15 +73,22 @@ class LocalExecutor:
 
     def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
         command = [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id, "--db", db_url]
-        with open_in_home(home, log_path, "ab") as log:
-            process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        # The child starts with SIGTERM and SIGINT blocked (a forked thread's mask survives exec) and
+        # unblocks them once its handler is in place: a stop sent while Python is still starting
+        # waits for the handler instead of killing the process before it can say "stopped".
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            with open_in_home(home, log_path, "ab") as log:
+                process = subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         self._children[process.pid] = process
         try:
             started_at = psutil.Process(process.pid).create_time()
