@@ -6,7 +6,8 @@ timesteps and the steps/s and ETA the run shows. Afterwards:
 - shown/real: each steps/s shown after the first quarter, divided by the real pace (min, median, max);
 - ETA error: the finish predicted at a quarter of the run against the moment it really finished,
   as a fraction of the time that was left.
-Usage: ``python benchmarks/speed_truth.py [--steps 40000] [--algos ppo,a2c,dqn]``.
+Usage: ``python benchmarks/speed_truth.py [--steps 40000] [--algos ppo,a2c,dqn]`` (results in
+``results/speed_truth_<algos>.json``).
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def main() -> None:
     print_table(["algo", "real steps/s (stopwatch)", "shown / real: min / median / max",
                  "shown / stopwatch over the 30 s before: min / max", "ETA error at 25 %",
                  "average shown when done"], rows)  # fmt: skip
-    save_results("speed_truth", {"steps": args.steps, "game": args.game, "results": results})
+    save_results(f"speed_truth_{'_'.join(results)}", {"steps": args.steps, "game": args.game, "results": results})
 
 
 if __name__ == "__main__":
