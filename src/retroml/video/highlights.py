@@ -143,6 +143,8 @@ def scan_checkpoint(game: GameConfig, algo: str, path: Path, settings: RenderCon
         load_playback_policy(algo, path),
         seed=settings.seed,
         stuck_seconds=settings.stuck_seconds,
+        still_seconds=settings.still_seconds,
+        epsilon=settings.epsilon,
         fps=settings.fps,
     )
     starts: dict[int, int] = {}
