@@ -20,7 +20,7 @@ from rich.table import Column, Table
 from retroml.config import ALGOS, PRESETS, apply_assignment, build_config, load_yaml, merge, preset_config
 from retroml.errors import RetroMLError
 from retroml.games import all_games, get_game
-from retroml.runs.model import ENDED_STATUSES, Run, RunStatus
+from retroml.runs.model import ENDED_STATUSES, Run, RunStatus, duration_text
 
 if TYPE_CHECKING:
     from retroml.runs.service import RunService
@@ -288,7 +288,7 @@ def _number(header: str) -> Column:
 
 def _eta(run: Run) -> str:
     if run.eta_seconds is not None:
-        return f"ETA {_duration(run.eta_seconds)}"
+        return f"ETA {duration_text(run.eta_seconds)}"
     if run.status is RunStatus.RENDERING and run.render_progress is not None:
         return f"rendering the journey {_percent(run.render_progress)}"
     return ""
@@ -374,7 +374,7 @@ def runs_list(
             _score(run.score_mean),
             _score(run.score_best),
             _speed(run),
-            _duration(run.training_seconds),
+            duration_text(run.training_seconds),
         )
     console.print(table)
 
@@ -410,8 +410,8 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
         "score_mean": _score(run.score_mean) or None,
         "score_best": _score(run.score_best) or None,
         "steps_per_sec": _speed(run) or None,
-        "eta": _duration(run.eta_seconds) if run.eta_seconds is not None else None,
-        "training_time": _duration(run.training_seconds),
+        "eta": duration_text(run.eta_seconds) if run.eta_seconds is not None else None,
+        "training_time": duration_text(run.training_seconds),
         "remaining_timesteps": f"{run.remaining_timesteps:,}",
         "run_budget": f"{run.run_budget:,} (a good N for `retroml runs continue {run.run_id} --more N`)",
         "parent_run_id": run.parent_run_id,
@@ -627,7 +627,7 @@ def _render(
             console.print(
                 f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of "
                 f"video): expect about {estimate['expected_bytes'] / 1e6:,.0f} MB in about "
-                f"{_duration(estimate['expected_render_seconds'])}"
+                f"{duration_text(estimate['expected_render_seconds'])}"
             )
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("render", total=1.0, detail="")
@@ -649,12 +649,6 @@ def _render(
 
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
 @app.command()

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.desktop.player import PlayerWindow
-from retroml.desktop.progress_tab import format_duration
+from retroml.runs.model import duration_text
 from retroml.errors import RetroMLError
 from retroml.runs.model import Action, Run, RunStatus
 from retroml.runs.service import RunService
@@ -47,7 +47,7 @@ PLACEHOLDER = "#303238"  # the grey of a video without a poster
 
 def video_title(video: dict[str, Any], run_names: dict[str, str]) -> str:
     run = run_names.get(video["run_id"], video["run_id"])
-    length = format_duration(float(video.get("duration_sec") or 0))
+    length = duration_text(float(video.get("duration_sec") or 0))
     if video["kind"] == "clip":
         milestone = video.get("milestone_pct")
         what = f"clip at {milestone} %" if milestone is not None else "clip"

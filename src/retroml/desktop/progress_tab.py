@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.errors import RetroMLError
-from retroml.runs.model import ACTIVE_STATUSES, Milestone, Run, RunStatus
+from retroml.runs.model import ACTIVE_STATUSES, Milestone, Run, RunStatus, duration_text
 from retroml.runs.service import RunService
 
 FIELDS = (
@@ -45,18 +45,6 @@ MILESTONE_COLUMNS = ("Milestone", "Timesteps", "State", "Episodes", "Mean score"
 PLANNED = QColor("#8a8a8a")
 
 
-def format_duration(seconds: float) -> str:
-    """``1h 02m``, ``3m 05s`` or ``12s``."""
-    seconds = max(int(seconds), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
 def speed_text(run: Run) -> str:
     """The recent pace while the run trains; its average over all legs otherwise."""
     training = run.status is RunStatus.RUNNING
@@ -67,7 +55,7 @@ def speed_text(run: Run) -> str:
 
 def eta_text(run: Run) -> str:
     if run.eta_seconds is not None:
-        return format_duration(run.eta_seconds)
+        return duration_text(run.eta_seconds)
     return "measuring speed…" if run.status is RunStatus.RUNNING else "—"
 
 
@@ -168,7 +156,7 @@ class ProgressTab(QWidget):
                 f"from {leg.start_timesteps:,}"
             )
         legs = f" over {len(run.legs)} legs" if len(run.legs) > 1 else ""
-        self.fields["Training time"].setText(format_duration(run.training_seconds) + legs)
+        self.fields["Training time"].setText(duration_text(run.training_seconds) + legs)
         self.fields["Speed"].setText(speed_text(run))
         self.fields["ETA"].setText(eta_text(run))
         self.fields["Score"].setText(score_text(run))
@@ -204,7 +192,7 @@ class ProgressTab(QWidget):
         if run.status is RunStatus.RENDERING:
             return f"rendering {(run.render_progress or 0.0) * 100:.0f} %"
         if journeys:
-            length = format_duration(float(journeys[-1].get("duration_sec") or 0))
+            length = duration_text(float(journeys[-1].get("duration_sec") or 0))
             return f"{len(journeys)} rendered; latest {length} long"
         if run.status in ACTIVE_STATUSES:
             return "rendered when training ends" if auto else "not rendered (Gallery → Render journey)"

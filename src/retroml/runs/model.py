@@ -91,6 +91,18 @@ def refusal(action: Action, run_id: str, status: RunStatus, launched: bool) -> s
     return f"run {run_id} is {status.value}: {_REFUSALS[action].format(run_id=run_id)}"
 
 
+def duration_text(seconds: float) -> str:
+    """A duration as every Python face writes it: ``1 h 02 min``, ``3 min 05 s`` or ``12 s``."""
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
 class Leg(BaseModel):
     """One stretch of training by one process: the first leg, or a ``continue`` after it."""
 
