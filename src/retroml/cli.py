@@ -110,6 +110,9 @@ def train(
     steps: Annotated[str | None, typer.Option(help="Total timesteps, e.g. 2_000_000 or 2M.")] = None,
     envs: Annotated[int | None, typer.Option(help="Parallel environments.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto (a CUDA GPU if torch sees one, else the CPU), cpu, cuda or cuda:N.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Run name.")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
     preset: Annotated[str | None, typer.Option(help="Start from a preset (see `retroml presets`).")] = None,
@@ -150,6 +153,7 @@ def train(
                     "total_timesteps": parse_steps(steps),
                     "n_envs": envs,
                     "seed": seed,
+                    "device": device,
                 }.items()
                 if value is not None
             }
@@ -399,6 +403,7 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
         "name": run.name,
         "game": run.game,
         "algo": run.algo,
+        "device": _device(service, run_id),
         "status": _status(run) + (" (Fast Mode)" if run.fast_mode else ""),
         "executor": run.executor,
         "host": run.host,
@@ -442,6 +447,14 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
     console.print(f"[bold]folder[/bold]: {service.paths(run_id).root}")
     for artifact in service.store.artifacts(run_id):
         console.print(f"  {artifact['kind']:<10} {artifact['path']}", highlight=False)
+
+
+def _device(service: RunService, run_id: str) -> str | None:
+    """The device the run's config asks for (``auto`` resolves on the machine that trains it)."""
+    try:
+        return service.config(run_id).train.device
+    except RetroMLError:
+        return None
 
 
 @runs_app.command("stop")

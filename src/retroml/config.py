@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from retroml.engine.devices import check_device_spelling
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
 
@@ -126,6 +127,8 @@ class TrainConfig(_Section):
         exploration_fraction / exploration_final_eps: the DQN-family settings.
     :param seed: seeds the environments and the network initialisation.
     :param n_threads: PyTorch CPU threads (0 = one per core).
+    :param device: ``auto`` (a CUDA GPU when torch sees one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``;
+        playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
     :param checkpoint_every_sec: how often ``latest.zip`` is refreshed.
     :param keep_last: how many timestamped rolling checkpoints to keep besides ``latest.zip``.
     :param metrics_every_steps: metrics row interval for the DQN family (PPO/A2C log every rollout).
@@ -155,10 +158,18 @@ class TrainConfig(_Section):
     exploration_final_eps: float | None = Field(None, ge=0, le=1)
     seed: int = Field(0, ge=0)
     n_threads: int = Field(0, ge=0, le=256)
+    device: str = "auto"
     checkpoint_every_sec: int = Field(300, ge=1)
     keep_last: int = Field(2, ge=0)
     metrics_every_steps: int = Field(1000, ge=1)
     keep_replay_buffer: bool = True
+
+    @field_validator("device")
+    @classmethod
+    def _device_spelling(cls, value: str) -> str:
+        # Only the spelling: whether this machine has the GPU is checked when a run is created
+        # (engine.devices.resolve_device), so a GPU run's config still reads on a CPU-only machine.
+        return check_device_spelling(value)
 
     @model_validator(mode="after")
     def _fill_zoo_defaults(self) -> TrainConfig:

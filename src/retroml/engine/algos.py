@@ -8,6 +8,9 @@ Every leg anneals from the configured values. SB3 computes a schedule's ``progre
 timestep S with budget B begins at ``p0 = B / (S + B)``, not at 1: a stock schedule would start a
 branch or a continue near its end. A ``LinearSchedule`` from ``value / p0`` down to 0 is ``value``
 at ``p0`` and 0 at the leg's end.
+
+Training runs on the device ``train.device`` resolves to (:mod:`retroml.engine.devices`); playback loads
+on the CPU, which SB3 does for a checkpoint saved on a GPU too.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from retroml.config import TrainConfig
 from retroml.engine.checkpoints import latest_timesteps
+from retroml.engine.devices import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +102,7 @@ def build_model(train: TrainConfig, env: VecEnv, tensorboard_dir: Path | None) -
         env,
         seed=train.seed,
         verbose=0,
-        device="cpu",
+        device=resolve_device(train.device),
         tensorboard_log=str(tensorboard_dir) if tensorboard_dir else None,
         policy_kwargs=_policy_kwargs(train) or None,
         **hyperparameters(train),
@@ -119,7 +123,7 @@ def load_model(
     custom = hyperparameters(train, leg_progress_start(start, budget))
     custom.pop("buffer_size", None)  # the replay buffer keeps the size it was made with
     custom["tensorboard_log"] = str(tensorboard_dir) if tensorboard_dir else None
-    model = cls.load(checkpoint, env=env, device="cpu", custom_objects=custom)
+    model = cls.load(checkpoint, env=env, device=resolve_device(train.device), custom_objects=custom)
     if isinstance(model, OffPolicyAlgorithm):
         buffer = replay_buffer_path(checkpoint.parent)
         if train.keep_replay_buffer and buffer.is_file() and _timesteps_of_buffer(buffer) == start:
@@ -175,5 +179,5 @@ def _timesteps_of_buffer(buffer: Path) -> int | None:
 
 
 def load_policy(algo: str, checkpoint: Path) -> BaseAlgorithm:
-    """Load a checkpoint for playback only (no env, no training state)."""
+    """Load a checkpoint for playback only (no env, no training state), on the CPU whatever it trained on."""
     return ALGORITHM_CLASSES[algo].load(checkpoint, device="cpu")

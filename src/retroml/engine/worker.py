@@ -106,13 +106,14 @@ def train(
             else "not kept (train.keep_replay_buffer is off)",
         )
     logger.info(
-        "training %s on %s: leg %d, %d timesteps from %d, %d envs",
+        "training %s on %s: leg %d, %d timesteps from %d, %d envs, device %s",
         config.train.algo.upper(),
         config.game.id,
         leg.index,
         leg.budget,
         leg.start_timesteps,
         env.num_envs,
+        model.device,
     )
     model.learn(
         total_timesteps=leg.budget,

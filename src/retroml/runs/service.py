@@ -31,6 +31,7 @@ from retroml.config import (
     to_yaml,
 )
 from retroml.engine.checkpoints import latest_timesteps
+from retroml.engine.devices import resolve_device
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
 from retroml.paths import RunPaths, open_in_home, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
@@ -177,6 +178,8 @@ class RunService:
     # creating and starting ---------------------------------------------------------------------
     def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> Run:
         """Create a run folder with its frozen ``config.yaml``, index it, and (by default) start it."""
+        # Here, not in the trainer: a GPU this machine lacks is refused before a run exists.
+        resolve_device(config.train.device)
         run_id = new_run_id()
         name = config.name or default_name(config)
         config = config.model_copy(update={"name": name})
