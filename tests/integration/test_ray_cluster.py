@@ -124,7 +124,7 @@ def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunSer
     assert run.status == "completed", run.message
 
     # The web app shows the cluster run like a local one, with the node it ran on.
-    runs = TestClient(create_app(service=service)).get("/api/runs").json()
+    runs = TestClient(create_app(service=service), base_url="http://127.0.0.1").get("/api/runs").json()
     shown = next(run for run in runs if run["run_id"] == run_id)
     assert shown["executor"] == "ray" and shown["status"] == "completed" and shown["host"]
 

@@ -46,7 +46,10 @@ class RunProcess:
     def __init__(self, module: str, arguments: list[str], log_path: str) -> None:
         import psutil
 
-        with open(log_path, "ab") as log:
+        from retroml.paths import open_in_home
+
+        home = Path(arguments[arguments.index("--home") + 1])
+        with open_in_home(home, Path(log_path), "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", module, *arguments],
                 stdout=log,

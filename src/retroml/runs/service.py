@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 WORKER_MODULE = "retroml.engine.worker"
 RENDER_MODULE = "retroml.runs.render_job"
 RENDER_REQUEST = "render_request.json"
+# How long a run's status and its process may disagree before the process's state is written back.
+REPAIR_GRACE_SEC = 0.5
 ContinueMode = Literal["finish", "more"]
 
 
@@ -137,14 +139,19 @@ class RunService:
                 )
                 fresh = self.store.get_run(row["run_id"]) or fresh
             return fresh
-        if row["status"] in (RunStatus.RUNNING, RunStatus.PAUSED):
+        if row["status"] in (RunStatus.RUNNING, RunStatus.PAUSED) and self._process_disagrees(row):
             # The process's real state wins: a pause whose store write failed must not show "running".
-            frozen = self.executor_for(row).is_frozen(row)
-            real = {True: RunStatus.PAUSED, False: RunStatus.RUNNING, None: row["status"]}[frozen]
-            if real != row["status"]:
+            time.sleep(REPAIR_GRACE_SEC)  # a pause or resume may be between its store write and its signal
+            fresh = self.store.get_run(row["run_id"]) or row
+            if fresh["status"] == row["status"] and self._process_disagrees(fresh):
+                real = RunStatus.RUNNING if row["status"] == RunStatus.PAUSED else RunStatus.PAUSED
                 self.store.update_run(row["run_id"], status=real)
-                return self.store.get_run(row["run_id"]) or row
+            return self.store.get_run(row["run_id"]) or fresh
         return row
+
+    def _process_disagrees(self, row: dict[str, Any]) -> bool:
+        frozen = self.executor_for(row).is_frozen(row)
+        return frozen is not None and frozen != (row["status"] == RunStatus.PAUSED)
 
     def paths(self, run_id: str) -> RunPaths:
         self._row(run_id)
@@ -524,7 +531,10 @@ class RunService:
             "requested_at": time.time(),
         }
         (paths.root / RENDER_REQUEST).write_text(json.dumps(request), encoding="utf-8")
-        self.store.update_run(run_id, status=RunStatus.RENDERING, render_progress=0.0, message=None)
+        # No pid until the render process has one: the trainer's old pid would read as a dead render.
+        self.store.update_run(
+            run_id, status=RunStatus.RENDERING, render_progress=0.0, message=None, pid=None, pid_started_at=None
+        )
         launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_MODULE)
         self.store.update_run(
             run_id,
