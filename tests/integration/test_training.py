@@ -133,8 +133,11 @@ def test_steps_per_sec_and_eta_shown_match_a_stopwatch(service: RunService) -> N
     samples = watch(service, run.run_id, poll=0.25)
     assert service.get(run.run_id).status == "completed"
     truth = speed_truth(samples, run.start_timesteps, run.total_timesteps)
-    # Every steps/s shown is the pace a stopwatch saw over the same half minute (CI shares its cores).
-    assert 0.75 <= truth["shown_over_window_min"] and truth["shown_over_window_max"] <= 1.33, truth
+    # The steps/s shown is the pace a stopwatch saw over the run and over the half minute before it.
+    # The old 1-second sample was off 3-4x (and read 0 or 6 at the end); CI shares its cores, so a
+    # single sample may trail a sudden change of pace by one window, hence the wider per-sample band.
+    assert 0.85 <= truth["shown_over_real_median"] <= 1.18, truth
+    assert 0.6 <= truth["shown_over_window_min"] and truth["shown_over_window_max"] <= 1.67, truth
     assert truth["eta_error"] <= 0.5, truth
     # The metrics rows carry the heartbeat's number: the same order as the stopwatch, never 3-4x off.
     rows = service.metrics(run.run_id)
