@@ -1,6 +1,7 @@
 """The run index and metrics: one embedded SQLite database ``<home>/retroml.db`` (WAL mode).
 
-Any SQLAlchemy URL works (``RETROML_DB`` or ``--db``), e.g. PostgreSQL when a cluster shares the home.
+Any SQLAlchemy URL works (``RETROML_DB`` or ``--db``), e.g. PostgreSQL when a cluster shares the home
+(``postgresql+psycopg://…``; the tests run the store against both SQLite and a real PostgreSQL).
 The training process writes metrics and heartbeats; faces read. Every change of a run, every new
 artifact and every metrics row is also appended to ``events``, whose increasing id lets a live view
 (the web app's Server-Sent Events) resume exactly where it left off.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -18,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -34,17 +36,25 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     inspect,
+    literal,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 DB_ENV_VAR = "RETROML_DB"
 logger = logging.getLogger(__name__)
 
 metadata = MetaData()
+# Counts, sizes and row ids that outgrow 32 bits (a 10-hour journey passes 2 GiB): BIGINT on PostgreSQL,
+# INTEGER on SQLite (already 64-bit there, and only INTEGER PRIMARY KEY numbers rows by itself).
+BigInt = BigInteger().with_variant(Integer, "sqlite")
+# Event ids are handed out under this transaction lock on PostgreSQL, so they commit in increasing order.
+EVENTS_LOCK_KEY = 0x7265_7472_6F6D_6C  # "retroml"
 
 runs = Table(
     "runs",
@@ -64,10 +74,10 @@ runs = Table(
     Column("host", String(255)),
     Column("executor", String(16), nullable=False, default="local"),
     Column("leg", Integer, nullable=False, default=1),
-    Column("leg_start_timesteps", Integer, nullable=False, default=0),
-    Column("total_timesteps", Integer, nullable=False),
-    Column("timesteps", Integer, nullable=False, default=0),
-    Column("episodes", Integer, nullable=False, default=0),
+    Column("leg_start_timesteps", BigInt, nullable=False, default=0),
+    Column("total_timesteps", BigInt, nullable=False),
+    Column("timesteps", BigInt, nullable=False, default=0),
+    Column("episodes", BigInt, nullable=False, default=0),
     Column("score_mean", Float),
     Column("score_best", Float),
     Column("steps_per_sec", Float),
@@ -84,11 +94,11 @@ runs = Table(
 metrics = Table(
     "metrics",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigInt, primary_key=True, autoincrement=True),
     Column("run_id", String(32), nullable=False, index=True),
     Column("leg", Integer, nullable=False),
-    Column("timesteps", Integer, nullable=False),
-    Column("episodes", Integer, nullable=False),
+    Column("timesteps", BigInt, nullable=False),
+    Column("episodes", BigInt, nullable=False),
     Column("score_mean", Float),
     Column("score_max", Float),
     Column("score_best", Float),
@@ -110,15 +120,15 @@ metrics = Table(
 artifacts = Table(
     "artifacts",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigInt, primary_key=True, autoincrement=True),
     Column("run_id", String(32), nullable=False, index=True),
     Column("kind", String(16), nullable=False),  # checkpoint | clip | journey
     Column("path", String(500), nullable=False, unique=True),  # relative to the home
     Column("milestone_pct", Integer),
-    Column("timesteps", Integer),
-    Column("episodes", Integer),
+    Column("timesteps", BigInt),
+    Column("episodes", BigInt),
     Column("leg", Integer),
-    Column("size_bytes", Integer),
+    Column("size_bytes", BigInt),
     Column("duration_sec", Float),
     Column("meta", JSON),
     Column("created_at", Float, nullable=False),
@@ -127,7 +137,7 @@ artifacts = Table(
 events = Table(
     "events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", BigInt, primary_key=True, autoincrement=True),
     Column("run_id", String(32), nullable=False, index=True),
     Column("kind", String(16), nullable=False),  # status | metrics | artifact | deleted
     Column("payload", JSON, nullable=False),
@@ -150,34 +160,84 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return set_pragmas
 
 
+def _postgresql_lock_timeout(lock_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def set_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+        # PostgreSQL's counterpart of SQLite's busy_timeout: a statement waits this long for another
+        # session's lock, then fails with a transient error (which PatientWriter retries) instead of hanging.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return set_lock_timeout
+
+
+def _json_text(value: Any) -> str:
+    """JSON for the JSON columns: NaN and infinities (which JSON lacks, and PostgreSQL refuses) become null."""
+    return json.dumps(_finite(value))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 class Store:
     """Access to the run index, metrics, artifacts and events of one data home.
 
     :param home: the data home; the default database is ``<home>/retroml.db``.
     :param url: any SQLAlchemy URL instead (``RETROML_DB`` is used when this is ``None``).
-    :param busy_timeout_ms: how long an SQLite statement waits for another writer's lock.
+    :param busy_timeout_ms: how long a statement waits for another writer's lock (SQLite's busy_timeout,
+        PostgreSQL's lock_timeout).
     """
 
     def __init__(self, home: Path, url: str | None = None, busy_timeout_ms: int = 30_000) -> None:
         self.home = home
         self.url = url or os.environ.get(DB_ENV_VAR) or f"sqlite:///{home / 'retroml.db'}"
-        self.engine: Engine = create_engine(self.url, future=True)
+        sqlite = self.url.startswith("sqlite")
+        # Off SQLite a pooled connection may have been cut (a restarted server): checked before each use.
+        self.engine: Engine = create_engine(self.url, json_serializer=_json_text, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        elif self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "connect", _postgresql_lock_timeout(busy_timeout_ms))
         metadata.create_all(self.engine)
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
-        """A database made by an older RetroML gets the columns added since (all nullable or defaulted)."""
+        """A database made by an older RetroML gets the columns added since (all nullable or defaulted),
+        and on PostgreSQL its 32-bit counts, sizes and ids are widened to BIGINT."""
         existing = inspect(self.engine)
+        quote = self.engine.dialect.identifier_preparer.quote
         with self._begin() as connection:
             for table in (runs, metrics, artifacts, events):
-                present = {column["name"] for column in existing.get_columns(table.name)}
+                present = {column["name"]: column["type"] for column in existing.get_columns(table.name)}
                 for column in table.columns:
                     if column.name not in present:
-                        kind = column.type.compile(self.engine.dialect)
-                        default = " NOT NULL DEFAULT 0" if column.default is not None and not column.nullable else ""
-                        connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}{default}"))
+                        connection.execute(text(self._add_column_sql(table, column)))
+                    elif (
+                        self.engine.dialect.name == "postgresql"
+                        and column.type is BigInt
+                        and not isinstance(present[column.name], BigInteger)
+                    ):
+                        widen = f"ALTER TABLE {quote(table.name)} ALTER COLUMN {quote(column.name)} TYPE BIGINT"
+                        connection.execute(text(widen))
+
+    def _add_column_sql(self, table: Table, column: Column[Any]) -> str:
+        dialect = self.engine.dialect
+        kind = column.type.compile(dialect)
+        default = ""
+        if column.default is not None and not column.nullable:
+            # The column's own default (false, 'local', 1 …) as this dialect spells it, so old rows get it.
+            value = literal(column.default.arg, column.type)  # type: ignore[attr-defined]
+            default = f" NOT NULL DEFAULT {value.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}"
+        quote = dialect.identifier_preparer.quote
+        return f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}{default}"
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
@@ -185,6 +245,10 @@ class Store:
             yield connection
 
     def _event(self, connection: Connection, run_id: str, kind: str, payload: dict[str, Any]) -> None:
+        if connection.dialect.name == "postgresql":
+            # PostgreSQL hands out ids at insert time, not commit time: without this lock a reader could
+            # see event 102 before 101 commits, resume after 102 and never see 101.
+            connection.execute(select(func.pg_advisory_xact_lock(EVENTS_LOCK_KEY)))
         connection.execute(insert(events).values(run_id=run_id, kind=kind, payload=payload, created_at=time.time()))
 
     # runs ------------------------------------------------------------------------------------
@@ -364,7 +428,9 @@ class PatientWriter:
                 run_id, values = next(iter(self._run_values.items()))
                 self.store.update_run(run_id, **values)
                 del self._run_values[run_id]
-        except OperationalError as error:
+        except DBAPIError as error:
+            if not transient(error):
+                raise
             self._retry_at = time.monotonic() + self._delay
             logger.warning("the database is busy (%s); %d writes wait, next try in %.0f s",
                            str(error.orig).strip(), self.waiting, self._delay)  # fmt: skip
@@ -382,6 +448,13 @@ class PatientWriter:
                 return False
             time.sleep(min(self._delay, max(deadline - time.monotonic(), 0.0)))
         return True
+
+
+def transient(error: DBAPIError) -> bool:
+    """Whether trying again later may succeed: a lock held too long (SQLite's "database is locked",
+    PostgreSQL's lock timeout, deadlock or serialization failure), a server that is down, restarting or
+    cut the connection. PostgreSQL's drivers raise all of these as OperationalError."""
+    return isinstance(error, OperationalError) or bool(error.connection_invalidated)
 
 
 def _primary_key(result: Any) -> int:
