@@ -15,6 +15,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from stable_baselines3 import A2C, PPO
 
 from retroml import milestones
@@ -308,3 +309,36 @@ def test_rendering_a_run_without_checkpoints_says_so(service: RunService) -> Non
     with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no journey to render"):
         service.render(run_id, length="10s")
     shutil.rmtree(service.paths(run_id).root)
+
+
+def test_a_journey_comes_with_its_upload_pack(service: RunService, run_id: str) -> None:
+    """Chapters (description lines, WebVTT, inside the MP4) at segment starts, a 1280×720 thumbnail, a description."""
+    video = service.render(run_id, length="48s", workers=2)
+    manifest = manifest_of(video)
+    starts = {segment["start_frame"] / manifest["fps"] for segment in manifest["segments"]}
+    pack = service.store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["pack"]
+    home = service.store.home
+    lines = (home / pack["chapters"]).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("00:00 untrained")
+    with av.open(str(video)) as container:
+        inside = [
+            (mark["start"] * mark["time_base"], mark["end"] * mark["time_base"], mark["metadata"]["title"])
+            for mark in container.chapters()
+        ]
+    assert len(inside) == len(lines) >= 3
+    for (start, end, title), line in zip(inside, lines, strict=True):
+        assert float(start) in starts, (start, starts)  # a chapter begins at a milestone's title card
+        assert end - start >= 10
+        assert line == f"{int(start) // 60:02d}:{int(start) % 60:02d} {title}"
+    assert float(inside[-1][1]) == pytest.approx(manifest["seconds"])
+    vtt = (home / pack["webvtt"]).read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(lines)
+    description = (home / pack["description"]).read_text(encoding="utf-8")
+    last = manifest["segments"][-1]["panes"][0]
+    assert "Breakout" in description and "PPO" in description and f"{last['timesteps']:,} steps" in description
+    assert all(line in description for line in lines)
+    thumbnail = Image.open(home / pack["thumbnail"])
+    assert thumbnail.size == (1280, 720)
+    pixels = np.asarray(thumbnail.convert("L"), dtype=np.float32)
+    early, late = pixels[150:500, 40:620], pixels[150:500, 660:1240]
+    assert early.std() > 10 and late.std() > 10  # game frames, not an empty background

@@ -188,7 +188,7 @@ class AnalyticsCanvas:
             paste(self.canvas, self._text(text, 15, MUTED), box.x + 8, box.y + 4)
         self._layout_actions()
         self._layout_convs(layers)
-        _draw_curve(self.canvas, self.curve, curve, label.timesteps, self._text)
+        draw_curve(self.canvas, self.curve, curve, label.timesteps, self._text)
 
     @classmethod
     def for_playback(
@@ -317,8 +317,27 @@ class _Box:
         canvas[self.y : self.y + self.height, self.x : self.x + self.width] = PANEL
 
 
-def _draw_curve(canvas: np.ndarray, box: _Box, curve: Sequence[tuple[int, float]], now: int, text: Any) -> None:
-    """The training curve up to ``now`` with a marker at ``now`` (drawn once: it does not change in a segment)."""
+def _panel_text(words: str, size: int, color: tuple[int, int, int]) -> np.ndarray:
+    return text_image(words, size, color, PANEL)
+
+
+def draw_curve(
+    canvas: np.ndarray,
+    box: _Box | tuple[int, int, int, int],
+    curve: Sequence[tuple[int, float]],
+    now: int,
+    text: Any = None,
+) -> None:
+    """The training curve up to ``now`` with a marker at ``now`` (drawn once: it does not change in a segment).
+
+    :param box: the panel, or ``(x, y, width, height)``.
+    :param text: draws a label (``text, size, colour`` → image); on the panel colour by default.
+    """
+    if not isinstance(box, _Box):
+        box = _Box(*box)
+    if text is None:
+        box.clear(canvas)
+        text = _panel_text
     left, top = box.x + 64, box.y + 28
     right, bottom = box.x + box.width - 16, box.y + box.height - 24
     if not curve:

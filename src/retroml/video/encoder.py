@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from PIL import Image
 
 FASTSTART = {"movflags": "+faststart"}
 
@@ -127,20 +128,27 @@ def probe(path: Path, count_frames: bool = True) -> VideoInfo:
         )
 
 
-def save_poster(video: Path, poster: Path, at_fraction: float = 0.5, width: int = 640) -> Path:
-    """Write a JPEG of the frame at ``at_fraction`` of ``video`` (scaled to ``width``)."""
+def frame_at(video: Path, seconds: float) -> Image.Image:
+    """The frame of ``video`` shown at ``seconds`` from its start (the last one past its end)."""
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
-        target = at_fraction * float(container.duration or 0) / av.time_base
-        if target > 0 and stream.time_base is not None:
-            container.seek(int(target / stream.time_base), stream=stream)
+        if seconds > 0 and stream.time_base is not None:
+            container.seek(int(seconds / stream.time_base), stream=stream)
         image = None
         for frame in container.decode(stream):
             image = frame.to_image()
-            if frame.time is None or frame.time >= target:
+            if frame.time is None or frame.time >= seconds:
                 break
     if image is None:
-        raise ValueError(f"{video.name} has no frame to make a poster from")
+        raise ValueError(f"{video.name} has no frame")
+    return image
+
+
+def save_poster(video: Path, poster: Path, at_fraction: float = 0.5, width: int = 640) -> Path:
+    """Write a JPEG of the frame at ``at_fraction`` of ``video`` (scaled to ``width``)."""
+    with av.open(str(video)) as container:
+        duration = float(container.duration or 0) / av.time_base
+    image = frame_at(video, at_fraction * duration)
     if image.width > width:
         image = image.resize((width, round(image.height * width / image.width)))
     temporary = poster.with_name(f".{poster.name}.tmp")
@@ -149,11 +157,17 @@ def save_poster(video: Path, poster: Path, at_fraction: float = 0.5, width: int 
     return poster
 
 
-def join_segments(parts: Sequence[Path], output: Path, music: Path | None = None) -> VideoInfo:
+def join_segments(
+    parts: Sequence[Path],
+    output: Path,
+    music: Path | None = None,
+    chapters: Sequence[Mapping[str, Any]] = (),
+) -> VideoInfo:
     """Concatenate H.264 segment files (same size, rate and encoder settings) without re-encoding.
 
     Packets are copied and their timestamps shifted by the length of the segments before them; with
-    ``music``, an AAC track is encoded alongside, looped or cut to the video's length.
+    ``music``, an AAC track is encoded alongside, looped or cut to the video's length. ``chapters``
+    (as PyAV's ``set_chapters`` takes them) are written into the file's index.
     """
     if not parts:
         raise ValueError("there are no segments to join")
@@ -170,6 +184,8 @@ def join_segments(parts: Sequence[Path], output: Path, music: Path | None = None
                     audio.fill_until(float(offset * time_base))
             if audio is not None:
                 audio.finish(float(offset * time_base))
+            if chapters:
+                container.set_chapters([dict(chapter) for chapter in chapters])  # type: ignore[misc]
     return probe(output)
 
 

@@ -8,6 +8,7 @@ free core (a local process pool here, Ray tasks on a cluster).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import json
@@ -26,8 +27,9 @@ from typing import Any
 
 from retroml import milestones
 from retroml.config import RenderConfig, parse_duration, read_config
-from retroml.engine.checkpoints import latest_timesteps, list_milestones
-from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
+from retroml.disk import RENDER_FIX, disk_full_sentence, is_disk_full
+from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, list_milestones
+from retroml.errors import DamagedCheckpointError, DiskFullError, InvalidInputError, NotFoundError
 from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
 from retroml.runs.model import Run
@@ -37,6 +39,7 @@ from retroml.video.analytics import training_curve
 from retroml.video.background import die_with_parent
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
+from retroml.video import upload_pack
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
 logger = logging.getLogger(__name__)
@@ -187,12 +190,26 @@ def _labelled_checkpoints(
         pct = milestones.percent(timesteps, plan.start_timesteps, plan.total_timesteps)
         return path, MilestoneLabel(pct, timesteps, int(episodes), score, milestone=file_pct is not None)
 
+    milestone_files = list_milestones(paths.checkpoints)
+    latest = paths.latest_checkpoint
+    files = [checkpoint.path for checkpoint in milestone_files] + ([latest] if latest.is_file() else [])
+    damaged = {path: why for path in files if (why := checkpoint_damage(path)) is not None}
+    for path, why in damaged.items():
+        logger.warning("skipping %s: it is damaged (%s)", path.relative_to(store.home), why)
+    if files and len(damaged) == len(files):
+        names = ", ".join(f"{path.name} ({why})" for path, why in damaged.items())
+        raise DamagedCheckpointError(
+            f"none of the checkpoints of run {run_id} loads ({names}), so there is nothing to render; "
+            "train a new run"
+        )
     found = [
         labelled(checkpoint.path, checkpoint.milestone_pct, checkpoint.timesteps)
-        for checkpoint in list_milestones(paths.checkpoints)
+        for checkpoint in milestone_files
+        if checkpoint.path not in damaged
     ]
-    latest = paths.latest_checkpoint
-    return found, labelled(latest, None, latest_timesteps(latest)) if latest.is_file() else None
+    if not latest.is_file() or latest in damaged:
+        return found, None
+    return found, labelled(latest, None, latest_timesteps(latest))
 
 
 def allocate(total: int, weights: Sequence[float]) -> list[int]:
@@ -384,11 +401,13 @@ def render_and_join(
     partial = plan.output.with_name(f".{plan.output.name}.partial")
     try:
         results = _render_segments(store, plan, workers, progress, runner)
-        info = join_segments([Path(segment.output) for segment in plan.segments], partial, music)
+        marks = [chapter.as_av(number) for number, chapter in enumerate(upload_pack.chapters(plan.segments))]
+        info = join_segments([Path(segment.output) for segment in plan.segments], partial, music, marks)
         os.replace(partial, plan.output)
-    except OSError as error:
-        if error.errno == 28:  # ENOSPC
-            raise RetroMLError("the disk filled up during the render; no video was written, free some space") from None
+    except Exception as error:
+        # A segment, the join, or a progress row in the store: whichever met the full disk first.
+        if is_disk_full(error):
+            raise DiskFullError(disk_full_sentence(plan.output, RENDER_FIX)) from error
         raise
     finally:
         partial.unlink(missing_ok=True)
@@ -450,9 +469,30 @@ def publish(
 ) -> Path:
     """Write the poster and manifest beside the video and record it in the store as a ``journey``.
 
+    If any of that fails (a full disk), the video and the files beside it are removed: a video is
+    in ``videos/`` only with its manifest, poster and artifact.
+
     :param extra: fields of the manifest and of the artifact's ``meta`` that other layouts add or
         override (the compare layout: ``layout`` and ``runs``).
     """
+    try:
+        return _publish(store, plan, results, info, music, extra)
+    except BaseException as error:
+        for leftover in plan.output.parent.glob(f"{glob.escape(plan.output.stem)}.*"):
+            leftover.unlink(missing_ok=True)
+        if isinstance(error, Exception) and is_disk_full(error):
+            raise DiskFullError(disk_full_sentence(plan.output, RENDER_FIX)) from error
+        raise
+
+
+def _publish(
+    store: Store,
+    plan: JourneyPlan,
+    results: list[dict[str, Any]],
+    info: VideoInfo,
+    music: Path | None,
+    extra: Mapping[str, Any] | None,
+) -> Path:
     output = plan.output
     size, seconds = info.size_bytes, info.duration
     poster = save_poster(output, output.with_suffix(".jpg"), at_fraction=0.9)
@@ -480,6 +520,7 @@ def publish(
     manifest_path = output.with_suffix(".json")
     manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     home = store.home
+    pack = _write_upload_pack(store, plan, last["timesteps"])
     store.add_artifact(
         plan.run_id,
         "journey",
@@ -496,8 +537,26 @@ def publish(
             "length": plan.settings.length,
             "frames": plan.frames,
             "segments": len(results),
+            "pack": pack.relative_to(home),
             **(extra or {}),
         },
     )
     logger.info("journey of %s: %s (%.1f MB, %.1f s)", plan.run_id, output, size / 1e6, seconds)
     return output
+
+
+def _write_upload_pack(store: Store, plan: JourneyPlan, timesteps: int) -> upload_pack.PackFiles:
+    """Chapters, thumbnail and description beside the video, from the run's facts."""
+    row = store.get_run(plan.run_id) or {}
+    config = read_config(run_paths(store.home, plan.run_id).config)
+    first = plan.segments[0]
+    facts = {
+        "game_title": first.game_title,
+        "algo": first.algo,
+        "timesteps": timesteps,
+        "n_envs": config.train.n_envs,
+        "training_seconds": float(row.get("train_seconds") or 0.0),
+        "device": config.train.device,
+    }
+    curve = training_curve(store.metrics(plan.run_id), timesteps)
+    return upload_pack.write_pack(plan.output, plan.segments, facts, curve)
