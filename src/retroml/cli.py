@@ -5,7 +5,11 @@ Errors a user can cause come back as one sentence on stderr and exit code 2.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -14,10 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
+from rich.text import Text
 
-from retroml.config import ALGOS, PRESETS, apply_assignment, build_config, load_yaml, merge, preset_config
+from retroml.config import (
+    ALGOS, PRESETS, apply_assignment, build_config, foreign_hyperparameters, load_yaml, merge, parse_budget,
+    parse_duration, preset_config,
+)  # fmt: skip
 from retroml.errors import RetroMLError
 from retroml.games import all_games, get_game
 from retroml.runs.model import ENDED_STATUSES, Run, RunStatus, duration_text
@@ -37,8 +46,18 @@ HomeOption = Annotated[Path | None, typer.Option("--home", help="Data home (defa
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: <home>/retroml.db).")]
 
 
+def shown(text: object) -> str:
+    """``text`` on one line as typed: control characters (an escape sequence, a newline) as ``\\x1b``, ``\\n``."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in str(text))
+
+
+def literal(text: object) -> str:
+    """``text`` inside rich markup, shown literally: a run named ``[/bold]`` is a name, not a tag."""
+    return escape(shown(text))
+
+
 def fail(message: str) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    errors.print(Text.assemble(("error:", "red"), " " + shown(message)), highlight=False)
     return typer.Exit(code=2)
 
 
@@ -59,20 +78,13 @@ def service_for(
 
 
 def parse_steps(text: str | None, flag: str = "--steps") -> int | None:
-    """``2_000_000``, ``2000000``, ``2e6``, ``500k`` or ``2M`` as an int; ``flag`` names it in errors."""
+    """A budget flag through :func:`retroml.config.parse_budget` (``500k``, ``2.5M``, ``2e6``); ``flag`` names it."""
     if text is None:
         return None
-    cleaned = text.strip().lower().replace("_", "").replace(",", "")
-    scale = {"k": 1_000, "m": 1_000_000}.get(cleaned[-1:], 1)
-    if scale != 1:
-        cleaned = cleaned[:-1]
     try:
-        value = float(cleaned) * scale
-    except ValueError:
-        raise fail(f"{flag} '{text}' is not a number of timesteps (e.g. 500000, 500k, 2M)") from None
-    if value != int(value):
-        raise fail(f"{flag} '{text}' must be a whole number of timesteps")
-    return int(value)
+        return parse_budget(text, flag)
+    except RetroMLError as error:
+        raise fail(str(error)) from None
 
 
 @app.command()
@@ -142,6 +154,8 @@ def train(
         data: dict[str, Any] = preset_config(preset) if preset else {}
         if config is not None:
             data = merge(data, load_yaml(config))
+        if algo:
+            _drop_foreign_hyperparameters(data, algo)
         flags: dict[str, Any] = {
             "name": name,
             "fast_mode": True if fast else None,
@@ -162,9 +176,7 @@ def train(
         data = merge(data, {key: value for key, value in flags.items() if value is not None})
         for assignment in set_ or []:
             data = apply_assignment(data, assignment)
-        if algo and "train" in data:
-            _drop_foreign_hyperparameters(data["train"])
-        if "game" in data and "id" in data["game"]:
+        if isinstance(data.get("game"), dict) and "id" in data["game"]:
             get_game(str(data["game"]["id"]))
         run_config = build_config(data)
         service = service_for(home, db, executor, ray_address)
@@ -172,7 +184,8 @@ def train(
     except RetroMLError as error:
         raise fail(str(error)) from None
     mode = " in Fast Mode" if run.fast_mode else ""
-    console.print(f"started [bold]{run.run_id}[/bold] ({run.name}){mode}; log: {service.paths(run.run_id).log}")
+    log = literal(service.paths(run.run_id).log)
+    console.print(f"started [bold]{run.run_id}[/bold] ({literal(run.name)}){mode}; log: {log}", highlight=False)
     if detach:
         return
     follow(service, run.run_id)
@@ -210,6 +223,8 @@ def sweep(
         for game_id in game_ids:
             for seed_value in seed_values:
                 data: dict[str, Any] = preset_config(preset) if preset else {}
+                if algo:
+                    _drop_foreign_hyperparameters(data, algo)
                 train = {"seed": seed_value, "algo": algo, "total_timesteps": parse_steps(steps), "n_envs": envs}
                 flags = {"game": {"id": game_id}, "train": {k: v for k, v in train.items() if v is not None}}
                 data = merge(data, {**flags, "name": f"{label}-{game_id}-seed{seed_value}"})
@@ -217,8 +232,6 @@ def sweep(
                     data["fast_mode"] = True
                 for assignment in set_ or []:
                     data = apply_assignment(data, assignment)
-                if algo:
-                    _drop_foreign_hyperparameters(data["train"])
                 configs.append(build_config(data))
         service = service_for(home, db, executor, ray_address)
         run_ids = [service.create(config).run_id for config in configs]
@@ -247,25 +260,14 @@ def _sweep_table(service: RunService, run_ids: list[str]) -> Table:
     return table
 
 
-def _drop_foreign_hyperparameters(train: dict[str, Any]) -> None:
-    """A preset's PPO settings must not leak into a run whose --algo says DQN."""
-    from retroml.config import ZOO_ATARI_DEFAULTS
+def _drop_foreign_hyperparameters(data: dict[str, Any], algo: str) -> None:
+    """A preset's or config file's PPO settings must not leak into a run whose --algo says DQN.
 
-    keep = {
-        "algo",
-        "total_timesteps",
-        "n_envs",
-        "seed",
-        "n_threads",
-        "checkpoint_every_sec",
-        "keep_last",
-        "metrics_every_steps",
-        "learning_rate",
-        "gamma",
-        *ZOO_ATARI_DEFAULTS[train["algo"]],
-    }
-    for key in list(train):
-        if key not in keep:
+    Called before the flags and ``--set`` are applied: what the user sets there is validated, never dropped.
+    """
+    train = data.get("train")
+    if isinstance(train, dict):
+        for key in foreign_hyperparameters(algo) & set(train):
             del train[key]
 
 
@@ -338,11 +340,12 @@ def follow(service: RunService, run_id: str) -> None:
 
 def _print_outcome(service: RunService, run: Run) -> None:
     paths = service.paths(run.run_id)
-    console.print(f"run {run.run_id} {run.status} at {run.timesteps:,} timesteps; folder: {paths.root}")
+    folder = literal(paths.root)
+    console.print(f"run {run.run_id} {run.status} at {run.timesteps:,} timesteps; folder: {folder}", highlight=False)
     if run.message:
-        console.print(run.message)
+        console.print(literal(run.message), highlight=False)
     for video in service.videos(run_id=run.run_id, kinds=("journey",)):
-        console.print(f"journey: {service.home / video['path']}")
+        console.print(f"journey: {literal(service.home / video['path'])}", highlight=False)
     if run.status is RunStatus.FAILED:
         raise typer.Exit(code=1)
 
@@ -355,7 +358,12 @@ def runs_list(
     db: DbOption = None,
 ) -> None:
     """All runs, newest first (⚡: Fast Mode)."""
-    service = service_for(home, db)
+    if status is not None and status not in set(RunStatus):
+        raise fail(f"--status '{status}' is not one of {', '.join(RunStatus)}")
+    try:
+        service = service_for(home, db)
+    except RetroMLError as error:
+        raise fail(str(error)) from None
     numbers = [
         _number(header)
         for header in ("progress", "timesteps", "episodes", "mean score", "best score", "steps/s", "training time")
@@ -368,7 +376,7 @@ def runs_list(
     for run in service.list_runs(status=status, game=game):
         table.add_row(
             run.run_id,
-            run.name,
+            literal(run.name),
             run.game,
             run.algo,
             _status(run),
@@ -427,7 +435,7 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
     }
     for key, value in fields.items():
         if value is not None:
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+            console.print(f"[bold]{key}[/bold]: {literal(value)}", highlight=False)
     milestones = Table(
         "milestone", _number("timesteps"), "state", _number("episodes"), _number("mean score"), title="milestones"
     )
@@ -444,9 +452,9 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
     for leg in run.legs:
         legs.add_row(str(leg.leg), f"{leg.start_timesteps:,}", f"{leg.budget:,}", leg.from_checkpoint or "")
     console.print(legs)
-    console.print(f"[bold]folder[/bold]: {service.paths(run_id).root}")
+    console.print(f"[bold]folder[/bold]: {literal(service.paths(run_id).root)}", highlight=False)
     for artifact in service.store.artifacts(run_id):
-        console.print(f"  {artifact['kind']:<10} {artifact['path']}", highlight=False)
+        console.print(f"  {artifact['kind']:<10} {literal(artifact['path'])}", highlight=False)
 
 
 def _device(service: RunService, run_id: str) -> str | None:
@@ -540,7 +548,7 @@ def runs_branch(
         name=name,
     )
     console.print(
-        f"started [bold]{run.run_id}[/bold] ({run.name}), branched from {run_id} at {from_checkpoint:g} % "
+        f"started [bold]{run.run_id}[/bold] ({literal(run.name)}), branched from {run_id} at {from_checkpoint:g} % "
         f"({run.start_timesteps:,} timesteps)"
     )
     if not detach:
@@ -605,6 +613,14 @@ def render(
         raise fail(f"--compare takes 2 to 4 runs, not {len(run_ids)}")
     if not compare and len(run_ids) != 1:
         raise fail("give one run (several only with --compare)")
+    for flag, duration in {"--length": length, "--timelapse": timelapse, "--highlights": highlights}.items():
+        if duration is not None:
+            try:
+                parse_duration(duration)
+            except ValueError as error:
+                raise fail(f"{flag}: {error}") from None
+    if music is not None:
+        _check_music(music)
     if timelapse:
         layout, length = "timelapse", timelapse
     elif highlights:
@@ -616,6 +632,21 @@ def render(
     except RetroMLError as error:
         raise fail(str(error)) from None
     _render(service, run_ids[0], length, layout, workers, music, run_ids[1:])
+
+
+def _check_music(music: Path) -> None:
+    """Refuse a music file PyAV cannot play now, not after minutes of rendering."""
+    import av
+
+    if not music.is_file():
+        raise fail(f"--music {music} is not a file")
+    try:
+        with av.open(str(music)) as source:
+            playable = bool(source.streams.audio)
+    except (av.error.FFmpegError, OSError, UnicodeError):
+        playable = False
+    if not playable:
+        raise fail(f"--music {music} is not an audio file RetroML can play (an MP3, OGG, WAV or M4A)")
 
 
 def _render(
@@ -678,6 +709,7 @@ def ui(
     ] = None,
 ) -> None:
     """Start the web app (http://127.0.0.1:8000)."""
+    _check_address(host, port)
     try:
         from retroml.web.server import serve
     except ImportError as error:
@@ -693,9 +725,31 @@ def ui(
         raise fail(str(error)) from None
 
 
+def _check_address(host: str, port: int) -> None:
+    """A port number and a host that is an address of this machine (the server says when the port is taken)."""
+    if not 1 <= port <= 65535:
+        raise fail(f"--port {port} is not a port; give a number from 1 to 65535")
+    refused = f"--host '{host}' is not an address of this machine; use 127.0.0.1 (this machine only) or 0.0.0.0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if re.fullmatch(r"[\d.]*", host):  # 256.1.1.1 is no address; a DNS lookup of it could only time out
+            raise fail(refused) from None
+    try:
+        family, kind, _proto, _name, address = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.bind((address[0], 0))
+    except (OSError, UnicodeError):
+        raise fail(refused) from None
+
+
 @app.command()
 def desktop(home: HomeOption = None, db: DbOption = None) -> None:
     """Start the desktop app."""
+    displays = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    if sys.platform.startswith("linux") and not any(os.environ.get(name) for name in displays):
+        # Without one Qt aborts the process (exit 134) instead of raising anything catchable.
+        raise fail("the desktop app needs a display (DISPLAY is not set); start it on a desktop or use `retroml ui`")
     try:
         from retroml.desktop.app import run_desktop
     except ImportError as error:

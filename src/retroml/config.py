@@ -7,7 +7,9 @@ so the written ``config.yaml`` shows every value the run really used.
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -209,6 +211,11 @@ _ALGO_SPECIFIC = (
 )
 
 
+def foreign_hyperparameters(algo: str) -> frozenset[str]:
+    """The algorithm-specific settings that do not apply to ``algo`` (``n_steps`` for DQN …)."""
+    return frozenset(_ALGO_SPECIFIC) - set(ZOO_ATARI_DEFAULTS[algo])
+
+
 class RecordingConfig(_Section):
     """Live milestone clips and the training time-lapse, recorded while training (never on the hot path).
 
@@ -307,6 +314,42 @@ class RunConfig(_Section):
         return self
 
 
+_BUDGET = re.compile(r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)(?P<suffix>[kmb]?)$")
+_BUDGET_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+
+def parse_budget(text: str, label: str = "total timesteps") -> int:
+    """A budget in timesteps: ``100000``, ``1_000_000``, ``20,000``, ``100k``, ``2.5M``, ``2e6``.
+
+    The one budget grammar of every face (the CLI's ``--steps``/``--more``, the desktop dialogs).
+    The value must be a whole number from 1 to ``MAX_TIMESTEPS`` (the limit ``TrainConfig`` sets);
+    anything else is one :class:`InvalidInputError` sentence that starts with ``label``.
+    """
+    cleaned = text.strip().lower().replace("_", "").replace(",", "").replace(" ", "")
+    match = _BUDGET.match(cleaned)
+    limit = f"{MAX_TIMESTEPS:,}"
+    if match is None:
+        if cleaned.lstrip("+-") in ("inf", "infinity"):
+            if cleaned.startswith("-"):
+                raise InvalidInputError(f"{label} '{text}' must be positive")
+            raise InvalidInputError(f"{label} '{text}' is more than the {limit} timesteps a run can train")
+        raise InvalidInputError(
+            f"{label} '{text}' is not a number of timesteps; write a whole number up to {limit}, "
+            "e.g. 500000, 500k, 2.5M or 2e6"
+        )
+    # Decimal, not float: 1e400 stays a number to compare, and 2.5M is exactly 2,500,000.
+    number = Decimal(match["number"])
+    if number <= 0:
+        raise InvalidInputError(f"{label} '{text}' must be positive")
+    # The exponent first: 1e999999k would overflow Decimal's arithmetic before the comparison.
+    value = number * _BUDGET_SUFFIXES[match["suffix"]] if number.adjusted() < 12 else number
+    if value > MAX_TIMESTEPS:
+        raise InvalidInputError(f"{label} '{text}' is more than the {limit} timesteps a run can train")
+    if value < 1 or value != value.to_integral_value():
+        raise InvalidInputError(f"{label} '{text}' must be a whole number of timesteps")
+    return int(value)
+
+
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
 
@@ -321,7 +364,7 @@ def parse_duration(text: str) -> float:
             raise ValueError(f"'{text}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h") from None
         hours, minutes, secs = (float(part) if part else 0.0 for part in match.groups())
         seconds = hours * 3600 + minutes * 60 + secs
-    if seconds <= 0 or seconds > 24 * 3600:
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > 24 * 3600:
         raise ValueError(f"duration '{text}' must be more than 0 and at most 24h")
     return seconds
 
@@ -423,6 +466,10 @@ def apply_assignment(data: dict[str, Any], assignment: str) -> dict[str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
+    section = getattr(RunConfig.model_fields.get(keys[0]), "default", None)
+    if len(keys) == 1 and isinstance(section, BaseModel) and not isinstance(value, dict):
+        example = f"{keys[0]}.{next(iter(type(section).model_fields))}=…"
+        raise InvalidInputError(f"'{assignment}' replaces the whole {keys[0]} section; set one setting, e.g. {example}")
     override: dict[str, Any] = {keys[-1]: value}
     for key in reversed(keys[:-1]):
         override = {key: override}
@@ -435,6 +482,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise InvalidInputError(f"cannot read config file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{path} is not UTF-8 text; save it as UTF-8 and try again") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -123,8 +123,10 @@ def test_fast_mode_unchecks_and_disables_recording_and_unchecking_restores_it(qt
 @pytest.mark.parametrize(
     ("field", "value", "sentence"),
     [
-        ("timesteps", "lots", "Total timesteps 'lots' is not a number; write e.g. 100000, 100k or 2.5M"),
-        ("timesteps", "0", "Invalid config — train.total_timesteps: Input should be greater than 0"),
+        ("timesteps", "lots", "Total timesteps 'lots' is not a number of timesteps; write a whole number up to"),
+        ("timesteps", "0", "Total timesteps '0' must be positive"),
+        ("timesteps", "1.5k5", "Total timesteps '1.5k5' is not a number of timesteps"),
+        ("timesteps", "1e400", "Total timesteps '1e400' is more than the 1,000,000,000 timesteps a run can train"),
         ("journey_length", "forever", "Invalid config — render.length: 'forever' is not a duration;"),
         ("overrides", "train.batch_size=7", "Invalid config — train: batch_size 7 must divide n_envs × n_steps"),
     ],

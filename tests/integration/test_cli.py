@@ -32,8 +32,8 @@ def home(tmp_path: Path) -> str:
     ("args", "sentence"),
     [
         (["--game", "pongg"], "unknown game 'pongg' — did you mean 'pong'?"),
-        (["--steps", "-5"], "train.total_timesteps: Input should be greater than 0"),
-        (["--steps", "1e15"], "train.total_timesteps: Input should be less than or equal to 1000000000"),
+        (["--steps", "-5"], "--steps '-5' must be positive"),
+        (["--steps", "1e15"], "--steps '1e15' is more than the 1,000,000,000 timesteps a run can train"),
         (["--steps", "lots"], "--steps 'lots' is not a number of timesteps"),
         (["--algo", "sac"], "--algo 'sac' is not one of ppo, a2c, dqn, qrdqn"),
         (["--set", "train.batch_size=100"], "batch_size 100 must divide n_envs × n_steps = 1024"),

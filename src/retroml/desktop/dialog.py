@@ -8,7 +8,6 @@ is shown as one sentence under the form and the dialog stays open.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -25,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from retroml.config import ALGOS, PRESETS, RunConfig, apply_assignment, build_config, preset_config
-from retroml.errors import InvalidInputError, RetroMLError
+from retroml.config import ALGOS, PRESETS, RunConfig, apply_assignment, build_config, parse_budget, preset_config
+from retroml.errors import RetroMLError
 from retroml.games import all_games
 from retroml.runs.model import Run
 from retroml.runs.service import RunService
@@ -37,17 +36,6 @@ FAST_MODE_TRADE_OFF = (
 )
 # Frames per wall-clock second the training time-lapse captures when the box is checked.
 TIMELAPSE_FPS = 2.0
-_SUFFIXES = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
-
-
-def parse_timesteps(text: str) -> int:
-    """``100000``, ``100_000``, ``100,000``, ``100k`` or ``2.5M`` as an int; a sentence if it is none."""
-    cleaned = text.strip().lower().replace("_", "").replace(",", "").replace(" ", "")
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kmb]?)", cleaned)
-    if not match:
-        raise InvalidInputError(f"total timesteps '{text}' is not a number; write e.g. 100000, 100k or 2.5M")
-    value = float(match.group(1)) * _SUFFIXES.get(match.group(2), 1)
-    return int(value)
 
 
 class StartTrainingDialog(QDialog):
@@ -185,7 +173,7 @@ class StartTrainingDialog(QDialog):
         """The raw config the form describes (before validation)."""
         train: dict[str, Any] = {
             "algo": self.algo.currentData(),
-            "total_timesteps": parse_timesteps(self.timesteps.text()),
+            "total_timesteps": parse_budget(self.timesteps.text()),
             "n_threads": self.n_threads.value(),
         }
         if self.n_envs.value():

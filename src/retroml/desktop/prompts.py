@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from retroml.desktop.dialog import parse_timesteps
+from retroml.config import parse_budget
 from retroml.errors import InvalidInputError
 from retroml.runs.model import Run
 from retroml.runs.service import ContinueMode
@@ -98,7 +98,7 @@ class ContinueDialog(QDialog):
         """The chosen mode and steps; an :class:`InvalidInputError` sentence for a budget that is no number."""
         if self.finish.isChecked():
             return "finish", None
-        return "more", parse_timesteps(self.steps.text())
+        return "more", parse_budget(self.steps.text(), "more timesteps")
 
     def accept(self) -> None:
         try:
