@@ -2,8 +2,9 @@
 # Installs what RetroML needs into ./.venv (idempotent). Sourced by start.sh and test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Debian packages (Chromium for browser tests, Qt's runtime libraries …), only those missing.
-wanted=$(grep -vE '^\s*(#|$)' scripts/system_packages.txt || true)
+# Debian packages, only those missing: what running needs (system_packages.txt); test.sh adds the
+# test-only list through RETROML_SYSTEM_PACKAGES.
+wanted=$(cat ${RETROML_SYSTEM_PACKAGES:-scripts/system_packages.txt} | grep -vE '^\s*(#|$)' || true)
 missing=""
 for package in $wanted; do
   dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
@@ -60,5 +61,7 @@ else
   python -m pip install --quiet "torch==$TORCH_VERSION+cpu" 2>/dev/null ||
     python -m pip install --quiet "torch==$TORCH_VERSION+cpu" --extra-index-url https://download.pytorch.org/whl/cpu
 fi
-# RETROML_EXTRAS picks the optional parts: the tests also need the cluster extra (Ray).
-python -m pip install --quiet -e ".[${RETROML_EXTRAS:-dev}]"
+# RETROML_EXTRAS picks the optional parts (default dev: the test tooling); the tests also need the
+# cluster extra (Ray); start.sh sets it empty, since running the app needs none of them.
+extras=${RETROML_EXTRAS-dev}
+python -m pip install --quiet -e ".${extras:+[$extras]}"

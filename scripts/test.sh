@@ -2,7 +2,7 @@
 # One command from a fresh clone to the whole test suite: installs everything, lints, type-checks, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RETROML_EXTRAS=dev,cluster scripts/setup.sh
+RETROML_SYSTEM_PACKAGES="scripts/system_packages.txt scripts/system_packages_test.txt" RETROML_EXTRAS=dev,cluster scripts/setup.sh
 . .venv/bin/activate
 scripts/build_frontend.sh
 (cd frontend && npm test)
