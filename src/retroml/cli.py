@@ -582,6 +582,23 @@ def runs_logs(
         console.print(line, highlight=False, markup=False)
 
 
+@runs_app.command("reindex")
+def runs_reindex(home: HomeOption = None, db: DbOption = None) -> None:
+    """Rebuild the run index from the run folders (after retroml.db was lost); indexed runs stay as they are."""
+    from retroml.runs.service import RunService
+
+    try:
+        service = RunService(home, db, reindex_on_open=False)
+        result = service.reindex()
+    except RetroMLError as error:
+        raise fail(str(error)) from None
+    for skipped in result.skipped:
+        console.print(f"skipped {skipped}", highlight=False, markup=False, soft_wrap=True)
+    runs = "run" if result.runs == 1 else "runs"
+    sentence = f"Reindexed {result.runs} {runs} ({result.new} new) from {service.home / 'runs'}"
+    console.print(sentence, highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command()
 def render(
     run_ids: Annotated[list[str], typer.Argument(help="The run (with --compare: 2 to 4 runs).", show_default=False)],

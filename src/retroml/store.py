@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -44,9 +45,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from retroml.paths import open_in_home
 
 DB_ENV_VAR = "RETROML_DB"
+# Beside run.json in each run folder: every metrics row as written, so the index can be rebuilt.
+METRICS_FILE = "metrics.jsonl"
 logger = logging.getLogger(__name__)
 
 metadata = MetaData()
@@ -187,6 +192,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def database_url(home: Path, url: str | None = None) -> str:
+    """The store's SQLAlchemy URL: ``url``, else ``$RETROML_DB``, else ``sqlite:///<home>/retroml.db``."""
+    return url or os.environ.get(DB_ENV_VAR) or f"sqlite:///{home / 'retroml.db'}"
+
+
 class Store:
     """Access to the run index, metrics, artifacts and events of one data home.
 
@@ -198,7 +208,7 @@ class Store:
 
     def __init__(self, home: Path, url: str | None = None, busy_timeout_ms: int = 30_000) -> None:
         self.home = home
-        self.url = url or os.environ.get(DB_ENV_VAR) or f"sqlite:///{home / 'retroml.db'}"
+        self.url = database_url(home, url)
         sqlite = self.url.startswith("sqlite")
         # Off SQLite a pooled connection may have been cut (a restarted server): checked before each use.
         self.engine: Engine = create_engine(self.url, json_serializer=_json_text, pool_pre_ping=not sqlite)
@@ -271,15 +281,84 @@ class Store:
         self._mirror_run_json(run_id)
 
     def _mirror_run_json(self, run_id: str) -> None:
-        """Keep ``run.json`` in the run folder equal to its DB row, so a folder tells its own story."""
+        """Keep ``run.json`` equal to the run's row and its artifacts, so a folder tells its own story.
+
+        With ``metrics.jsonl`` beside it, this is all :func:`retroml.runs.reindex.reindex` needs to
+        put the run back in a lost index.
+        """
         row = self.get_run(run_id)
         folder = self.home / "runs" / run_id
         if row is None or not folder.is_dir():
             return
+        row["artifacts"] = [
+            {key: value for key, value in artifact.items() if key != "id"} for artifact in self.artifacts(run_id)
+        ]
         target = folder / "run.json"
-        temporary = folder / f".run.json.{os.getpid()}.tmp"
+        temporary = folder / f".run.json.{os.getpid()}.{threading.get_ident()}.tmp"
         temporary.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
         os.replace(temporary, target)
+
+    def _append_metrics_file(self, run_id: str, line: dict[str, Any]) -> None:
+        """Append one line to the run's ``metrics.jsonl`` (a failure is logged: training goes on)."""
+        folder = self.home / "runs" / run_id
+        if not folder.is_dir():
+            return
+        try:
+            with open_in_home(self.home, folder / METRICS_FILE, "ab") as handle:
+                handle.write((json.dumps(line, default=str) + "\n").encode("utf-8"))
+        except OSError as error:
+            logger.warning("could not append to %s of run %s: %s", METRICS_FILE, run_id, error)
+
+    def write_run_files(self, run_id: str) -> None:
+        """Write ``run.json`` and a missing ``metrics.jsonl`` from the index (a run older than these files)."""
+        self._mirror_run_json(run_id)
+        folder = self.home / "runs" / run_id
+        target = folder / METRICS_FILE
+        if not folder.is_dir() or target.exists():
+            return
+        query = select(metrics).where(metrics.c.run_id == run_id).order_by(metrics.c.id)
+        with self.engine.connect() as connection:
+            rows = [dict(row) for row in connection.execute(query).mappings()]
+        if not rows:
+            return
+        temporary = folder / f".{METRICS_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+        lines = (json.dumps({k: v for k, v in row.items() if k not in ("id", "run_id")}) + "\n" for row in rows)
+        temporary.write_text("".join(lines), encoding="utf-8")
+        try:
+            os.link(temporary, target)  # never over a file the trainer has begun meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+
+    def has_runs(self) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(select(runs.c.run_id).limit(1)).first() is not None
+
+    def restore_run(
+        self, row: dict[str, Any], run_artifacts: Sequence[dict[str, Any]], metrics_rows: Sequence[dict[str, Any]]
+    ) -> bool:
+        """Put a run read from its folder back in the index, in one transaction; ``False`` if it is there.
+
+        Rows left for the id without a run row (written while the index was gone) are replaced.
+        """
+        run_id = row["run_id"]
+        try:
+            with self._begin() as connection:
+                if connection.execute(select(runs.c.run_id).where(runs.c.run_id == run_id)).first():
+                    return False
+                for table in (metrics, artifacts):
+                    connection.execute(delete(table).where(table.c.run_id == run_id))
+                connection.execute(insert(runs).values(**row))
+                for artifact in run_artifacts:
+                    connection.execute(delete(artifacts).where(artifacts.c.path == artifact["path"]))
+                    connection.execute(insert(artifacts).values(run_id=run_id, **artifact))
+                if metrics_rows:
+                    connection.execute(insert(metrics), [{"run_id": run_id, **values} for values in metrics_rows])
+                self._event(connection, run_id, "status", {"status": row["status"], "message": "reindexed"})
+        except IntegrityError:
+            return False  # another process restored it first
+        return True
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
@@ -303,10 +382,13 @@ class Store:
 
     # metrics ---------------------------------------------------------------------------------
     def add_metrics(self, run_id: str, row: dict[str, Any]) -> None:
+        created_at = time.time()
         with self._begin() as connection:
-            result = connection.execute(insert(metrics).values(run_id=run_id, created_at=time.time(), **row))
+            result = connection.execute(insert(metrics).values(run_id=run_id, created_at=created_at, **row))
             payload = {"metric_id": _primary_key(result), **row}
             self._event(connection, run_id, "metrics", payload)
+        # After the commit: a retried (busy) write must not leave the line twice.
+        self._append_metrics_file(run_id, {**row, "created_at": created_at})
 
     def supersede_metrics(self, run_id: str, after_timesteps: int) -> int:
         """Hide the rows past ``after_timesteps``: a new leg retrains from there, so curves never go back."""
@@ -316,7 +398,10 @@ class Store:
                 .where(metrics.c.run_id == run_id, metrics.c.timesteps > after_timesteps, ~metrics.c.superseded)
                 .values(superseded=True)
             )
-        return int(result.rowcount or 0)
+        hidden = int(result.rowcount or 0)
+        if hidden:
+            self._append_metrics_file(run_id, {"superseded_after": after_timesteps, "created_at": time.time()})
+        return hidden
 
     def metrics(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
         query = (
@@ -350,11 +435,15 @@ class Store:
             artifact_id = _primary_key(result)
             payload = {"artifact_id": artifact_id, "kind": kind, "path": path, **_jsonable(values)}
             self._event(connection, run_id, "artifact", payload)
+        self._mirror_run_json(run_id)
         return artifact_id
 
     def remove_artifact(self, path: str) -> None:
         with self._begin() as connection:
+            owner = connection.execute(select(artifacts.c.run_id).where(artifacts.c.path == path)).scalar()
             connection.execute(delete(artifacts).where(artifacts.c.path == path))
+        if owner is not None:
+            self._mirror_run_json(owner)
 
     def artifacts(self, run_id: str | None = None, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         query = select(artifacts).order_by(artifacts.c.created_at, artifacts.c.id)

@@ -36,7 +36,7 @@ from retroml.errors import ConflictError, InvalidInputError, NotFoundError, Retr
 from retroml.paths import RunPaths, open_in_home, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
-from retroml.store import Store
+from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +67,35 @@ class RunService:
     :param home: the data home (``None``: ``$RETROML_HOME`` or ``./outputs``).
     :param db_url: SQLAlchemy URL of the store (``None``: ``<home>/retroml.db``).
     :param executor: where training processes run (default: this machine).
+    :param reindex_on_open: rebuild an empty index from the run folders (a lost or unreadable database).
     """
 
     def __init__(
-        self, home: str | Path | None = None, db_url: str | None = None, executor: Executor | None = None
+        self,
+        home: str | Path | None = None,
+        db_url: str | None = None,
+        executor: Executor | None = None,
+        reindex_on_open: bool = True,
     ) -> None:
         self.home = resolve_home(home)
-        self.store = Store(self.home, db_url)
+        self.store = open_store(self.home, db_url)
         self.executor: Executor = executor or LocalExecutor()
         self._executors: dict[str, Executor] = {self.executor.name: self.executor}
+        if reindex_on_open and not self.store.has_runs() and has_run_folders(self.home):
+            result = self.reindex()
+            logger.warning(
+                "the run index had no runs: rebuilt it from %s, %d runs recovered in %.1f s",
+                self.home / "runs", result.new, result.seconds,
+            )  # fmt: skip
+
+    def reindex(self) -> ReindexResult:
+        """Put the runs of ``<home>/runs`` the index lacks back in it (see :mod:`retroml.runs.reindex`).
+
+        A run that was active when the index was lost and whose process is gone then reads as ``interrupted``.
+        """
+        result = reindex(self.store, self.home)
+        self.list_runs()
+        return result
 
     def executor_for(self, row: dict[str, Any]) -> Executor:
         """The executor that launched ``row`` (a local service still controls cluster runs, and back)."""
