@@ -22,7 +22,6 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,79 @@ import pytest
 INSTALL_HINT = "scripts/test.sh installs it: the Debian package postgresql and the Python package psycopg[binary]"
 
 
-@dataclass(frozen=True)
 class PostgresServer:
-    port: int
-    user: str
+    """A throwaway PostgreSQL cluster in its own temporary folder, on a free port of 127.0.0.1.
+
+    :meth:`stop` and :meth:`start` again keep its data (a restarted server); :meth:`remove` ends it.
+    """
+
+    user = "retroml"
+
+    def __init__(self) -> None:
+        binaries = _server_binaries()
+        if binaries is None:
+            _unavailable("no PostgreSQL server (initdb, pg_ctl) is installed")
+        assert binaries is not None
+        if importlib.util.find_spec("psycopg") is None:
+            _unavailable("the PostgreSQL driver psycopg is not installed")
+        self.binaries = binaries
+        self.as_user: list[str] = []
+        self.folder = Path(tempfile.mkdtemp(prefix="retroml-pg-"))
+        if os.geteuid() == 0:
+            owner = next((name for name in ("postgres", "nobody") if _user_exists(name)), None)
+            if owner is None or not shutil.which("runuser"):
+                _unavailable("running as root with neither a postgres nor a nobody user (or no runuser)")
+            assert owner is not None
+            entry = pwd.getpwnam(owner)
+            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
+            self.as_user = ["runuser", "-u", owner, "--"]
+        self.data = self.folder / "data"
+        self.port = _free_port()
+        # trust for the local user "retroml"; no fsync (a crash loses nothing the tests keep)
+        self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--no-sync")
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        # TCP on the loopback only, the socket in our folder (Debian's /var/run/postgresql may not exist).
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        log = str(self.folder / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self._admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self._admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @property
+    def _admin(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres"
+
+    def _run(self, program: str, *arguments: str) -> None:
+        command = [*self.as_user, str(self.binaries / program), *arguments]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.folder)
+        if done.returncode != 0:
+            pytest.fail(f"{program} {' '.join(arguments)} failed:\n{done.stdout}{done.stderr}", pytrace=False)
 
 
 def _server_binaries() -> Path | None:
@@ -63,44 +128,13 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    binaries = _server_binaries()
-    if binaries is None:
-        _unavailable("no PostgreSQL server (initdb, pg_ctl) is installed")
-    assert binaries is not None
-    if importlib.util.find_spec("psycopg") is None:
-        _unavailable("the PostgreSQL driver psycopg is not installed")
-    as_user: list[str] = []
-    folder = Path(tempfile.mkdtemp(prefix="retroml-pg-"))
-    if os.geteuid() == 0:
-        owner = next((name for name in ("postgres", "nobody") if _user_exists(name)), None)
-        if owner is None or not shutil.which("runuser"):
-            _unavailable("running as root with neither a postgres nor a nobody user (or no runuser)")
-        assert owner is not None
-        entry = pwd.getpwnam(owner)
-        os.chown(folder, entry.pw_uid, entry.pw_gid)
-        as_user = ["runuser", "-u", owner, "--"]
-    data, log = folder / "data", folder / "server.log"
-    server = PostgresServer(port=_free_port(), user="retroml")
-
-    def run(*command: str) -> None:
-        done = subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=120, cwd=folder)
-        if done.returncode != 0:
-            pytest.fail(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}", pytrace=False)
-
-    # A test cluster: no fsync (a crash loses nothing we keep), TCP on the loopback only, the socket in
-    # our folder (Debian's /var/run/postgresql may not exist), trust for the local user "retroml".
-    run(str(binaries / "initdb"), "-D", str(data), "-U", server.user, "--auth=trust", "-E", "UTF8", "--no-sync")
-    options = (
-        f"-p {server.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={folder} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-    )
-    run(str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
+    """One PostgreSQL server for the whole session (started on first use, about 2 s)."""
+    server = PostgresServer()
     try:
+        server.start()
         yield server
     finally:
-        with contextlib.suppress(Exception):
-            run(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+        server.remove()
 
 
 _databases = itertools.count(1)
@@ -109,15 +143,9 @@ _databases = itertools.count(1)
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     """The URL of a fresh, empty database on the session's PostgreSQL server."""
-    import psycopg
-
     name = f"test_{os.getpid()}_{next(_databases)}"
-    admin = f"host=127.0.0.1 port={postgres_server.port} user={postgres_server.user} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield postgres_server.url(name)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield postgres_server.create_database(name)
+    postgres_server.drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

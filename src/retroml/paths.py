@@ -16,13 +16,23 @@ from retroml.errors import NotFoundError
 
 HOME_ENV_VAR = "RETROML_HOME"
 DEFAULT_HOME = "outputs"
+# What RetroML writes is its owner's alone: the database (whose URL may carry a password), checkpoints,
+# logs and videos of a run are no other local user's business.
+PRIVATE_UMASK = 0o077
 
 
 def resolve_home(home: str | Path | None = None) -> Path:
-    """The data home: ``home`` if given, else ``$RETROML_HOME``, else ``./outputs``; created if missing."""
+    """The data home: ``home`` if given, else ``$RETROML_HOME``, else ``./outputs``; created if missing.
+
+    Every RetroML process (a face, a trainer, a render) resolves its home here before it writes
+    anything, so this is where it takes the owner-only umask: a home created here is 0700, the
+    database 0600, run folders 0700 and run files 0600. A looser home the user made stays as it is.
+    """
     chosen = home or os.environ.get(HOME_ENV_VAR) or DEFAULT_HOME
     path = Path(chosen).expanduser().resolve()
-    (path / "runs").mkdir(parents=True, exist_ok=True)
+    previous = os.umask(PRIVATE_UMASK)
+    os.umask(previous | PRIVATE_UMASK)
+    (path / "runs").mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
@@ -103,7 +113,7 @@ class RunPaths:
 
     def make(self) -> None:
         for folder in (self.root, self.checkpoints, self.videos, self.tensorboard):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def run_paths(home: Path, run_id: str) -> RunPaths:

@@ -16,6 +16,7 @@ import sqlalchemy
 from sqlalchemy import Column, Float, Integer, String
 
 from retroml.store import PatientWriter, Store
+from tests.conftest import PostgresServer
 
 GIB = 2**30
 
@@ -201,3 +202,27 @@ class _locked:
     def __exit__(self, *_exc: object) -> None:
         self.connection.commit()  # type: ignore[attr-defined]
         self.connection.close()  # type: ignore[attr-defined]
+
+
+def test_the_trainers_writes_wait_out_a_restarting_postgresql_server(tmp_path: Path) -> None:
+    """The database server restarts under a training (an upgrade, a failover): its writes wait, then land."""
+    server = PostgresServer()
+    store: Store | None = None
+    try:
+        server.start()
+        store = Store(tmp_path, server.create_database("restarting"), busy_timeout_ms=200)
+        store.insert_run(_run_row("run-r"))
+        writes = PatientWriter(store)
+        writes.add_metrics("run-r", _metrics_row(256))
+        server.stop()
+        writes.add_metrics("run-r", _metrics_row(512))
+        writes.update_run("run-r", timesteps=512)
+        assert writes.waiting == 2
+        server.start()
+        assert writes.close(timeout=30)
+        assert [row["timesteps"] for row in store.metrics("run-r")] == [256, 512]
+        assert store.get_run("run-r")["timesteps"] == 512  # type: ignore[index]
+    finally:
+        if store is not None:
+            store.dispose()
+        server.remove()

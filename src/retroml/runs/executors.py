@@ -21,6 +21,7 @@ import psutil
 
 from retroml.errors import ConflictError
 from retroml.paths import open_in_home
+from retroml.store import DB_ENV_VAR
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,23 @@ STALE_HEARTBEAT_SEC = 60.0
 PENDING_HOST = "ray:pending"
 # What `stop` and Ctrl-C send; held back in a new child until it can handle them.
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+# The web server's access token (retroml.web.auth.TOKEN_ENV_VAR): a trainer or render has no use for it.
+SERVER_ONLY_ENV_VARS = frozenset({"RETROML_TOKEN"})
+
+
+def worker_command(module: str, home: Path, run_id: str) -> list[str]:
+    """The command line of a training or render process: no secret on it (``ps`` shows it to every user)."""
+    return [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id]
+
+
+def worker_environment(db_url: str) -> dict[str, str]:
+    """The environment of a training or render process: this one's, minus the server's token, plus the store URL.
+
+    The store URL (a PostgreSQL URL carries its password) goes in ``RETROML_DB``, which the worker's
+    store reads: ``/proc/<pid>/environ`` is readable by the owner only, ``/proc/<pid>/cmdline`` by anyone.
+    """
+    environment = {key: value for key, value in os.environ.items() if key not in SERVER_ONLY_ENV_VARS}
+    return {**environment, "PYTHONUNBUFFERED": "1", DB_ENV_VAR: db_url}
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,7 @@ class LocalExecutor:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
     def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
-        command = [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id, "--db", db_url]
+        command = worker_command(module, home, run_id)
         # The child starts with SIGTERM and SIGINT blocked (a forked thread's mask survives exec) and
         # unblocks them once its handler is in place: a stop sent while Python is still starting
         # waits for the handler instead of killing the process before it can say "stopped".
@@ -85,7 +103,7 @@ class LocalExecutor:
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                    env=worker_environment(db_url),
                 )
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)

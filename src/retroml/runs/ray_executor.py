@@ -18,7 +18,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from retroml.errors import InvalidInputError
-from retroml.runs.executors import PENDING_HOST, Launch
+from retroml.runs.executors import PENDING_HOST, Launch, worker_command, worker_environment
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +38,25 @@ class RunProcess:
     """The Ray actor behind one run: starts the worker process on its node and relays signals to it.
 
     :param module: the worker module (``retroml.engine.worker`` or ``retroml.runs.render_job``).
-    :param arguments: its command-line arguments.
+    :param home: the shared data home.
+    :param run_id: the run.
+    :param db_url: the store URL, passed to the process in its environment (never on its command line).
     :param log_path: the run's ``train.log`` on the shared home (appended to).
     """
 
-    def __init__(self, module: str, arguments: list[str], log_path: str) -> None:
+    def __init__(self, module: str, home: str, run_id: str, db_url: str, log_path: str) -> None:
         import psutil
 
         from retroml.paths import open_in_home
 
-        home = Path(arguments[arguments.index("--home") + 1])
-        with open_in_home(home, Path(log_path), "ab") as log:
+        with open_in_home(Path(home), Path(log_path), "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", module, *arguments],
+                worker_command(module, Path(home), run_id),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env=worker_environment(db_url),
             )
         self.started_at = psutil.Process(self.process.pid).create_time()
         threading.Thread(target=self._end_with_process, daemon=True).start()
@@ -128,7 +128,7 @@ class RayExecutor:
             num_gpus=self.num_gpus if module.endswith("worker") else 0,
             max_restarts=0,
             max_concurrency=4,  # poll and signal calls answer while the process runs
-        ).remote(module, ["--home", str(home), "--run-id", run_id, "--db", db_url], str(log_path))
+        ).remote(module, str(home), run_id, db_url, str(log_path))
         try:
             placed = self.ray.get(actor.describe.remote(), timeout=2.0)
         except self.ray.exceptions.GetTimeoutError:
