@@ -143,7 +143,8 @@ class TrainConfig(_Section):
     total_timesteps: int = Field(1_000_000, gt=0, le=MAX_TIMESTEPS)
     n_envs: int | None = Field(None, ge=1, le=256)
     n_steps: int | None = Field(None, ge=1)
-    batch_size: int | None = Field(None, ge=1)
+    # SB3 normalises each minibatch's advantages: one sample has no spread (its assertion, issue #440).
+    batch_size: int | None = Field(None, ge=2)
     n_epochs: int | None = Field(None, ge=1)
     learning_rate: float | None = Field(None, gt=0, le=1)
     clip_range: float | None = Field(None, gt=0, le=1)
@@ -176,6 +177,7 @@ class TrainConfig(_Section):
     @model_validator(mode="after")
     def _fill_zoo_defaults(self) -> TrainConfig:
         applicable = ZOO_ATARI_DEFAULTS[self.algo]
+        batch_chosen = self.batch_size is not None
         for name, value in applicable.items():
             if getattr(self, name) is None:
                 if name in _SCALED_TO_BUDGET:
@@ -187,9 +189,21 @@ class TrainConfig(_Section):
                 raise ValueError(f"{name} does not apply to {self.algo}")
         if self.algo == "ppo":
             rollout = (self.n_envs or 1) * (self.n_steps or 1)
+            if not batch_chosen and rollout % (self.batch_size or 1) != 0:
+                object.__setattr__(self, "batch_size", _dividing_batch(rollout, self.batch_size or 2))
             if rollout % (self.batch_size or 1) != 0:
                 raise ValueError(f"batch_size {self.batch_size} must divide n_envs × n_steps = {rollout}")
         return self
+
+
+def _dividing_batch(rollout: int, preferred: int) -> int:
+    """The largest minibatch of at least 2 samples, at most ``preferred``, that divides ``rollout``.
+
+    3 envs × 128 steps = 384 samples do not split into the Zoo's 256: PPO takes 192 instead of
+    refusing a batch size the user never chose. A rollout with no such divisor keeps ``preferred``
+    (the divide rule then says why).
+    """
+    return next((size for size in range(min(preferred, rollout), 1, -1) if rollout % size == 0), preferred)
 
 
 _SCALED_TO_BUDGET = ("buffer_size", "learning_starts")
@@ -412,16 +426,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """One sentence per problem: the field's dotted name and the reason."""
-    sentences = []
+def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """Each refused value as ``(setting, sentence)``: the dotted setting (``train.batch_size``) and a
+    sentence that names it (``train.batch_size: Input should be greater than or equal to 2``).
+
+    The one formatter of config errors: the CLI joins the sentences, the web API puts each one at
+    the form field the setting came from.
+    """
+    problems = []
     for problem in error.errors():
         field = ".".join(str(part) for part in problem["loc"]) or "config"
         reason = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             reason = "is not a known setting"
-        sentences.append(f"{field}: {reason}")
-    return "; ".join(sentences)
+        problems.append((field, f"{field}: {reason}"))
+    return problems
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One sentence per problem: the field's dotted name and the reason."""
+    return "; ".join(sentence for _field, sentence in validation_problems(error))
 
 
 def build_config(data: dict[str, Any]) -> RunConfig:

@@ -1,5 +1,7 @@
 """Secrets stay with their owner: no DB password on a worker's command line, no web token in its
 environment, and a new home, database and run folder no other local user can read.
+
+The PostgreSQL case uses the session's throwaway server (``postgres_url``, tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -25,20 +27,23 @@ def _private(path: Path) -> bool:
     return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
 
 
-def test_a_worker_gets_the_db_password_by_environment_and_never_the_web_token(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_worker_gets_the_db_url_by_environment_and_never_the_web_token(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # docs/cluster.md puts the password in the URL; the test server trusts any, so the run really trains.
-    with_password = postgres_url.replace("://retroml@", "://retroml:s3cret-pw@")
-    assert "s3cret-pw" in with_password
+    url = None
+    if database == "postgresql":
+        # A password in the URL, as a user may write it; the test server trusts any, so the run really trains.
+        url = str(request.getfixturevalue("postgres_url")).replace("://retroml@", "://retroml:s3cret-pw@")
+        assert "s3cret-pw" in url
     monkeypatch.setenv(TOKEN_ENV_VAR, "web-token-for-the-server-only")
-    service = RunService(tmp_path / "home", with_password)
+    service = RunService(tmp_path / "home", url)
     run = service.create(build_config(tiny_config("pong", 100_000, recording={"enabled": False})))
     assert run.pid is not None
     command, environment = _proc(run.pid, "cmdline"), _proc(run.pid, "environ")
-    assert not any("s3cret-pw" in part for part in command), command
+    assert not any("s3cret-pw" in part or service.store.url in part for part in command), command
     assert "--db" not in command
-    assert f"{DB_ENV_VAR}={with_password}" in environment
+    assert f"{DB_ENV_VAR}={service.store.url}" in environment
     assert not any(part.startswith(f"{TOKEN_ENV_VAR}=") for part in environment)
     # The worker found its store through the environment: its first checkpoint is in the index.
     wait_until(lambda: any(milestone.reached for milestone in service.get(run.run_id).milestones), timeout=180)

@@ -48,6 +48,7 @@ def test_replay_settings_shrink_with_a_tiny_budget_so_dqn_still_learns() -> None
         ({"train": {"total_timesteps": -5}}, "train.total_timesteps"),
         ({"train": {"total_timesteps": 10**15}}, "train.total_timesteps"),
         ({"train": {"batch_size": 100}}, "batch_size 100 must divide n_envs × n_steps = 1024"),
+        ({"train": {"batch_size": 1}}, "train.batch_size: Input should be greater than or equal to 2"),
         ({"trian": {"algo": "ppo"}}, "trian: is not a known setting"),
         ({"train": {"algo": "sac"}}, "train.algo"),
         ({"train": {"algo": "dqn", "n_epochs": 3}}, "n_epochs does not apply to dqn"),
@@ -60,6 +61,12 @@ def test_invalid_values_name_the_field_and_the_reason(data: dict, expected: str)
         build_config(data)
     assert expected in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("n_envs", "batch_size"), [(3, 192), (5, 160), (8, 256), (7, 224)])
+def test_ppo_picks_a_batch_size_that_divides_the_rollout_when_none_is_given(n_envs: int, batch_size: int) -> None:
+    # The Zoo's 256 does not divide 3 × 128 = 384: the largest size up to 256 that does is 192.
+    assert build_config({"train": {"n_envs": n_envs}}).train.batch_size == batch_size
 
 
 def test_unknown_game_suggests_the_closest_id() -> None:

@@ -222,14 +222,24 @@ def _auto_render(store: Store, run_id: str) -> None:
         logger.warning("journey renderer not available; skipping auto-render")
         return
     store.update_run(run_id, status="rendering", render_progress=0.0)
+    # Training is over: a SIGTERM now is a cancel of the render (RunService.cancel_render), as in render_job.
+    signal.signal(signal.SIGTERM, _cancel_render)
     try:
         video = render_run_journey(store, run_id, config.render)
+    except KeyboardInterrupt:
+        logger.info("journey render cancelled; no video was written")
+        store.update_run(run_id, status="completed", render_progress=None, message="The video render was cancelled.")
+        return
     except Exception as error:
         logger.error("journey render failed:\n%s", traceback.format_exc())
         store.update_run(run_id, status="completed", render_progress=None, message=f"journey render failed: {error}")
         return
     logger.info("journey written to %s", video)
     store.update_run(run_id, status="completed", render_progress=1.0)
+
+
+def _cancel_render(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"cancelled by {signal.Signals(signum).name}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class Action(StrEnum):
     CONTINUE = "continue"
     BRANCH = "branch"
     RENDER = "render"
+    CANCEL_RENDER = "cancel_render"
     DELETE = "delete"
 
 
@@ -61,6 +62,7 @@ ALLOWED: dict[Action, frozenset[RunStatus]] = {
     Action.CONTINUE: ENDED_STATUSES,
     Action.BRANCH: frozenset(RunStatus),
     Action.RENDER: ENDED_STATUSES,
+    Action.CANCEL_RENDER: frozenset({RunStatus.RENDERING}),
     Action.DELETE: ENDED_STATUSES | {RunStatus.QUEUED},
 }
 
@@ -72,16 +74,27 @@ _REFUSALS: dict[Action, str] = {
     Action.CONTINUE: "wait for it to end or stop it first",
     Action.BRANCH: "",
     Action.RENDER: "render its video once it has ended",
+    Action.CANCEL_RENDER: "only a video being rendered can be cancelled",
     Action.DELETE: "stop it before deleting it",
 }
 
 # Launched queued runs (waiting for a cluster node) are active: they can be stopped, not started.
 _LAUNCHED_QUEUED_REFUSE = frozenset({Action.START, Action.DELETE})
+# What needs a checkpoint to start from: a run that failed before its first has none of them.
+_NEEDS_CHECKPOINT = frozenset({Action.CONTINUE, Action.BRANCH, Action.RENDER})
 
 
-def refusal(action: Action, run_id: str, status: RunStatus, launched: bool) -> str | None:
-    """Why ``action`` is not allowed on a run in ``status`` (one sentence), or ``None`` if it is."""
+def refusal(action: Action, run_id: str, status: RunStatus, launched: bool, has_checkpoint: bool = True) -> str | None:
+    """Why ``action`` is not allowed on a run in ``status`` (one sentence), or ``None`` if it is.
+
+    ``has_checkpoint``: whether the run saved any checkpoint (a failed run without one would only fail again).
+    """
     waiting_for_node = status is RunStatus.QUEUED and launched and action in _LAUNCHED_QUEUED_REFUSE
+    if status is RunStatus.FAILED and not has_checkpoint and action in _NEEDS_CHECKPOINT:
+        return (
+            f"run {run_id} failed before it saved a checkpoint, so there is nothing to {action.value}; "
+            "start a new run with other settings"
+        )
     if status in ALLOWED[action] and not waiting_for_node:
         return None
     if action is Action.START and status in ACTIVE_STATUSES:
@@ -89,6 +102,30 @@ def refusal(action: Action, run_id: str, status: RunStatus, launched: bool) -> s
     if status is RunStatus.QUEUED and not launched:
         return f"run {run_id} has not started yet: start it first"
     return f"run {run_id} is {status.value}: {_REFUSALS[action].format(run_id=run_id)}"
+
+
+# Errors the libraries raise, as a person would say them: (words in the raw error, plain sentence).
+_PLAIN_FAILURES: tuple[tuple[str, str], ...] = (
+    (
+        "`batch_size` must be greater than 1",
+        "Training could not start: PPO needs minibatches of at least 2 samples. "
+        "Start a new run with train.batch_size of 2 or more (or leave it empty to let RetroML choose).",
+    ),
+    (
+        "out of memory",
+        "Training ran out of memory. Start a new run with fewer environments or a smaller train.buffer_size.",
+    ),
+)
+
+
+def failure_text(message: str | None) -> str | None:
+    """A failed run's message in plain words: known library errors become a sentence saying what to do."""
+    if not message:
+        return message
+    for words, sentence in _PLAIN_FAILURES:
+        if words.lower() in message.lower():
+            return sentence
+    return message
 
 
 def duration_text(seconds: float) -> str:
@@ -168,6 +205,9 @@ class Run(BaseModel):
     run_budget: int = Field(description="The budget the run was created with: the default of 'train N more'.")
     milestones: list[Milestone]
     actions: list[Action] = Field(description="What may be done to the run now; faces enable buttons from it.")
+    has_checkpoint: bool = Field(
+        False, description="Whether the run saved any checkpoint (continue, branch and render need one)."
+    )
 
     @property
     def launched(self) -> bool:
@@ -179,7 +219,11 @@ class Run(BaseModel):
         return self.status in ACTIVE_STATUSES and self.launched
 
     def refusal(self, action: Action) -> str | None:
-        return refusal(action, self.run_id, self.status, self.launched)
+        return refusal(action, self.run_id, self.status, self.launched, self.has_checkpoint)
+
+    def leg_at(self, timesteps: int) -> int:
+        """The leg that trained up to ``timesteps`` (a clip or checkpoint saved then belongs to it)."""
+        return max((leg.leg for leg in self.legs if leg.start_timesteps < timesteps), default=1)
 
     @classmethod
     def from_row(
@@ -203,8 +247,13 @@ class Run(BaseModel):
         speed = row.get("steps_per_sec") if running else _average(row, origin, trained_seconds)
         eta = max(total - timesteps, 0) / speed if running and speed else None
         launched = bool(row.get("pid")) or row.get("host") == "ray:pending"
+        checkpoints = list(checkpoints)
+        has_checkpoint = bool(checkpoints)
+        message = failure_text(row.get("message")) if status is RunStatus.FAILED else row.get("message")
         return cls(
             **{key: row.get(key) for key in _COPIED},
+            message=message,
+            has_checkpoint=has_checkpoint,
             status=status,
             fast_mode=bool(row.get("fast_mode")),
             executor=row.get("executor") or "local",
@@ -223,12 +272,14 @@ class Run(BaseModel):
             remaining_timesteps=max(total - timesteps, 0),
             run_budget=legs[0].budget if legs else max(total - origin, 1),
             milestones=_milestones(checkpoints, milestones_pct, origin, total, timesteps),
-            actions=[action for action in Action if refusal(action, row["run_id"], status, launched) is None],
+            actions=[
+                action for action in Action if refusal(action, row["run_id"], status, launched, has_checkpoint) is None
+            ],
         )
 
 
 _COPIED = (
-    "run_id", "name", "game", "algo", "host", "pid", "message", "exit_code", "created_at", "started_at",
+    "run_id", "name", "game", "algo", "host", "pid", "exit_code", "created_at", "started_at",
     "ended_at", "heartbeat_at", "render_progress", "parent_run_id", "parent_checkpoint", "changes",
     "score_mean", "score_best",
 )  # fmt: skip

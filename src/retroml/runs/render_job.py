@@ -30,21 +30,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGTERM, _cancel)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})  # blocked by the launcher
     store = Store(resolve_home(args.home), args.db)
     paths = run_paths(store.home, args.run_id)
     request = read_render_request(paths)
     previous = request.get("previous_status", "completed")
-    settings, layout = render_settings(read_config(paths.config).render, request.get("length"), request.get("layout"))
-    logger.info("rendering the %s %s video of %s", settings.length, layout, args.run_id)
     try:
+        # The launcher blocked SIGTERM; one that came meanwhile (a cancel at once) lands here, inside the try.
+        signal.signal(signal.SIGTERM, _cancel)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+        settings, layout = render_settings(
+            read_config(paths.config).render, request.get("length"), request.get("layout")
+        )
+        logger.info("rendering the %s %s video of %s", settings.length, layout, args.run_id)
         from retroml.video.renders import render_video
 
         video = render_video(
             store, args.run_id, settings, layout, request.get("compare_with") or (), workers=request.get("workers")
         )
-    except (Exception, KeyboardInterrupt) as error:
+    except KeyboardInterrupt:
+        logger.info("render cancelled; no video was written")
+        store.update_run(args.run_id, status=previous, render_progress=None, message="The video render was cancelled.")
+        return 1
+    except Exception as error:
         logger.error("render failed:\n%s", traceback.format_exc())
         store.update_run(args.run_id, status=previous, render_progress=None, message=f"render failed: {error}")
         return 1

@@ -566,6 +566,16 @@ class RunService:
         )
         return self.get(run_id)
 
+    def cancel_render(self, run_id: str) -> Run:
+        """Stop the video being rendered (SIGTERM to the process rendering it); no partial video is kept.
+
+        The render process gives the run back the status it had before the render, saying it was cancelled.
+        """
+        row = self._row(run_id)
+        self._check(Action.CANCEL_RENDER, row)
+        self.executor_for(row).send_signal(row, signal.SIGTERM)
+        return self.get(run_id)
+
     def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
         """The run's render settings with the asked changes, and the layout to render."""
         from retroml.video.renders import render_settings

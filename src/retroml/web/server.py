@@ -116,6 +116,24 @@ def _mount_frontend(app: FastAPI, static: Path) -> None:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
+def reachable_addresses(host: str) -> list[str]:
+    """The addresses to print for a server bound to ``host``: for 0.0.0.0 (or ::) this machine's own
+    network addresses, which other machines can open, then 127.0.0.1 for this one."""
+    if host not in ("0.0.0.0", "::"):
+        return [host]
+    import psutil
+
+    families = (socket.AF_INET, socket.AF_INET6) if host == "::" else (socket.AF_INET,)
+    found = []
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            ip = address.address.split("%", 1)[0]
+            # Loopback and link-local (fe80::) addresses are not reachable from another machine.
+            if address.family in families and not ip.startswith(("127.", "fe80:")) and ip != "::1":
+                found.append(ip)
+    return [*sorted(set(found)), "127.0.0.1"]
+
+
 def _check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
@@ -144,12 +162,12 @@ def serve(
     token = token_for_host(host)
     app = create_app(service=service, home=home, db=db, token=token, allowed_hosts=[host, *allowed_hosts])
     console = Console()
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    query = f"?token={token}" if token else ""
+    for address in reachable_addresses(host):
+        shown = f"[{address}]" if ":" in address else address
+        console.print(f"RetroML web app: http://{shown}:{port}/{query}", soft_wrap=True)
     if token:
-        console.print(f"RetroML web app: http://{shown_host}:{port}/?token={token}")
         console.print(f"Anyone with this link (or ${TOKEN_ENV_VAR}) can control your runs; keep it private.")
-    else:
-        console.print(f"RetroML web app: http://{shown_host}:{port}/")
     if not (STATIC_DIR / "index.html").is_file():
         console.print("The React app is not built: run scripts/build_frontend.sh (the API works meanwhile).")
     uvicorn.run(app, host=host, port=port, log_level="warning")

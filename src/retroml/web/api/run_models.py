@@ -23,6 +23,7 @@ from retroml.config import (
     merge,
     parse_duration,
     preset_config,
+    validation_problems,
 )
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
@@ -174,12 +175,14 @@ def to_run_config(body: TrainingConfig) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as error:
-        raise FieldError([(_body_field(problem["loc"], body), problem["msg"]) for problem in error.errors()]) from None
+        # Each sentence names its setting (train.batch_size: …): typed in Overrides, nothing else would.
+        problems = [(_body_field(setting, body), sentence) for setting, sentence in validation_problems(error)]
+        raise FieldError(problems) from None
 
 
-def _body_field(location: tuple[Any, ...], body: TrainingConfig) -> str:
-    """The body field a config error belongs to (``("train", "n_envs")`` → ``n_envs``)."""
-    parts = [str(part) for part in location]
+def _body_field(setting: str, body: TrainingConfig) -> str:
+    """The body field a config error belongs to (``train.n_envs`` → ``n_envs``)."""
+    parts = setting.split(".")
     if parts[:1] == ["game"]:
         return "game"
     if parts[:1] == ["train"]:

@@ -100,6 +100,12 @@ def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     return service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
 
 
+@router.post("/runs/{run_id}/render/cancel", response_model=Run)
+def cancel_render(run_id: str, service: Service) -> Run:
+    """Stop the video being rendered; the run goes back to the status it had (409 unless it renders)."""
+    return service.cancel_render(run_id)
+
+
 @router.delete("/runs/{run_id}", status_code=204)
 def delete_run(run_id: str, service: Service) -> Response:
     """Remove the run, its folder and its videos (409 while it trains)."""

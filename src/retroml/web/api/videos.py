@@ -33,6 +33,8 @@ def video_view(video: dict[str, Any], run: Run | None) -> dict[str, Any]:
         "milestone_pct": video.get("milestone_pct"),
         "milestone_label": _clip_label(video, run),
         "timesteps": video.get("timesteps"),
+        "leg": _leg_of(video, run),
+        "run_legs": len(run.legs) if run else 1,
         "episodes": video.get("episodes"),
         "duration_sec": video.get("duration_sec"),
         "size_bytes": video.get("size_bytes"),
@@ -43,6 +45,14 @@ def video_view(video: dict[str, Any], run: Run | None) -> dict[str, Any]:
         "file_url": f"/api/videos/{video_id}/file",
         "poster_url": f"/api/videos/{video_id}/poster" if meta.get("poster") else None,
     }
+
+
+def _leg_of(video: dict[str, Any], run: Run | None) -> int | None:
+    """The leg of training a video shows the end of (``None`` for a video of a run that is gone)."""
+    timesteps = video.get("timesteps")
+    if run is None or timesteps is None:
+        return None
+    return run.leg_at(int(timesteps))
 
 
 def _clip_label(video: dict[str, Any], run: Run | None) -> str | None:
