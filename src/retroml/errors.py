@@ -15,3 +15,11 @@ class ConflictError(RetroMLError):
 
 class InvalidInputError(RetroMLError):
     """A value or file the user gave that cannot be used."""
+
+
+class DiskFullError(RetroMLError):
+    """The disk (or quota) holding a run's files is full; the message names the path and the fix."""
+
+
+class DamagedCheckpointError(ConflictError):
+    """A checkpoint file that does not load (truncated, not a zip, a member failing its checksum)."""

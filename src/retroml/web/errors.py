@@ -19,9 +19,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
+from retroml.disk import disk_full_sentence, disk_is_full, full_path, is_disk_full
+from retroml.errors import ConflictError, DiskFullError, InvalidInputError, NotFoundError, RetroMLError
 
 
 class FieldProblem(BaseModel):
@@ -49,6 +51,7 @@ _ERROR_MEANINGS = {
     415: "A state-changing request that is not Content-Type: application/json.",
     421: "The request names a host this server does not answer to (DNS rebinding).",
     422: "A refused value, with the field it belongs to.",
+    507: "The disk holding the data home is full: reads work, changes wait until there is space.",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()
@@ -85,6 +88,8 @@ def _sentence(message: str) -> str:
 
 
 def _status_of(error: RetroMLError) -> int:
+    if isinstance(error, DiskFullError):
+        return 507
     if isinstance(error, NotFoundError):
         return 404
     if isinstance(error, ConflictError):
@@ -93,8 +98,8 @@ def _status_of(error: RetroMLError) -> int:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map :mod:`retroml.errors` to 404/409/422, FastAPI's own body errors to the 422 shape above,
-    and routing's 404/405 to the same :class:`ErrorBody`."""
+    """Map :mod:`retroml.errors` to 404/409/422 (507 for a full disk, also when a library met it),
+    FastAPI's own body errors to the 422 shape above, and routing's 404/405 to the same :class:`ErrorBody`."""
 
     @app.exception_handler(FieldError)
     async def field_error(_request: Request, error: FieldError) -> JSONResponse:
@@ -106,6 +111,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if status == 422:
             return unprocessable([("request", str(error))])
         return error_response(status, _sentence(str(error)))
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(DBAPIError)
+    async def disk_full(request: Request, error: Exception) -> JSONResponse:
+        # A change asked for while the disk is full (reads do not write): 507 and the sentence, not a 500.
+        home = request.app.state.service.home
+        if not (is_disk_full(error) or (isinstance(error, DBAPIError) and disk_is_full(home))):
+            raise error
+        return error_response(507, disk_full_sentence(full_path(error, home), "free some space, then try again"))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
