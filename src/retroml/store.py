@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from retroml.errors import InvalidInputError
 from retroml.paths import open_in_home
 
 DB_ENV_VAR = "RETROML_DB"
@@ -177,6 +178,17 @@ def _postgresql_lock_timeout(lock_timeout_ms: int) -> Callable[[Any, Any], None]
     return set_lock_timeout
 
 
+def _refuse_nul_characters(
+    _connection: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """PostgreSQL's text cannot hold the NUL character (SQLite's can): one clear sentence, not a driver error."""
+    rows = parameters if isinstance(parameters, list | tuple) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, list | tuple) else ()
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise InvalidInputError("Text with a NUL character (\\0) cannot be stored or looked up: remove it.")
+
+
 def _json_text(value: Any) -> str:
     """JSON for the JSON columns: NaN and infinities (which JSON lacks, and PostgreSQL refuses) become null."""
     return json.dumps(_finite(value))
@@ -216,6 +228,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         elif self.engine.dialect.name == "postgresql":
             event.listen(self.engine, "connect", _postgresql_lock_timeout(busy_timeout_ms))
+            event.listen(self.engine, "before_cursor_execute", _refuse_nul_characters)
         metadata.create_all(self.engine)
         self._add_missing_columns()
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import Column, Float, Integer, String
 
+from retroml.errors import InvalidInputError
 from retroml.store import PatientWriter, Store
 from tests.conftest import PostgresServer
 
@@ -226,3 +227,13 @@ def test_the_trainers_writes_wait_out_a_restarting_postgresql_server(tmp_path: P
         if store is not None:
             store.dispose()
         server.remove()
+
+
+def test_text_with_a_nul_character_is_one_clear_sentence_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a name or filter with one is refused, not a driver error."""
+    store = Store(tmp_path, postgres_url)
+    with pytest.raises(InvalidInputError, match="NUL character"):
+        store.insert_run(_run_row("run-n", name="pong\x00"))
+    with pytest.raises(InvalidInputError, match="NUL character"):
+        store.list_runs(game="pong\x00")
+    assert store.list_runs() == [] and store.get_run("run-n") is None
