@@ -261,10 +261,13 @@ class RenderConfig(_Section):
     :param layout: ``single`` (one game, big), ``grid`` (several milestones side by side) or ``analytics``
         (1280×720: the game beside what the policy computes — action probabilities, value, activations).
     :param resolution: output size, ``WIDTHxHEIGHT``.
-    :param fps: frame rate; 30 shows every second frame of the 60 Hz console (real game speed).
+    :param fps: frame rate; every rate plays the 60 Hz console at its real speed (30 shows every
+        second frame, 24 two of every five).
     :param crf: H.264 quality (lower is better and bigger).
     :param preset: x264 speed preset.
     :param weighting: ``equal`` time per milestone, or ``later`` milestones shown longer.
+    :param min_play_seconds: play each milestone gets at least, after its title card; a length too
+        short for every milestone shows an evenly spread subset (always the first and the last).
     :param playback: ``deterministic`` policy, or ``sampled`` actions (ε-greedy for DQN) for variety.
     :param stuck_seconds: an episode with no reward for this long is reset (the HUD says so).
     :param still_seconds: an episode whose screen has not changed for this long is reset too (an agent
@@ -283,6 +286,7 @@ class RenderConfig(_Section):
     crf: int = Field(23, ge=0, le=51)
     preset: str = Field("veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$")
     weighting: Literal["equal", "later"] = "equal"
+    min_play_seconds: float = Field(4.0, ge=0, le=600)
     playback: Literal["deterministic", "sampled"] = "deterministic"
     stuck_seconds: float = Field(20.0, gt=0, le=3600)
     still_seconds: float = Field(3.0, gt=0, le=3600)

@@ -24,17 +24,19 @@ from retroml.engine.checkpoints import latest_timesteps, list_milestones
 from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.video.encoder import probe
-from retroml.video.journey import render_run_journey, run_in_pool
+from retroml.video.journey import plan_journey, render_run_journey, run_in_pool
 from retroml.video.playback import Playback
 from tests.integration.conftest import tiny_config
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C}
+EVERY_MILESTONE = {"min_play_seconds": 0}
 
 
 def tiny_a2c(steps: int) -> dict[str, Any]:
     """An A2C run of ``steps`` on Breakout: an update every 4 envs × 5 steps."""
     train = {"algo": "a2c", "n_envs": 4, "n_steps": 5, "total_timesteps": steps}
-    return {"game": {"id": "breakout"}, "train": train, "recording": {"enabled": False}}
+    # Every milestone in a few seconds of video: these tests check what each one shows, not pacing.
+    return {"game": {"id": "breakout"}, "train": train, "recording": {"enabled": False}, "render": EVERY_MILESTONE}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def trained(service: RunService, raw: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def run_id(service: RunService) -> str:
     """PPO on Breakout for 2,000 steps: updates every 256, so its 0 … 10 % checkpoints are the initial weights."""
-    return trained(service, tiny_config("breakout", 2000, recording={"enabled": False}))
+    return trained(service, tiny_config("breakout", 2000, recording={"enabled": False}, render=EVERY_MILESTONE))
 
 
 @pytest.fixture(scope="module")
@@ -342,3 +344,22 @@ def test_a_journey_comes_with_its_upload_pack(service: RunService, run_id: str) 
     pixels = np.asarray(thumbnail.convert("L"), dtype=np.float32)
     early, late = pixels[150:500, 40:620], pixels[150:500, 660:1240]
     assert early.std() > 10 and late.std() > 10  # game frames, not an empty background
+    # The poster is a moment of play (the best one), not a title card on the dark background.
+    poster = np.asarray(Image.open(home / service.store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["poster"]))
+    card_colour = np.all(np.abs(poster.astype(int) - (12, 14, 22)) <= 6, axis=2)
+    assert card_colour.mean() < 0.3, card_colour.mean()
+
+
+def test_a_short_journey_shows_a_followable_subset_of_milestones(
+    service: RunService, run_id: str, tmp_path: Path
+) -> None:
+    """20 s cannot give 8 milestones 4 s of play each: the first, the last and one between, and the faces say so."""
+    every = plan_journey(service.store, run_id, RenderConfig(length="20s", min_play_seconds=0), tmp_path)
+    plan = plan_journey(service.store, run_id, RenderConfig(length="20s"), tmp_path)
+    labels = [segment.panes[0].label for segment in plan.segments]
+    assert len(every.segments) == plan.milestones_available > len(plan.segments) == 3
+    assert labels[0] == every.segments[0].panes[0].label and labels[-1] == every.segments[-1].panes[0].label
+    assert all(segment.play_frames >= 4 * 30 for segment in plan.segments)
+    assert plan.frames == 20 * 30
+    assert plan.subset_note is not None and f"3 of {plan.milestones_available} milestones" in plan.subset_note
+    assert every.subset_note is None

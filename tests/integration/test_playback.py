@@ -13,12 +13,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
-from retroml.config import build_config
+from retroml.config import GameConfig, build_config
 from retroml.runs.service import RunService
-from retroml.video.hud import BACKGROUND, DISPLAY_ASPECT, GamePane, MilestoneLabel
+from retroml.video.hud import ACCENT, BACKGROUND, DISPLAY_ASPECT, GamePane, MilestoneLabel
 from retroml.video.playback import Playback, load_playback_policy
-from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
+from retroml.video.segment import PaneSpec, SegmentSpec, render_segment, title_lines
 from tests.integration.conftest import tiny_config
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -129,3 +130,40 @@ def test_the_same_seed_renders_the_same_frames(service: RunService, breakout: st
     one, two = decoded(tmp_path / "one.mp4"), decoded(tmp_path / "two.mp4")
     assert len(one) == len(two) == 150
     assert all(np.array_equal(first, second) for first, second in zip(one, two, strict=True))
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30, 60])
+def test_any_frame_rate_plays_at_the_consoles_real_speed(fps: int) -> None:
+    """A second of video is a second of the 60 Hz console at 24, 25, 30 or 60 fps (24 fps once played at 0.8x)."""
+    playback = Playback(GameConfig(id="pong"), None, seed=0, fps=fps)
+    stream = playback.frames()
+    next(stream)
+    start = playback.ale.getFrameNumber()  # after the reset's no-ops, which are not shown
+    video_seconds = 10
+    for _ in range(video_seconds * fps):
+        frame = next(stream)
+    emulator_frames = playback.ale.getFrameNumber() - start
+    playback.close()
+    assert frame.episode == 1  # one game throughout: no reset's unshown frames in the count
+    # The emulator runs in agent steps of 4 frames: the video trails it by less than one step.
+    assert abs(emulator_frames - 60 * video_seconds) <= 4, emulator_frames
+
+
+def test_a_title_card_shows_the_curve_so_far_and_the_change_of_score(
+    service: RunService, breakout: str, tmp_path: Path
+) -> None:
+    config = service.config(breakout)
+    before = MilestoneLabel(milestone_pct=10, timesteps=100, training_episodes=1, training_score_mean=0.5)
+    now = MilestoneLabel(milestone_pct=50, timesteps=500, training_episodes=4, training_score_mean=1.7)
+    curve = ((100, 0.5), (300, 1.0), (500, 1.7))
+    pane = PaneSpec(str(service.paths(breakout).checkpoints / "latest.zip"), now, curve=curve, previous=before)
+    spec = SegmentSpec(0, str(tmp_path / "card.mp4"), config.game, "Breakout", "ppo", (pane,), 3, 3)
+    _heading, lines = title_lines(spec)
+    assert lines == ["50 % — 500 steps — mean score 1.7", "+1.2 since 10 %"]
+    render_segment(spec)
+    card = decoded(tmp_path / "card.mp4")[0]
+    Image.fromarray(card).save(ARTIFACTS / "title_card_with_curve.png")
+    lower, upper = card[card.shape[0] * 11 // 20 :], card[: card.shape[0] * 11 // 20]
+    accent = np.all(np.abs(lower.astype(int) - ACCENT) <= 40, axis=2)
+    assert accent.sum() > 50, "the curve's marker and 'now' line are drawn below the text"
+    assert (np.abs(upper.astype(int) - BACKGROUND).sum(axis=2) > 60).sum() > 500, "the text is above it"

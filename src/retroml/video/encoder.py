@@ -144,11 +144,14 @@ def frame_at(video: Path, seconds: float) -> Image.Image:
     return image
 
 
-def save_poster(video: Path, poster: Path, at_fraction: float = 0.5, width: int = 640) -> Path:
-    """Write a JPEG of the frame at ``at_fraction`` of ``video`` (scaled to ``width``)."""
-    with av.open(str(video)) as container:
-        duration = float(container.duration or 0) / av.time_base
-    image = frame_at(video, at_fraction * duration)
+def save_poster(
+    video: Path, poster: Path, at_fraction: float = 0.5, width: int = 640, at_seconds: float | None = None
+) -> Path:
+    """Write a JPEG of the frame at ``at_seconds`` or ``at_fraction`` of ``video`` (scaled to ``width``)."""
+    if at_seconds is None:
+        with av.open(str(video)) as container:
+            at_seconds = at_fraction * float(container.duration or 0) / av.time_base
+    image = frame_at(video, at_seconds)
     if image.width > width:
         image = image.resize((width, round(image.height * width / image.width)))
     temporary = poster.with_name(f".{poster.name}.tmp")

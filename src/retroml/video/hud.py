@@ -243,14 +243,16 @@ class GridCanvas:
         return self.canvas
 
 
-def title_card(width: int, height: int, heading: str, lines: Sequence[str]) -> np.ndarray:
-    """A still card between milestones: a heading and centred lines of text."""
+def title_card(
+    width: int, height: int, heading: str, lines: Sequence[str], text_height: int | None = None
+) -> np.ndarray:
+    """A still card between milestones: a heading and lines of text, centred in the top ``text_height`` rows."""
     canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
     size = max(14, height // 18)
     rows = [fitted_text(heading, size, width - size, MUTED, BACKGROUND)]
     line_size = size if len(lines) > 1 else int(size * 1.3)
     rows += [fitted_text(line, line_size, width - size, TEXT, BACKGROUND) for line in lines]
-    y = (height - sum(row.shape[0] + size // 2 for row in rows)) // 2
+    y = ((text_height or height) - sum(row.shape[0] + size // 2 for row in rows)) // 2
     for row in rows:
         paste(canvas, row, (width - row.shape[1]) // 2, max(0, y))
         y += row.shape[0] + size // 2

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from retroml import milestones
 from retroml.config import RenderConfig, parse_duration, read_config
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 SegmentRunner = Callable[[Sequence[SegmentSpec], int, Callable[[], None]], Iterator[dict[str, Any]]]
 TITLE_SECONDS = 2.5
+T = TypeVar("T")
 GRID_PANES = 4
 # Measured on this project's benchmark (benchmarks/render_speed.py): used only to state the expected
 # time and size before a long render, and to refuse one that would not fit on the disk.
@@ -64,6 +65,18 @@ class JourneyPlan:
     segments: list[SegmentSpec]
     output: Path
     work_dir: Path
+    milestones_available: int = 0
+
+    @property
+    def subset_note(self) -> str | None:
+        """``shows 6 of 15 milestones …`` when the length is too short to show every one, else ``None``."""
+        shown = sum(len(segment.panes) for segment in self.segments)
+        if self.milestones_available <= shown:
+            return None
+        return (
+            f"shows {shown} of {self.milestones_available} milestones (always the first and the "
+            f"last) so that each gets {self.settings.min_play_seconds:g} s of play; a longer journey shows more"
+        )
 
     @property
     def frames(self) -> int:
@@ -264,22 +277,17 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
     else:
         groups = [[checkpoint] for checkpoint in checkpoints]
     total = round(parse_duration(settings.length) * settings.fps)
-    if total < 2 * len(groups):
-        shortest = 2 * len(groups) / settings.fps
-        raise InvalidInputError(
-            f"a {settings.length} journey is too short for {len(groups)} segments; ask for at least {shortest:.0f}s"
-        )
-    # "later": the last milestone gets three times the screen time of the first.
-    ramp = 2.0 if settings.weighting == "later" else 0.0
-    weights = [1.0 + ramp * index / max(1, len(groups) - 1) for index in range(len(groups))]
+    if total < 2 * min(2, len(groups)):
+        raise InvalidInputError(f"a {settings.length} journey is too short to show anything; ask for at least 1s")
+    shown, frame_counts = followable_segments(groups, total, settings)
     width, height = (int(part) for part in settings.resolution.split("x"))
-    metrics: list[dict[str, Any]] = []
+    metrics = store.metrics(run_id)
     if settings.layout == "analytics":
         # The panels are laid out for 1280×720 whatever the resolution setting says.
         width, height = ANALYTICS_SIZE
-        metrics = store.metrics(run_id)
     segments = []
-    for index, (group, frames) in enumerate(zip(groups, allocate(total, weights), strict=True)):
+    previous: MilestoneLabel | None = None
+    for index, (group, frames) in enumerate(zip(shown, frame_counts, strict=True)):
         title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
         segments.append(
             settings_segment(
@@ -292,15 +300,40 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
                 game_title=get_game(config.game.id).title,
                 algo=config.train.algo,
                 panes=tuple(
-                    PaneSpec(str(path), label, curve=training_curve(metrics, label.timesteps)) for path, label in group
+                    PaneSpec(str(path), label, curve=training_curve(metrics, label.timesteps), previous=previous)
+                    for path, label in group
                 ),
                 title_frames=title,
                 play_frames=frames - title,
                 layout=settings.layout,
             )
         )
+        previous = group[-1][1]
     output = paths.videos / journey_name(config.game.id, config.train.algo, run_id, settings)
-    return JourneyPlan(run_id, settings, segments, output, work_dir)
+    return JourneyPlan(run_id, settings, segments, output, work_dir, milestones_available=len(checkpoints))
+
+
+def followable_segments(
+    groups: Sequence[Sequence[T]], total: int, settings: RenderConfig
+) -> tuple[list[Sequence[T]], list[int]]:
+    """The segments a viewer can follow in ``total`` frames, and the frames of each.
+
+    Every segment gets at least ``settings.min_play_seconds`` of play after its title card; where the
+    length is too short for all of them, an evenly spread subset is shown, always with the first
+    (where learning starts) and the last (the final weights). "later" weighting gives the last
+    segment three times the screen time of the first.
+    """
+    shortest = round((settings.min_play_seconds + TITLE_SECONDS) * settings.fps) if settings.min_play_seconds else 2
+    for count in range(len(groups), 0, -1):
+        if count == 1:
+            chosen = [groups[-1]]
+        else:
+            chosen = [groups[round(index * (len(groups) - 1) / (count - 1))] for index in range(count)]
+        ramp = 2.0 if settings.weighting == "later" else 0.0
+        frames = allocate(total, [1.0 + ramp * index / max(1, count - 1) for index in range(count)])
+        if min(frames) >= shortest or count <= 2:
+            return chosen, frames
+    raise AssertionError("unreachable: a journey has at least one segment")
 
 
 def check_disk(plan: JourneyPlan) -> None:
@@ -397,6 +430,8 @@ def render_and_join(
         plan.run_id, len(plan.segments), plan.settings.length, plan.frames, plan.expected_bytes() / 1e6,
         plan.expected_render_seconds(workers), workers,
     )
+    if plan.subset_note:
+        logger.info("the journey of %s %s", plan.run_id, plan.subset_note)
     plan.work_dir.mkdir(parents=True)
     partial = plan.output.with_name(f".{plan.output.name}.partial")
     try:
@@ -459,6 +494,30 @@ def _last_own_pane(store: Store, plan: JourneyPlan, results: list[dict[str, Any]
     return shown[-1] if shown else results[-1]["panes"][-1]
 
 
+def best_moment(results: Sequence[Mapping[str, Any]], fps: int) -> float:
+    """Seconds into the video of a moment of its best play: three quarters into the best-scoring episode shown.
+
+    The poster shows it, so each video's poster is its own picture rather than a title card. Ties go
+    to the later segment (the better-trained agent); with no episode scored, the last segment's play.
+    """
+
+    def score(item: tuple[int, Mapping[str, Any]]) -> tuple[float, int]:
+        best = item[1]["panes"][0]["best_score"]
+        return (float("-inf") if best is None else float(best), item[0])
+
+    _, segment = max(enumerate(results), key=score)
+    pane = segment["panes"][0]
+    play_start = segment["start_frame"] + segment["title_frames"]
+    frame = segment["play_frames"] // 2
+    shown = 0 - int(pane.get("first_episode_frame") or 0)
+    for episode in pane["episodes"]:
+        if episode["score"] == pane["best_score"]:
+            frame = max(0, shown) + max(0, episode["frames"] + min(shown, 0)) * 3 // 4
+            break
+        shown += episode["frames"]
+    return (play_start + min(frame, segment["play_frames"] - 1)) / fps
+
+
 def publish(
     store: Store,
     plan: JourneyPlan,
@@ -495,12 +554,12 @@ def _publish(
 ) -> Path:
     output = plan.output
     size, seconds = info.size_bytes, info.duration
-    poster = save_poster(output, output.with_suffix(".jpg"), at_fraction=0.9)
     start = 0
     for result in results:
         result["start_frame"] = start
         start += result["frames"]
         result.pop("render_seconds", None)
+    poster = save_poster(output, output.with_suffix(".jpg"), at_seconds=best_moment(results, plan.settings.fps))
     last = _last_own_pane(store, plan, results)
     manifest = {
         "run_id": plan.run_id,

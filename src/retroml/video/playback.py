@@ -3,8 +3,8 @@
 The agent sees exactly what it saw in training — ale-py's native preprocessing (frame-skip 4 with
 the last two frames max-pooled, 84×84 grey by area interpolation, a stack of 4, random no-ops and
 FIRE on reset) — rebuilt here around one emulator, because the native vector env gives no colour
-frames. The viewer sees every second emulator frame: the Atari runs at 60 Hz, so 30 video frames
-per second is real game speed, not fast-forward.
+frames. The viewer sees the console at its real speed at any frame rate: the Atari runs at 60 Hz, so
+30 fps shows every second emulator frame, 60 fps each one and 24 fps two of every five.
 
 What the agent plays is the policy's choice with three evaluation-protocol guards, none of which
 exists in training: FIRE after a lost life in games that wait for it (SB3's ``FireResetEnv`` presses
@@ -114,7 +114,6 @@ class Playback:
         # FireResetEnv's test: FIRE is the second action of the game's minimal set.
         self.waits_for_fire = len(self.meanings) >= 3 and self.meanings[1] == "FIRE"
         self._rng = np.random.default_rng(self.seed)
-        self._frames_per_video_frame = max(1, round(EMULATOR_HZ / self.fps))
         self._stack = np.zeros((4, 84, 84), dtype=np.uint8)
         self._grey = [np.zeros((210, 160), dtype=np.uint8), np.zeros((210, 160), dtype=np.uint8)]
         self._inspection: Inspection | None = None
@@ -132,7 +131,7 @@ class Playback:
         still_limit = int(self.still_seconds * self.fps)
         while True:
             episode += 1
-            score, episode_frame, quiet_frames, still_frames = 0.0, 0, 0, 0
+            score, episode_frame, quiet_frames, still_frames = 0.0, 0, 0.0, 0
             self._reset_game()
             lives, screen = self.ale.lives(), self.ale.getScreenRGB()
             while True:
@@ -144,7 +143,9 @@ class Playback:
                     emulator_frame += 1
                     if skip >= self.game.frameskip - 2:
                         self.ale.getScreenGrayscale(self._grey[skip - self.game.frameskip + 2])
-                    if emulator_frame % self._frames_per_video_frame == 0:
+                    # A video frame each time fps/60 of the emulator's frames add up to one more: real
+                    # speed at any rate (24 fps shows 2 of 5 frames, 30 every second, 60 each one).
+                    if emulator_frame * self.fps // EMULATOR_HZ > (emulator_frame - 1) * self.fps // EMULATOR_HZ:
                         shown, screen = screen, self.ale.getScreenRGB()
                         still_frames = still_frames + 1 if np.array_equal(shown, screen) else 0
                         best = max(best_finished, score + reward)
@@ -154,7 +155,7 @@ class Playback:
                         ended = "time limit" if self.ale.getEpisodeFrameNumber() >= MAX_EPISODE_FRAMES else "game over"
                         break
                 score += reward
-                quiet_frames = 0 if reward else quiet_frames + self.game.frameskip // self._frames_per_video_frame
+                quiet_frames = 0 if reward else quiet_frames + self.game.frameskip * self.fps / EMULATOR_HZ
                 if not ended and quiet_frames >= stuck_limit:
                     ended, note = "stuck", f"no reward for {self.stuck_seconds:g} s"
                 elif not ended and still_frames >= still_limit:

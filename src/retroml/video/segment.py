@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from retroml.config import GameConfig
-from retroml.video.analytics import AnalyticsCanvas, analytics_heading
+from retroml.video.analytics import AnalyticsCanvas, analytics_heading, draw_curve
 from retroml.video.encoder import VideoEncoder
 from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
 from retroml.video.playback import RENDER_DEFAULTS, Frame, Playback, load_playback_policy
@@ -32,7 +32,8 @@ class PaneSpec:
         ``None`` means the segment's ``algo``.
     :param caption: the run's name, above the pane in the compare layout and on the highlights title card.
     :param curve: the run's training curve up to this checkpoint, ``(timesteps, score_mean)`` pairs
-        from the metrics DB (the analytics layout draws it).
+        from the metrics DB (the analytics layout and the single layout's title card draw it).
+    :param previous: the milestone shown before this one, for the title card's change of score.
     """
 
     checkpoint: str
@@ -40,6 +41,7 @@ class PaneSpec:
     algo: str | None = None
     caption: str | None = None
     curve: tuple[tuple[int, float], ...] = ()
+    previous: MilestoneLabel | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,20 @@ def title_lines(spec: SegmentSpec) -> tuple[str, list[str]]:
         heading = f"Highlights  ·  {spec.game_title}  ·  {spec.algo.upper()}"
         return heading, [pane.caption or pane.label.title_line() for pane in spec.panes]
     heading = f"{spec.game_title}  ·  {spec.algo.upper()}"
-    return heading, [pane.label.title_line() for pane in spec.panes]
+    lines = [pane.label.title_line() for pane in spec.panes]
+    if len(spec.panes) == 1 and (change := score_change(spec.panes[0])):
+        lines.append(change)
+    return heading, lines
+
+
+def score_change(pane: PaneSpec) -> str | None:
+    """``+2.4 since 10 %``: how the mean training score moved since the milestone shown before."""
+    if pane.previous is None:
+        return None
+    now, before = pane.label.training_score_mean, pane.previous.training_score_mean
+    if now is None or before is None:
+        return None
+    return f"{now - before:+,.1f} since {pane.previous.pct_text}"
 
 
 def compare_title_line(pane: PaneSpec, algo: str) -> str:
@@ -141,8 +156,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
         ) as encoder:
             if spec.title_frames:
-                heading, lines = title_lines(spec)
-                card = title_card(spec.width, spec.height, heading, lines)
+                card = _title_card(spec)
                 for _ in range(spec.title_frames):
                     encoder.write(card)
             streams = [playback.frames() for playback in playbacks]
@@ -191,6 +205,20 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             for pane, playback, (first_episode, first_frame) in zip(spec.panes, playbacks, first_shown, strict=True)
         ],
     }
+
+
+def _title_card(spec: SegmentSpec) -> np.ndarray:
+    """The card before play; a single milestone's card also shows the training curve up to it."""
+    heading, lines = title_lines(spec)
+    pane = spec.panes[0]
+    if spec.layout != "single" or len(spec.panes) != 1 or not pane.curve:
+        return title_card(spec.width, spec.height, heading, lines)
+    text_height = spec.height * 11 // 20
+    card = title_card(spec.width, spec.height, heading, lines, text_height=text_height)
+    margin = spec.width // 16
+    box = (margin, text_height, spec.width - 2 * margin, spec.height - text_height - spec.height // 20)
+    draw_curve(card, box, pane.curve, pane.label.timesteps)
+    return card
 
 
 def _painter(spec: SegmentSpec, playbacks: list[Playback]) -> Any:
