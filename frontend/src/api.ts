@@ -15,7 +15,16 @@ export type RunStatus =
   | "failed"
   | "stopped"
   | "interrupted";
-export type RunAction = "start" | "stop" | "pause" | "resume" | "continue" | "branch" | "render" | "delete";
+export type RunAction =
+  | "start"
+  | "stop"
+  | "pause"
+  | "resume"
+  | "continue"
+  | "branch"
+  | "render"
+  | "cancel_render"
+  | "delete";
 /** finish: train what is left of the planned budget; more: extend the budget by `steps`. */
 export type ContinueMode = "finish" | "more";
 
@@ -88,6 +97,8 @@ export interface Run {
   milestones: Milestone[];
   /** What may be done to the run now. */
   actions: RunAction[];
+  /** Whether the run saved any checkpoint (continue, branch and render need one). */
+  has_checkpoint: boolean;
   /** Only GET /api/runs/{run_id} lists them. */
   branches?: { run_id: string; name: string; status: RunStatus }[];
 }
@@ -121,6 +132,9 @@ export interface Video {
   /** A clip's milestone as its run shows it now ("10 %"); null for the other videos. */
   milestone_label: string | null;
   timesteps: number | null;
+  /** The leg of training the video shows the end of; run_legs: how many legs its run has. */
+  leg: number | null;
+  run_legs: number;
   duration_sec: number | null;
   size_bytes: number | null;
   layout: string | null;
@@ -247,6 +261,7 @@ export const api = {
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/branch`, body),
   render: (runId: string, body: { length?: string; layout?: VideoLayout; compare_with?: string[] }) =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render`, body),
+  cancelRender: (runId: string) => request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render/cancel`),
   deleteRun: (runId: string) => request<void>("DELETE", `/api/runs/${encodeURIComponent(runId)}`),
   metrics: (runId: string, since = 0) =>
     request<Metric[]>("GET", `/api/runs/${encodeURIComponent(runId)}/metrics?since=${since}`),

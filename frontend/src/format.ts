@@ -34,3 +34,15 @@ export function bytes(value: number | null | undefined): string {
 export function percent(fraction: number | null | undefined): string {
   return fraction === null || fraction === undefined ? "–" : `${Math.round(fraction * 100)} %`;
 }
+
+/** A moment (Unix seconds) as the page shows it: "30 Nov 2026, 18:20" in the browser's time zone. */
+export function dateTime(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return "–";
+  return new Date(seconds * 1000).toLocaleString("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}

@@ -93,7 +93,8 @@ describe("validation mirrors the server", () => {
     ["totalTimesteps", "2B", /between 1 and/],
     ["totalTimesteps", "lots", /as a number/],
     ["nEnvs", "0", /1 to 256/],
-    ["nEnvs", "3", /batch size 256 must divide environments × rollout steps = 384/],
+    ["totalTimesteps", "-5000", /must be a positive number of timesteps/],
+    ["overrides", "train.batch_size=1", /train.batch_size must be 2 or more/],
     ["seed", "-1", /whole number/],
     ["nThreads", "999", /0 to 256/],
     ["journeyLength", "soon", /not a duration/],
@@ -102,6 +103,10 @@ describe("validation mirrors the server", () => {
   ])("refuses %s = %s", (field, value, message) => {
     const errors = validate({ ...emptyForm(), [field]: value }, defaults);
     expect(errors[field as keyof typeof errors]).toMatch(message);
+  });
+
+  it("leaves the PPO batch to the server when the user did not choose one", () => {
+    expect(validate({ ...emptyForm(), nEnvs: "3" }, defaults)).toEqual({});
   });
 
   it("checks the PPO batch against rollout overrides", () => {

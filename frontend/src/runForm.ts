@@ -117,6 +117,9 @@ export function parseTimesteps(text: string): number | null {
 /** Why a budget field is not a budget RunConfig accepts (1 to MAX_TIMESTEPS timesteps); null if it is one. */
 export function budgetProblem(text: string): string | null {
   const steps = parseTimesteps(text);
+  // "-5000" is a number, only a negative one: it gets the range sentence, not "write a number".
+  const negative = steps === null && /^\s*-/.test(text) && parseTimesteps(text.replace("-", "")) !== null;
+  if (negative) return `The budget must be a positive number of timesteps (1 to ${MAX_TIMESTEPS.toLocaleString("en-US")}).`;
   if (steps === null) return "Write the budget as a number, e.g. 100000, 100k or 2.5M.";
   if (steps <= 0 || steps > MAX_TIMESTEPS)
     return `The budget must be between 1 and ${MAX_TIMESTEPS.toLocaleString("en-US")} timesteps.`;
@@ -169,13 +172,14 @@ export function validate(form: RunForm, defaults?: Defaults): FormErrors {
   const assignments = form.overrides.split(/\s+/).filter(Boolean);
   const bad = assignments.find((assignment) => !/^[a-z_]+(\.[a-z_]+)+=.+$/i.test(assignment));
   if (bad) errors.overrides = `'${bad}' is not an override; write it as section.key=value.`;
-  if (form.algo === "ppo" && envs !== null && !errors.nEnvs && defaults) {
+  const batch = overrideValue(form, "train.batch_size");
+  // SB3 normalises each minibatch's advantages, which one sample cannot have (RunConfig: batch_size ≥ 2).
+  if (batch !== null && batch < 2 && !errors.overrides) errors.overrides = "train.batch_size must be 2 or more.";
+  // Only a batch size the user chose can fail to divide the rollout: left empty, the server picks one that does.
+  if (form.algo === "ppo" && envs !== null && !errors.nEnvs && !errors.overrides && defaults && batch !== null) {
     const nSteps = overrideValue(form, "train.n_steps") ?? defaults.zoo.ppo.n_steps;
-    const batch = overrideValue(form, "train.batch_size") ?? defaults.zoo.ppo.batch_size;
-    if ((envs * nSteps) % batch !== 0) {
-      const field: FormField = form.overrides.includes("train.") ? "overrides" : "nEnvs";
-      errors[field] = `The PPO batch size ${batch} must divide environments × rollout steps = ${envs * nSteps}.`;
-    }
+    if ((envs * nSteps) % batch !== 0)
+      errors.overrides = `train.batch_size ${batch} must divide environments × rollout steps = ${envs * nSteps}.`;
   }
   return errors;
 }

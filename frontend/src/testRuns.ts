@@ -53,6 +53,7 @@ export function aRun(changes: Partial<Run> = {}): Run {
     run_budget: 2000,
     milestones: [],
     actions: ["continue", "branch", "render", "delete"],
+    has_checkpoint: true,
     ...changes,
   };
 }

@@ -13,6 +13,8 @@ const clip = (timesteps: number): Video => ({
   algo: "ppo",
   milestone_pct: 50,
   milestone_label: "25 %",
+  leg: 1,
+  run_legs: 1,
   timesteps,
   duration_sec: 2,
   size_bytes: 1000,

@@ -2,11 +2,12 @@
 // `actions` (the server's transition table) allow it; stop and delete ask first, continue asks how far.
 import { useState, type FormEvent } from "react";
 import { api, ApiError, type Run, type RunAction, type VideoLayout } from "../api";
-import { count } from "../format";
-import { navigate } from "../router";
+import { count, percent } from "../format";
+import { Link, navigate } from "../router";
 import { parseDuration } from "../runForm";
 import { usePolling } from "../usePolling";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { ProgressBar } from "./RunBits";
 import { ContinueDialog } from "./ContinueDialog";
 
 // What each video is, in the words of the render form.
@@ -94,6 +95,29 @@ export function RunControls({ run, onChanged }: Props) {
           Delete
         </button>
       </div>
+      {run.status === "rendering" && (
+        <div className="render-status" role="status" aria-label="Video render">
+          <span>
+            Rendering a video: <strong>{percent(run.render_progress ?? 0)}</strong> done. The other controls come back
+            when it is written or cancelled.
+          </span>
+          <ProgressBar value={run.render_progress ?? 0} label={`Video render of ${run.name}`} />
+          <button
+            type="button"
+            className="danger"
+            disabled={!allowed("cancel_render")}
+            onClick={() => act(() => api.cancelRender(run.run_id))}
+          >
+            Cancel render
+          </button>
+        </div>
+      )}
+      {run.status === "failed" && !run.has_checkpoint ? (
+        <p className="note failed-hint">
+          This run failed before it saved a checkpoint, so there is nothing to continue, branch or render. Start a{" "}
+          <Link href="/">new run</Link> with other settings, or delete this one.
+        </p>
+      ) : (
       <div className="control-forms">
         <form onSubmit={branch} aria-label="Branch">
           <fieldset className="bare" disabled={!allowed("branch") || reached.length === 0}>
@@ -160,6 +184,7 @@ export function RunControls({ run, onChanged }: Props) {
           </fieldset>
         </form>
       </div>
+      )}
       {asking === "continue" && (
         <ContinueDialog
           run={run}

@@ -9,6 +9,11 @@ import { usePolling } from "../usePolling";
 
 const COLORS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292"];
 
+function emptyText(picked: number, anyMetrics: boolean): string {
+  if (!picked) return "Pick runs to compare.";
+  return anyMetrics ? "No episode has ended in the picked runs yet." : "The picked runs recorded no metrics.";
+}
+
 export function Compare() {
   const runs = usePolling(api.runs, 5000);
   const [chosen, setChosen] = useState<string[]>([]);
@@ -64,11 +69,19 @@ export function Compare() {
         <LineChart
           title="Mean episode score (last 100 episodes)"
           xLabel={axis === "timesteps" ? "timesteps" : "training time"}
+          yLabel="mean score"
+          width={1100}
+          height={380}
           formatX={axis === "wall_time" ? duration : undefined}
+          // On timesteps, the longest plan of the picked runs: a short run ends where it ended.
+          xDomain={axis === "timesteps" && picked.length ? [0, Math.max(...picked.map((run) => run.total_timesteps))] : undefined}
           series={series}
-          empty={picked.length ? "no episode has ended yet" : "pick runs to compare"}
+          empty={emptyText(picked.length, Object.keys(metrics).some((id) => chosen.includes(id) && metrics[id].length > 0))}
         />
       </div>
+      {picked.length === 0 ? (
+        <p className="note">Pick runs above to see their scores, speed and progress side by side.</p>
+      ) : (
       <table className="compare-table">
         <caption>Scores and speed</caption>
         <thead>
@@ -111,6 +124,7 @@ export function Compare() {
           ))}
         </tbody>
       </table>
+      )}
     </>
   );
 }

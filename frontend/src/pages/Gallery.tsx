@@ -1,9 +1,10 @@
-// Every clip and journey under the data home: filters, a poster grid, a player that seeks, a
+// Every clip and journey under the data home: filters, newest or oldest first, grouped by run or not,
+// a poster grid (the kind badge under the picture, never over its HUD), a player that seeks, a
 // download link; journeys being rendered show their progress and appear when done.
 import { useState } from "react";
 import { api, type Game, type Video } from "../api";
 import { ProgressBar } from "../components/RunBits";
-import { bytes, count, duration, percent } from "../format";
+import { bytes, count, dateTime, duration, percent } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
@@ -17,10 +18,34 @@ const CUTS: Record<string, string> = {
   timelapse: "Training time-lapse",
 };
 
-function title(video: Video): string {
+/** What the video is, told apart from its run's other videos: the cut and length, the milestone, the leg. */
+function what(video: Video): string {
   const cut = CUTS[video.layout ?? "single"] ?? "Journey";
-  const what = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_label}`;
-  return `${video.run_name} — ${what}`;
+  const name = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_label}`;
+  // A continued run has a journey per leg: the leg and where it ends tell them apart.
+  const leg = video.run_legs > 1 && video.leg ? ` · leg ${video.leg}` : "";
+  const upTo = video.kind === "journey" && video.timesteps !== null ? ` · to ${count(video.timesteps)} steps` : "";
+  return `${name}${leg}${upTo}`;
+}
+
+function title(video: Video): string {
+  return `${video.run_name} — ${what(video)}`;
+}
+
+type Order = "newest" | "oldest";
+
+/** The videos in the chosen order, in one group per run (the run with the newest, or oldest, video first). */
+function arrange(videos: Video[], order: Order, byRun: boolean): { runId: string; runName: string; videos: Video[] }[] {
+  const sign = order === "newest" ? -1 : 1;
+  const sorted = [...videos].sort((a, b) => sign * (a.created_at - b.created_at || a.id - b.id));
+  if (!byRun) return [{ runId: "", runName: "", videos: sorted }];
+  const groups = new Map<string, { runId: string; runName: string; videos: Video[] }>();
+  for (const video of sorted) {
+    const group = groups.get(video.run_id) ?? { runId: video.run_id, runName: video.run_name, videos: [] };
+    group.videos.push(video);
+    groups.set(video.run_id, group);
+  }
+  return [...groups.values()];
 }
 
 export function Gallery({ games }: { games: Game[] }) {
@@ -30,6 +55,8 @@ export function Gallery({ games }: { games: Game[] }) {
   const [runId, setRunId] = useState("");
   const [kind, setKind] = useState("");
   const [playing, setPlaying] = useState<Video | null>(null);
+  const [order, setOrder] = useState<Order>("newest");
+  const [byRun, setByRun] = useState(true);
 
   const all = videos.data ?? [];
   const shown = all.filter(
@@ -83,6 +110,16 @@ export function Gallery({ games }: { games: Game[] }) {
             <option value="clip">Clips</option>
           </select>
         </div>
+        <div className="field inline">
+          <label htmlFor="gallery-order">Sort</label>
+          <select id="gallery-order" value={order} onChange={(event) => setOrder(event.target.value as Order)}>
+            <option value="newest">Newest first</option>
+            <option value="oldest">Oldest first</option>
+          </select>
+        </div>
+        <label className="check group-toggle">
+          <input type="checkbox" checked={byRun} onChange={(event) => setByRun(event.target.checked)} /> Group by run
+        </label>
       </div>
       {playing && (
         <section className="player" aria-label="Player">
@@ -112,23 +149,35 @@ export function Gallery({ games }: { games: Game[] }) {
       {videos.data && shown.length === 0 && (
         <p className="note">No videos yet: clips appear as runs reach milestones, journeys when they are rendered.</p>
       )}
-      <ul className="gallery" aria-label="Videos">
-        {shown.map((video) => (
-          <li key={video.id} data-kind={video.kind}>
-            <button type="button" className="poster" onClick={() => setPlaying(video)} aria-label={`Play ${title(video)}`}>
-              {video.poster_url ? <img src={video.poster_url} alt="" loading="lazy" /> : <span className="no-poster" />}
-              <span className={`kind kind-${video.kind}`}>{video.kind}</span>
-            </button>
-            <div className="caption">
-              <strong>{title(video)}</strong>
-              <span>
-                {video.game ? gameTitle(video.game) : ""} · {duration(video.duration_sec)} · {bytes(video.size_bytes)}
-                {video.timesteps !== null && ` · ${count(video.timesteps)} steps`}
-              </span>
-            </div>
-          </li>
-        ))}
-      </ul>
+      {arrange(shown, order, byRun).map((group) => (
+        <section key={group.runId || "all"} className="gallery-group" aria-label={group.runName || "Videos"}>
+          {group.runId && (
+            <h2>
+              <Link href={`/runs/${group.runId}`}>{group.runName}</Link>
+            </h2>
+          )}
+          <ul className="gallery" aria-label={group.runName ? `Videos of ${group.runName}` : "Videos"}>
+            {group.videos.map((video) => (
+              <li key={video.id} data-kind={video.kind} data-video-id={video.id}>
+                <button type="button" className="poster" onClick={() => setPlaying(video)} aria-label={`Play ${title(video)}`}>
+                  {video.poster_url ? <img src={video.poster_url} alt="" loading="lazy" /> : <span className="no-poster" />}
+                </button>
+                <div className="caption">
+                  <span className="caption-top">
+                    <span className={`kind kind-${video.kind}`}>{video.kind}</span>
+                    <time dateTime={new Date(video.created_at * 1000).toISOString()}>{dateTime(video.created_at)}</time>
+                  </span>
+                  <strong>{byRun ? what(video) : title(video)}</strong>
+                  <span>
+                    {video.game ? gameTitle(video.game) : ""} · {duration(video.duration_sec)} · {bytes(video.size_bytes)}
+                    {video.kind === "clip" && video.timesteps !== null && ` · ${count(video.timesteps)} steps`}
+                  </span>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
     </>
   );
 }

@@ -1,15 +1,44 @@
 // One run, live: charts and log tail from the run's Server-Sent Events (the browser resumes the
 // stream with Last-Event-ID after a drop), milestones with clips, controls, config.yaml, lineage.
-import { useCallback, useEffect, useState } from "react";
-import { api, type Metric, type Run, type Video } from "../api";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { api, type Metric, type Run, type RunStatus, type Video } from "../api";
 import { LineChart } from "../components/LineChart";
 import { MilestoneTimeline } from "../components/MilestoneTimeline";
 import { RunControls } from "../components/RunControls";
 import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
-import { count, duration, score } from "../format";
+import { count, duration, percent, score } from "../format";
 import { Link } from "../router";
 
 const LOG_LINES = 400;
+// The log follows its newest line unless the reader scrolled more than this far up from the end.
+const FOLLOW_SLACK_PX = 24;
+const ACTIVE: RunStatus[] = ["queued", "running", "paused"];
+
+/** What a chart with no point says, honestly for the run's state. */
+function chartEmpty(run: Run, anyMetrics: boolean, what: "metrics" | "score"): string {
+  const active = ACTIVE.includes(run.status);
+  if (!anyMetrics) {
+    if (active) return "Waiting for the first metrics…";
+    return run.status === "completed" ? "No metrics were recorded." : `No metrics were recorded before this run ${run.status}.`;
+  }
+  if (what === "score") return active ? "No episode has ended yet." : "No episode ended during training.";
+  return "This run recorded no values for it.";
+}
+
+/** Keeps a scrolled box at its end as lines arrive, unless the reader has scrolled up. */
+function useFollowTail<T extends HTMLElement>(content: unknown) {
+  const box = useRef<T>(null);
+  const following = useRef(true);
+  const onScroll = () => {
+    const element = box.current;
+    if (element) following.current = element.scrollHeight - element.scrollTop - element.clientHeight <= FOLLOW_SLACK_PX;
+  };
+  useLayoutEffect(() => {
+    const element = box.current;
+    if (element && following.current) element.scrollTop = element.scrollHeight;
+  }, [content]);
+  return { box, onScroll };
+}
 
 /** The server's rows, then the streamed rows that arrived after them. */
 function withNewer(rows: Metric[], streamed: Metric[]): Metric[] {
@@ -25,6 +54,7 @@ export function RunPage({ runId }: { runId: string }) {
   const [config, setConfig] = useState("");
   const [connection, setConnection] = useState<"connecting" | "live" | "reconnecting" | "gone">("connecting");
   const [notFound, setNotFound] = useState<string | null>(null);
+  const log = useFollowTail<HTMLPreElement>(logs);
 
   // Only GET /api/runs/{run_id} lists the branches; the stream and the actions answer the run without them.
   const showRun = useCallback((fresh: Run) => {
@@ -86,6 +116,9 @@ export function RunPage({ runId }: { runId: string }) {
     metrics.map((metric) => [metric.timesteps, pick(metric)] as [number, number | null]).filter(
       (point): point is [number, number] => point[1] !== null,
     );
+  const anyMetrics = metrics.length > 0;
+  // Every chart spans the run's plan, so the same timestep sits at the same place in each.
+  const planned: [number, number] = [run.start_timesteps, run.total_timesteps];
   const clips = videos.filter((video) => video.kind === "clip");
   const journeys = videos.filter((video) => video.kind === "journey");
 
@@ -123,22 +156,37 @@ export function RunPage({ runId }: { runId: string }) {
         <LineChart
           title="Episode score"
           xLabel="timesteps"
-          empty={run.episodes ? "waiting for data…" : "no episode has ended yet"}
+          yLabel="score"
+          xDomain={planned}
+          empty={chartEmpty(run, anyMetrics, "score")}
           series={[
             { label: "mean (last 100 episodes)", color: "#4fc3f7", points: series((metric) => metric.score_mean) },
             { label: "best score (whole run)", color: "#ffb74d", points: series((metric) => metric.score_best) },
             { label: "best episode in interval", color: "#7e8696", points: series((metric) => metric.score_max) },
           ]}
         />
-        <LineChart title="Loss" xLabel="timesteps" series={[{ label: "loss", color: "#e57373", points: series((m) => m.loss) }]} />
+        <LineChart
+          title="Loss"
+          xLabel="timesteps"
+          yLabel="loss"
+          xDomain={planned}
+          empty={chartEmpty(run, anyMetrics, "metrics")}
+          series={[{ label: "loss", color: "#e57373", points: series((m) => m.loss) }]}
+        />
         <LineChart
           title="Entropy"
           xLabel="timesteps"
+          yLabel="entropy (nats)"
+          xDomain={planned}
+          empty={chartEmpty(run, anyMetrics, "metrics")}
           series={[{ label: "entropy", color: "#ba68c8", points: series((m) => m.entropy) }]}
         />
         <LineChart
           title="Steps per second"
           xLabel="timesteps"
+          yLabel="steps/s"
+          xDomain={planned}
+          empty={chartEmpty(run, anyMetrics, "metrics")}
           series={[{ label: "steps/s", color: "#81c784", points: series((m) => m.steps_per_sec) }]}
         />
       </section>
@@ -147,7 +195,7 @@ export function RunPage({ runId }: { runId: string }) {
         <MilestoneTimeline run={run} clips={clips} />
         <section aria-labelledby="journeys-title">
           <h2 id="journeys-title">Journey videos</h2>
-          {journeys.length === 0 && <p className="note">No journey yet.</p>}
+          {journeys.length === 0 && <NoJourney run={run} />}
           {journeys.map((video) => (
             <figure key={video.id} className="journey">
               <video src={video.file_url} poster={video.poster_url ?? undefined} controls preload="metadata" />
@@ -161,7 +209,14 @@ export function RunPage({ runId }: { runId: string }) {
 
       <section aria-labelledby="log-title">
         <h2 id="log-title">Log</h2>
-        <pre className="log" tabIndex={0} aria-label="Training log (last lines)" aria-live="off">
+        <pre
+          className="log"
+          tabIndex={0}
+          aria-label="Training log (last lines)"
+          aria-live="off"
+          ref={log.box}
+          onScroll={log.onScroll}
+        >
           {logs.join("\n") || "no output yet"}
         </pre>
       </section>
@@ -220,5 +275,32 @@ export function RunPage({ runId }: { runId: string }) {
         </section>
       </div>
     </article>
+  );
+}
+
+/** Why a run has no journey video yet, and how to make one. */
+function NoJourney({ run }: { run: Run }) {
+  if (run.status === "rendering") {
+    return <p className="note">The journey is being rendered: {percent(run.render_progress ?? 0)} done.</p>;
+  }
+  if (ACTIVE.includes(run.status)) {
+    return (
+      <p className="note">
+        No journey yet: {run.fast_mode ? "Fast Mode renders it when training completes." : "render one when training ends."}
+      </p>
+    );
+  }
+  if (!run.actions.includes("render")) {
+    return <p className="note">No journey: this run saved no checkpoint to film.</p>;
+  }
+  const why =
+    run.fast_mode && run.status !== "completed"
+      ? `Fast Mode renders the journey when training completes, and this run ${run.status} before that.`
+      : "This run has no journey video.";
+  return (
+    <p className="note journey-hint">
+      No journey yet. {why} Render it now with <strong>Render video</strong> above, or from a shell:{" "}
+      <code>retroml render {run.run_id}</code>
+    </p>
   );
 }
