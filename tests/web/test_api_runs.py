@@ -255,7 +255,7 @@ def test_the_openapi_schema_names_the_run_model(client: TestClient) -> None:
         "queued", "running", "paused", "rendering", "completed", "failed", "stopped", "interrupted"
     ]  # fmt: skip
     assert set(components["Action"]["enum"]) == {
-        "start", "stop", "pause", "resume", "continue", "branch", "render", "delete"
+        "start", "stop", "pause", "resume", "continue", "branch", "render", "cancel_render", "delete"
     }  # fmt: skip
     assert components["ContinueBody"]["properties"]["mode"]["enum"] == ["finish", "more"]
 
