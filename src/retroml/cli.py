@@ -519,6 +519,8 @@ def runs_continue(
     console.print(
         f"run {run_id} leg {run.leg}: training from {run.leg_start_timesteps:,} to {run.total_timesteps:,} timesteps"
     )
+    if run.message:  # e.g. the checkpoint it falls back to when latest.zip is damaged
+        console.print(literal(run.message), highlight=False)
     if not detach:
         follow(service, run_id)
 

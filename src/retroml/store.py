@@ -13,8 +13,10 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,7 +47,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
 from retroml.errors import InvalidInputError
 from retroml.paths import open_in_home
@@ -166,6 +168,47 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return set_pragmas
 
 
+# A connection opened read-only because the disk was full is replaced once it is this old.
+READ_ONLY_RETRY_SEC = 2.0
+_READ_ONLY_SINCE = "retroml_read_only_since"
+
+
+def _sqlite_connect(busy_timeout_ms: int) -> Callable[[Any, Any, Any, Any], Any]:
+    """Open an SQLite connection in WAL mode; on a full disk, one that can still read.
+
+    WAL needs a ``-shm`` file of 32 KiB beside the database, made when the first connection opens;
+    on a full disk that fails ("disk I/O error") and no read would work. The database file is then
+    opened ``immutable`` (read-only, no ``-shm``): listing runs keeps working, writes fail and are
+    retried by their callers, and the pool replaces the connection after ``READ_ONLY_RETRY_SEC``.
+    """
+    set_pragmas = _sqlite_pragmas(busy_timeout_ms)
+
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+        connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+        try:
+            set_pragmas(connection, record)
+        except sqlite3.OperationalError as error:
+            connection.close()
+            database = Path(cargs[0]) if cargs else None
+            code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+            if code not in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL) or database is None or not database.is_file():
+                raise
+            logger.warning("cannot open %s for writing (%s; is its disk full?): reading it as it is", database, error)
+            record.info[_READ_ONLY_SINCE] = time.monotonic()
+            uri = f"file:{urllib.parse.quote(str(database))}?immutable=1"
+            return dialect.loaded_dbapi.connect(uri, *cargs[1:], **{**cparams, "uri": True})
+        record.info.pop(_READ_ONLY_SINCE, None)
+        return connection
+
+    return connect
+
+
+def _replace_read_only(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get(_READ_ONLY_SINCE)
+    if since is not None and time.monotonic() - since > READ_ONLY_RETRY_SEC:
+        raise DisconnectionError("opened read-only on a full disk; trying a writable connection again")
+
+
 def _postgresql_lock_timeout(lock_timeout_ms: int) -> Callable[[Any, Any], None]:
     def set_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
         # PostgreSQL's counterpart of SQLite's busy_timeout: a statement waits this long for another
@@ -225,7 +268,8 @@ class Store:
         # Off SQLite a pooled connection may have been cut (a restarted server): checked before each use.
         self.engine: Engine = create_engine(self.url, json_serializer=_json_text, pool_pre_ping=not sqlite)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+            event.listen(self.engine, "do_connect", _sqlite_connect(busy_timeout_ms))
+            event.listen(self.engine, "checkout", _replace_read_only)
         elif self.engine.dialect.name == "postgresql":
             event.listen(self.engine, "connect", _postgresql_lock_timeout(busy_timeout_ms))
             event.listen(self.engine, "before_cursor_execute", _refuse_nul_characters)
@@ -308,8 +352,14 @@ class Store:
         ]
         target = folder / "run.json"
         temporary = folder / f".run.json.{os.getpid()}.{threading.get_ident()}.tmp"
-        temporary.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
-        os.replace(temporary, target)
+        try:
+            temporary.write_text(json.dumps(row, indent=2, default=str), encoding="utf-8")
+            os.replace(temporary, target)
+        except OSError as error:
+            # The row is committed; the mirror catches up at the next change. A full disk must not
+            # turn a recorded status (a failure, a repair) into an error.
+            temporary.unlink(missing_ok=True)
+            logger.warning("could not rewrite %s: %s", target, error)
 
     def _append_metrics_file(self, run_id: str, line: dict[str, Any]) -> None:
         """Append one line to the run's ``metrics.jsonl`` (a failure is logged: training goes on)."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from retroml.config import RunConfig
+    from retroml.disk import DiskReserve
     from retroml.engine.monitor import FrameHook, Leg, MilestoneHook
     from retroml.store import PatientWriter, Store
 
@@ -155,13 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from retroml.paths import resolve_home
+    from retroml.disk import DiskReserve
+    from retroml.paths import resolve_home, run_paths
     from retroml.store import PatientWriter, Store
 
     # A short lock wait: a busy database delays the trainer's writes (PatientWriter), never training.
     store = Store(resolve_home(args.home), args.db, busy_timeout_ms=2_000)
     writes = PatientWriter(store)
     run_id = args.run_id
+    legs = (store.get_run(run_id) or {}).get("legs") or [{}]
     writes.update_run(
         run_id,
         status="running",
@@ -171,8 +174,24 @@ def main(argv: list[str] | None = None) -> int:
         heartbeat_at=time.time(),
         ended_at=None,
         exit_code=None,
-        message=None,
+        # What continue said about this leg (e.g. the checkpoint it fell back to), or nothing.
+        message=legs[-1].get("note"),
     )
+    # Room to record a full disk's failure in, when training is what filled it.
+    reserve = DiskReserve(run_paths(store.home, run_id).root)
+    try:
+        return _train_and_record(store, writes, run_id, stop_requested, reserve)
+    finally:
+        reserve.release()
+
+
+def _train_and_record(
+    store: Store, writes: PatientWriter, run_id: str, stop_requested: threading.Event, reserve: DiskReserve
+) -> int:
+    """Train, then write the final status (with the reason, in one sentence, if training failed)."""
+    from retroml.disk import TRAINING_FIX, disk_full_sentence, full_path, is_disk_full
+    from retroml.paths import run_paths
+
     try:
         from retroml.video.live import LiveRecorder  # optional until the video package lands
         from retroml.video.timelapse import TimelapseCapture
@@ -192,7 +211,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     except Exception as error:
         logger.error("training failed:\n%s", traceback.format_exc())
-        writes.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=str(error))
+        message = str(error)
+        if is_disk_full(error):
+            reserve.release()
+            at = full_path(error, run_paths(store.home, run_id).checkpoints)
+            message = disk_full_sentence(at, TRAINING_FIX)
+            logger.error("%s", message)
+        writes.update_run(run_id, status="failed", ended_at=time.time(), exit_code=1, message=message)
         writes.close()
         return 1
     finally:

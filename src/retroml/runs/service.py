@@ -30,10 +30,13 @@ from retroml.config import (
     read_config,
     to_yaml,
 )
-from retroml.engine.checkpoints import latest_timesteps
+from sqlalchemy.exc import DBAPIError
+
+from retroml.disk import disk_is_full
+from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, newest_loadable
 from retroml.engine.devices import resolve_device
-from retroml.errors import ConflictError, InvalidInputError, NotFoundError, RetroMLError
-from retroml.paths import RunPaths, open_in_home, resolve_home, run_paths
+from retroml.errors import ConflictError, DamagedCheckpointError, InvalidInputError, NotFoundError, RetroMLError
+from retroml.paths import RunPaths, inside, open_in_home, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
@@ -146,18 +149,25 @@ class RunService:
         if is_active(row) and not self.executor_for(row).is_alive(row):
             # Re-read: the process may have written its final status just before it exited.
             fresh = self.store.get_run(row["run_id"]) or row
+            full = disk_is_full(self.home)
             if fresh["status"] == RunStatus.RENDERING:
                 # Training had ended before the render began: the run keeps the status it had.
                 previous = read_render_request(run_paths(self.home, row["run_id"])).get("previous_status", "completed")
                 message = "the journey render ended before it finished; render it again"
-                self.store.update_run(row["run_id"], status=previous, render_progress=None, message=message)
-                fresh = self.store.get_run(row["run_id"]) or fresh
+                if full:
+                    message = (
+                        f"the journey render ended while the disk holding {self.home} was full; "
+                        "free some space, then render it again"
+                    )
+                fresh = self._repair(fresh, status=previous, render_progress=None, message=message)
             elif fresh["status"] in ACTIVE_STATUSES:
                 message = "the training process ended without saying so; `retroml runs continue` resumes it"
-                self.store.update_run(
-                    row["run_id"], status=RunStatus.INTERRUPTED, ended_at=time.time(), message=message
-                )
-                fresh = self.store.get_run(row["run_id"]) or fresh
+                if full:
+                    message = (
+                        f"the training process ended while the disk holding {self.home} was full; "
+                        "free some space, then `retroml runs continue` resumes it"
+                    )
+                fresh = self._repair(fresh, status=RunStatus.INTERRUPTED, ended_at=time.time(), message=message)
             return fresh
         if row["status"] in (RunStatus.RUNNING, RunStatus.PAUSED) and self._process_disagrees(row):
             # The process's real state wins: a pause whose store write failed must not show "running".
@@ -165,9 +175,22 @@ class RunService:
             fresh = self.store.get_run(row["run_id"]) or row
             if fresh["status"] == row["status"] and self._process_disagrees(fresh):
                 real = RunStatus.RUNNING if row["status"] == RunStatus.PAUSED else RunStatus.PAUSED
-                self.store.update_run(row["run_id"], status=real)
-            return self.store.get_run(row["run_id"]) or fresh
+                fresh = self._repair(fresh, status=real)
+            return fresh
         return row
+
+    def _repair(self, row: dict[str, Any], **values: Any) -> dict[str, Any]:
+        """Write a status repair and return the row as repaired; a read never fails because the write did.
+
+        On a full disk (or a database that cannot be written now) the repair is shown, not stored, and
+        is tried again at the next read.
+        """
+        try:
+            self.store.update_run(row["run_id"], **values)
+        except (DBAPIError, OSError) as error:
+            logger.warning("could not record the status of run %s (%s); showing it unrecorded", row["run_id"], error)
+            return {**row, **values}
+        return self.store.get_run(row["run_id"]) or {**row, **values}
 
     def _process_disagrees(self, row: dict[str, Any]) -> bool:
         frozen = self.executor_for(row).is_frozen(row)
@@ -329,13 +352,7 @@ class RunService:
         row = self._row(run_id)
         self._check(Action.CONTINUE, row)
         run = self._run(row)
-        paths = run_paths(self.home, run_id)
-        if paths.latest_checkpoint.exists():
-            start_checkpoint: str | None = str(paths.latest_checkpoint.relative_to(self.home))
-            start_timesteps = latest_timesteps(paths.latest_checkpoint)
-        else:
-            start_checkpoint = run.legs[0].from_checkpoint if run.legs else None
-            start_timesteps = run.start_timesteps
+        start_checkpoint, start_timesteps, note = self._continue_from(run)
         if mode == "more":
             steps = run.run_budget if steps is None else steps
             _check_budget(steps)
@@ -360,6 +377,7 @@ class RunService:
                 "budget": total - start_timesteps,
                 "start_timesteps": start_timesteps,
                 "from_checkpoint": start_checkpoint,
+                "note": note,
                 "created_at": time.time(),
             },
         ]
@@ -376,7 +394,39 @@ class RunService:
             message=None,
             pid=None,
         )
-        return self.start(run_id)
+        started = self.start(run_id)
+        if note is None:
+            return started
+        self.store.update_run(run_id, message=note)
+        return self.get(run_id)
+
+    def _continue_from(self, run: Run) -> tuple[str | None, int, str | None]:
+        """The checkpoint the next leg starts from, its timesteps, and a note if it is not ``latest.zip``.
+
+        A damaged ``latest.zip`` gives way to the newest rolling or milestone checkpoint that loads
+        (the note says so); if none loads, one sentence names the file and what to do.
+        """
+        paths = run_paths(self.home, run.run_id)
+        latest = paths.latest_checkpoint
+        if not latest.exists():
+            # Stopped before its first checkpoint: the leg starts over from where the run began.
+            return (run.legs[0].from_checkpoint if run.legs else None), run.start_timesteps, None
+        damage = checkpoint_damage(latest)
+        if damage is None:
+            return str(latest.relative_to(self.home)), latest_timesteps(latest), None
+        shown = latest.relative_to(paths.root)
+        fallback = newest_loadable(paths.checkpoints)
+        if fallback is None:
+            raise DamagedCheckpointError(
+                f"{shown} of run {run.run_id} is damaged ({damage}) and no other checkpoint of it loads; "
+                "start a new run, or branch from another run with `retroml runs branch`"
+            )
+        note = (
+            f"{shown} is damaged ({damage}); continuing from {fallback.path.relative_to(paths.root)} "
+            f"({fallback.timesteps:,} timesteps) instead"
+        )
+        logger.warning("run %s: %s", run.run_id, note)
+        return str(fallback.path.relative_to(self.home)), fallback.timesteps, note
 
     def branch(
         self,
@@ -398,6 +448,12 @@ class RunService:
             shown = ", ".join(milestone.label for milestone in reached) or "none yet"
             raise InvalidInputError(
                 f"run {run_id} has no checkpoint at the {from_milestone_pct:g} % milestone (reached: {shown})"
+            )
+        damage = checkpoint_damage(inside(self.home, nearest.checkpoint))
+        if damage is not None:
+            others = ", ".join(milestone.label for milestone in reached if milestone is not nearest) or "none"
+            raise DamagedCheckpointError(
+                f"{nearest.checkpoint} is damaged ({damage}); branch from another milestone (reached: {others})"
             )
         parent_config = self.config(run_id)
         data = parent_config.model_dump(mode="json", exclude_none=True)
