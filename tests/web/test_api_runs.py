@@ -55,7 +55,7 @@ def test_a_preset_fills_what_the_body_leaves_out(client: TestClient, service: Ru
     [
         ({**TINY, "total_timesteps": 0}, "total_timesteps", "greater than 0"),
         ({**TINY, "total_timesteps": 2_000_000_000}, "total_timesteps", "less than or equal to 1000000000"),
-        ({**TINY, "total_timesteps": "lots"}, "total_timesteps", "valid integer"),
+        ({**TINY, "total_timesteps": "lots"}, "total_timesteps", "Budget 'lots' is not a number of timesteps"),
         ({**TINY, "game": "pongg"}, "game", "did you mean 'pong'"),
         ({**TINY, "algo": "sac"}, "algo", "'ppo', 'a2c', 'dqn' or 'qrdqn'"),
         ({**TINY, "n_envs": 0}, "n_envs", "greater than or equal to 1"),
@@ -196,7 +196,7 @@ def test_continue_branch_and_render_refuse_what_cannot_be_done(client: TestClien
     [
         ({"mode": "more", "steps": 0}, "steps", "greater than 0"),
         ({"mode": "more", "steps": -5}, "steps", "greater than 0"),
-        ({"mode": "more", "steps": "lots"}, "steps", "valid integer"),
+        ({"mode": "more", "steps": "lots"}, "steps", "Budget 'lots' is not a number of timesteps"),
         ({"mode": "more", "steps": 2_000_000_000}, "steps", "less than or equal to 1000000000"),
         ({"mode": "finish", "steps": 1000}, "steps", "send steps only with mode 'more'"),
         ({"mode": "again"}, "mode", "'finish' or 'more'"),

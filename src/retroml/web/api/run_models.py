@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator,
+)  # fmt: skip
 
 from retroml.config import (
     MAX_TIMESTEPS,
@@ -21,6 +23,7 @@ from retroml.config import (
     RunConfig,
     apply_assignment,
     merge,
+    parse_budget,
     parse_duration,
     preset_config,
     validation_problems,
@@ -41,6 +44,27 @@ FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "timelapse_fps", "auto", 
 # minutes of YAML parsing (the body as a whole is capped by the guard too).
 MAX_OVERRIDES = 64
 Override = Annotated[str, Field(max_length=1000)]
+
+
+def _budget_text(value: object) -> object:
+    """A budget sent as the text the user typed (``2.5M``, ``100k``, ``20,000``), read by ``config.parse_budget``:
+    the grammar and the sentences of the CLI and the desktop app, never a rounding of the browser's own."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > 64:
+        raise ValueError("a budget is at most 64 characters long")
+    try:
+        return parse_budget(value, "budget")
+    except InvalidInputError as error:
+        raise ValueError(str(error)) from None
+
+
+# Timesteps as a whole number or as text in the budget grammar.
+Budget = Annotated[
+    int,
+    BeforeValidator(_budget_text),
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 64, "examples": ["2.5M"]}]}),
+]
 
 
 class _Body(BaseModel):
@@ -75,7 +99,7 @@ class TrainingConfig(_Body):
     preset: str | None = None
     game: str | None = None
     algo: Algo | None = None
-    total_timesteps: int | None = None
+    total_timesteps: Budget | None = None
     n_envs: int | None = None
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     n_threads: int | None = None
@@ -92,7 +116,7 @@ class ContinueBody(_Body):
     mode: ContinueMode = Field(
         "finish", description="finish: train what is left of the plan (the run's remaining_timesteps); more: extend it."
     )
-    steps: int | None = Field(
+    steps: Budget | None = Field(
         None, gt=0, le=MAX_TIMESTEPS, description="With 'more': timesteps to add (default: the run's run_budget)."
     )
 
@@ -111,7 +135,9 @@ class BranchBody(_Body):
     overrides: list[Override] = Field(
         default_factory=list, max_length=MAX_OVERRIDES, description="Changed settings, as section.key=value."
     )
-    steps: int | None = Field(None, gt=0, le=MAX_TIMESTEPS, description="Budget of the branch (default: the parent's).")
+    steps: Budget | None = Field(
+        None, gt=0, le=MAX_TIMESTEPS, description="Budget of the branch (default: the parent's)."
+    )
     name: str | None = Field(None, max_length=200)
 
 
