@@ -418,10 +418,31 @@ class Store:
                     connection.execute(insert(artifacts).values(run_id=run_id, **artifact))
                 if metrics_rows:
                     connection.execute(insert(metrics), [{"run_id": run_id, **values} for values in metrics_rows])
-                self._event(connection, run_id, "status", {"status": row["status"], "message": "reindexed"})
+                placeholder = self._number_events_past_a_lost_index(connection)
+                self._event(connection, run_id, "status", {"status": row["status"], "message": row.get("message")})
+                if placeholder is not None:
+                    connection.execute(delete(events).where(events.c.id == placeholder))
         except IntegrityError:
             return False  # another process restored it first
         return True
+
+    def _number_events_past_a_lost_index(self, connection: Connection) -> int | None:
+        """A rebuilt index numbers its events above the lost index's: a live page resumes from the id it saw.
+
+        Returns the id of a placeholder event to delete once the next event is in (SQLite).
+        """
+        if connection.execute(select(events.c.id).limit(1)).first() is not None:
+            return None
+        # More events than a lost index could have held: one per millisecond since 1970.
+        floor = int(time.time() * 1000)
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('events', 'id'), :floor)"), {"floor": floor})
+            return None
+        # SQLite numbers a new row max(id) + 1.
+        connection.execute(
+            insert(events).values(id=floor, run_id="", kind="placeholder", payload={}, created_at=time.time())
+        )
+        return floor
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:

@@ -68,6 +68,7 @@ def test_a_deleted_index_is_rebuilt_when_the_home_opens(
     assert before["run"]["status"] == "completed" and before["run"]["legs"]
     assert len([m for m in before["run"]["milestones"] if m["reached"]]) == 3
     assert before["metrics"] and before["run"]["score_best"] is not None
+    last_event_seen = service.store.events(run_id, limit=100_000)[-1]["id"]
     close(service)
     (home / "retroml.db").unlink()
 
@@ -77,6 +78,8 @@ def test_a_deleted_index_is_rebuilt_when_the_home_opens(
     assert after == before
     assert "1 runs recovered" in caplog.text
     assert [run.run_id for run in service.list_runs()] == [run_id]
+    # A live page that saw the lost index's events resumes from the last id it saw: newer ones follow it.
+    assert service.store.events(run_id)[0]["id"] > last_event_seen
 
     service.delete(run_id)
     assert not (home / "runs" / run_id).exists()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError, StatementError
 
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.paths import inside, open_in_home, run_paths
@@ -74,7 +74,14 @@ def reindex(store: Store, home: Path) -> ReindexResult:
         except (OSError, RetroMLError) as error:
             skipped.append(f"{folder.name}: {error}")
             continue
-        if store.restore_run(row, run_artifacts, metrics_rows):
+        try:
+            restored = store.restore_run(row, run_artifacts, metrics_rows)
+        except StatementError as error:
+            if isinstance(error, OperationalError):
+                raise  # a busy or unreachable database: nothing is wrong with the folder
+            skipped.append(f"{folder.name}: the index refused its rows ({error.orig or error})")
+            continue
+        if restored:
             new += 1
             logger.info("reindexed run %s (%s, %d metrics rows)", row["run_id"], row["status"], len(metrics_rows))
         indexed += 1

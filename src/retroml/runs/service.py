@@ -97,7 +97,8 @@ class RunService:
         A run that was active when the index was lost and whose process is gone then reads as ``interrupted``.
         """
         result = reindex(self.store, self.home)
-        self.list_runs()
+        for row in self.store.list_runs():
+            self._reconcile(row)
         return result
 
     def executor_for(self, row: dict[str, Any]) -> Executor:
