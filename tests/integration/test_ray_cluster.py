@@ -1,4 +1,5 @@
-"""Runs on a real Ray cluster: a head node started by the test on 127.0.0.1, torn down at the end."""
+"""Runs on a real Ray cluster set up as docs/cluster.md says: a head node started by the test on 127.0.0.1,
+torn down at the end, and the store on a real PostgreSQL server (``postgres_url``, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -56,10 +57,10 @@ def cluster() -> Iterator[str]:
 
 
 @pytest.fixture
-def service(cluster: str, tmp_path: Path) -> RunService:
+def service(cluster: str, tmp_path: Path, postgres_url: str) -> RunService:
     from retroml.runs.ray_executor import RayExecutor
 
-    return RunService(tmp_path / "home", executor=RayExecutor(cluster))
+    return RunService(tmp_path / "home", db_url=postgres_url, executor=RayExecutor(cluster))
 
 
 def test_two_runs_train_in_parallel_on_the_cluster(service: RunService) -> None:
@@ -77,7 +78,7 @@ def test_two_runs_train_in_parallel_on_the_cluster(service: RunService) -> None:
         assert (checkpoints / "latest.zip").is_file()
         assert any(checkpoints.glob("milestone_100pct_*.zip"))
     # A second face on the same store sees the cluster runs as they are.
-    other = RunService(service.home)
+    other = RunService(service.home, db_url=service.store.url)
     assert {run.run_id: run.status for run in other.list_runs()} == {run.run_id: "completed" for run in finished}
 
 
@@ -131,7 +132,7 @@ def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunSer
     on_ray = service.render(run_id, length="6s", workers=2)
     ray_manifest = json.loads(on_ray.with_suffix(".json").read_text(encoding="utf-8"))
     ray_frames = probe(on_ray).frames
-    local = RunService(service.home).render(run_id, length="6s", workers=1)
+    local = RunService(service.home, db_url=service.store.url).render(run_id, length="6s", workers=1)
     assert local == on_ray
     local_manifest = json.loads(local.with_suffix(".json").read_text(encoding="utf-8"))
     assert probe(local).frames == ray_frames == 180
