@@ -167,3 +167,34 @@ def test_a_title_card_shows_the_curve_so_far_and_the_change_of_score(
     accent = np.all(np.abs(lower.astype(int) - ACCENT) <= 40, axis=2)
     assert accent.sum() > 50, "the curve's marker and 'now' line are drawn below the text"
     assert (np.abs(upper.astype(int) - BACKGROUND).sum(axis=2) > 60).sum() > 500, "the text is above it"
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_a_16_9_journey_shows_the_game_large_and_the_story_beside_it(
+    service: RunService, pong: str, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """No black bars: the game at the TV's shape fills most of the height, the run's story beside it."""
+    width, height = size
+    config = service.config(pong)
+    label = MilestoneLabel(milestone_pct=50, timesteps=256, training_episodes=0, training_score_mean=None)
+    pane = PaneSpec(str(service.paths(pong).checkpoints / "latest.zip"), label, curve=((128, -21.0), (256, -20.0)))
+    spec = SegmentSpec(0, str(tmp_path / "wide.mp4"), config.game, "Pong", "ppo", (pane,), 0, 45, width=width,
+                       height=height, timeline=(0.0, 50.0, 100.0))
+    render_segment(spec)
+    frame = decoded(tmp_path / "wide.mp4")[-1]
+    save_png(f"pong_story_{width}x{height}.png", frame)
+    # Pong's brown court fills its screen: the game is the widest run of columns not of the backdrop.
+    game = np.abs(frame.astype(np.int16) - np.array(BACKGROUND)).max(axis=2) > 40
+    columns = np.flatnonzero(game[height // 2])
+    gaps = np.diff(columns) > 1
+    first_gap = int(columns[int(np.argmax(gaps))]) if gaps.any() else int(columns[-1])
+    rows = np.flatnonzero(game[:, columns[0] + 5])
+    game_width, game_height = first_gap - columns[0] + 1, rows[-1] - rows[0] + 1
+    assert abs(game_width / game_height - DISPLAY_ASPECT) < 0.03, (game_width, game_height)
+    assert game_height >= 0.8 * height
+    panel = frame[:, first_gap + 10 :]
+    assert panel.shape[1] >= 0.25 * width, "the story panel takes the width a 4:3 game leaves"
+    lit = np.all(np.abs(panel.astype(int) - ACCENT) <= 40, axis=2)
+    assert lit.sum() > 100, "the curve's marker and this milestone on the timeline are lit"
+    text = np.abs(panel.astype(int) - BACKGROUND).max(axis=2) > 100
+    assert text[: height // 3].sum() > 2000, "game, algorithm, milestone and the episode's numbers at the top"

@@ -341,7 +341,7 @@ def draw_curve(
     left, top = box.x + 64, box.y + 28
     right, bottom = box.x + box.width - 16, box.y + box.height - 24
     if not curve:
-        paste(canvas, text("no training episode finished yet at this checkpoint", 14, TEXT), left, (top + bottom) // 2)
+        paste(canvas, text("no episode finished yet", 14, TEXT), left + 8, (top + bottom) // 2)
         return
     steps = np.array([point[0] for point in curve], dtype=np.float64)
     scores = np.array([point[1] for point in curve], dtype=np.float64)

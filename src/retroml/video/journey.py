@@ -287,6 +287,7 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
         width, height = ANALYTICS_SIZE
     segments = []
     previous: MilestoneLabel | None = None
+    timeline = tuple(label.milestone_pct for group in shown for _, label in group)
     for index, (group, frames) in enumerate(zip(shown, frame_counts, strict=True)):
         title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
         segments.append(
@@ -306,6 +307,7 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
                 title_frames=title,
                 play_frames=frames - title,
                 layout=settings.layout,
+                timeline=timeline,
             )
         )
         previous = group[-1][1]

@@ -20,6 +20,7 @@ from retroml.video.analytics import AnalyticsCanvas, analytics_heading, draw_cur
 from retroml.video.encoder import VideoEncoder
 from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
 from retroml.video.playback import RENDER_DEFAULTS, Frame, Playback, load_playback_policy
+from retroml.video.story import StoryCanvas, is_story_frame
 
 PROGRESS_EVERY_SEC = 1.0
 
@@ -63,6 +64,7 @@ class SegmentSpec:
         as ``single`` and titles the trailer).
     :param skip_frames: playback frames to run through unseen before the first encoded one (a
         highlight starts inside an episode; same seed, same frames, so this reproduces it).
+    :param timeline: the milestone percentages of the whole journey (the 16:9 story panel's timeline).
     """
 
     index: int
@@ -88,6 +90,7 @@ class SegmentSpec:
     progress_file: str | None = None
     layout: str = "single"
     skip_frames: int = 0
+    timeline: tuple[float, ...] = ()
 
     @property
     def frames(self) -> int:
@@ -236,6 +239,16 @@ def _painter(spec: SegmentSpec, playbacks: list[Playback]) -> Any:
         headings = [compare_heading(pane.caption or "", pane.algo or spec.algo, pane.label) for pane in spec.panes]
         labels = [pane.label for pane in spec.panes]
         return GridCanvas(spec.width, spec.height, title, labels, spec.fps, headings).draw
+    if len(spec.panes) == 1 and spec.layout == "single" and is_story_frame(spec.width, spec.height):
+        shown = spec.panes[0]
+        story = StoryCanvas(
+            spec.width, spec.height, spec.game_title, spec.algo, shown.label, shown.curve, spec.timeline, spec.fps
+        )
+
+        def wide(frames: list[Frame]) -> np.ndarray:
+            return story.draw(frames[0])
+
+        return wide
     if len(spec.panes) == 1:
         pane = GamePane(spec.width, spec.height, heading_for(spec.game_title, spec.algo, spec.panes[0].label), spec.fps)
 
