@@ -77,7 +77,7 @@ class StoryCanvas:
         timeline_height = round(70 * self.scale)
         curve_height = self.game_y + self.game_height - y - timeline_height - round(12 * self.scale)
         draw_curve(self.canvas, (self.panel_x, y, self.panel_width, curve_height), curve, label.timesteps)
-        paste(self.canvas, self._text("mean training score", 13, MUTED, PANEL), self.panel_x + 8, y + 6)
+        paste(self.canvas, self._text("mean training score", 13, MUTED, PANEL), self.panel_x + 64, y + 6)
         self._draw_timeline(timeline, label.milestone_pct, self.game_y + self.game_height - timeline_height)
         self._stats: OrderedDict[tuple[int, float, float, str | None], np.ndarray] = OrderedDict()
 
