@@ -118,6 +118,8 @@ def test_runs_reindex_command_says_what_it_found_and_twice_changes_nothing(home:
     close(service)
     (home / "retroml.db").unlink()
     (home / "runs" / "not-a-run").mkdir()
+    (home / "runs" / "half-written").mkdir()
+    (home / "runs" / "half-written" / "run.json").write_text('{"run_id": "half-wr')
 
     runner = CliRunner()
     for new in (1, 0):
@@ -125,6 +127,7 @@ def test_runs_reindex_command_says_what_it_found_and_twice_changes_nothing(home:
         assert result.exit_code == 0, result.output
         assert f"Reindexed 1 run ({new} new) from {home / 'runs'}" in result.output
         assert "skipped not-a-run: no run.json" in result.output
+        assert "skipped half-written: run.json is not valid JSON" in result.output
     service = RunService(home)
     assert len(service.list_runs()) == 1
     assert len(service.metrics(run_id)) == metrics_rows
@@ -147,3 +150,22 @@ def test_runs_indexed_before_their_folders_kept_everything_get_the_files_on_rein
     (home / "retroml.db").unlink()
 
     assert what_a_user_sees(RunService(home), run_id) == before
+
+
+def test_a_folder_from_before_run_json_listed_artifacts_comes_back_with_its_milestones(home: Path, run_id: str) -> None:
+    """An older run.json (the row only) and no metrics.jsonl: the milestone checkpoints are found by their names."""
+    service = RunService(home)
+    reached = [(m.pct, m.timesteps, m.checkpoint) for m in service.get(run_id).milestones if m.reached]
+    close(service)
+    folder = home / "runs" / run_id
+    saved = json.loads((folder / "run.json").read_text())
+    del saved["artifacts"]
+    (folder / "run.json").write_text(json.dumps(saved))
+    (folder / "metrics.jsonl").unlink()
+    (home / "retroml.db").unlink()
+
+    service = RunService(home)
+    run = service.get(run_id)
+    assert run.status == RunStatus.COMPLETED
+    assert [(m.pct, m.timesteps, m.checkpoint) for m in run.milestones if m.reached] == reached
+    assert service.metrics(run_id) == []
