@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -39,8 +40,6 @@ SB3_BATCH_ASSERTION = "`batch_size` must be greater than 1. See https://github.c
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -392,7 +391,7 @@ def test_a_server_on_all_interfaces_prints_links_other_machines_can_open(tmp_pat
         address.address
         for addresses in psutil.net_if_addrs().values()
         for address in addresses
-        if address.family == 2 and not address.address.startswith("127.")
+        if address.family == socket.AF_INET and not address.address.startswith("127.")
     ]
     if not reachable:
         pytest.skip("this machine has no network address besides loopback")
