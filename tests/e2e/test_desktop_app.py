@@ -154,7 +154,7 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     assert dialog is not None and dialog.isVisible()
     dialog.select_preset("quick_test")
     dialog.timesteps.setText("2k")
-    dialog.n_envs.setValue(4)
+    dialog.n_envs.setText("4")
     dialog.n_threads.setValue(1)
     dialog.journey_length.setText("5s")
     dialog.overrides.setText(TINY_PPO_OVERRIDES)
@@ -227,10 +227,10 @@ def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service:
     runs.select(first)
     # A run created without starting can be started, stopped (it never trains) or removed; nothing else.
     enabled = {label for label, button in runs.buttons.items() if button.isEnabled()}
-    assert enabled == {"Start", "Stop", "Remove", "Clear this run's data", "Clear ALL data"}
+    assert enabled == {"Start", "Stop", "Remove", "Clear ALL data"}
     qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)  # declined
     assert service.paths(first).root.is_dir() and window.last_message == "Nothing was deleted."
-    qtbot.mouseClick(runs.buttons["Clear this run's data"], Qt.MouseButton.LeftButton)  # accepted
+    qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)  # accepted
     assert not (service.home / "runs" / first).exists()
     assert [run.run_id for run in service.list_runs()] == [second]
     assert "keep-me" in answers.asked[1]
@@ -240,7 +240,7 @@ def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service:
     assert service.paths(second).root.is_dir() and window.last_message == "Nothing was deleted."
     qtbot.mouseClick(runs.buttons["Clear ALL data"], Qt.MouseButton.LeftButton)  # yes, yes
     assert service.list_runs() == [] and not (service.home / "runs" / second).exists()
-    assert window.last_message == "Deleted 1 run(s)."
+    assert window.last_message == "Deleted 1 run."
     assert answers.answers == [] and len(answers.asked) == 6
     qtbot.waitUntil(lambda: runs.table.rowCount() == 0 and runs.empty.isVisible())
 
@@ -251,8 +251,8 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
     choices = ["cancel", "keep"]
     asked: list[int] = []
 
-    def ask_on_close(running: int) -> str:
-        asked.append(running)
+    def ask_on_close(running: list[Run]) -> str:
+        asked.append(len(running))
         return choices.pop(0)
 
     window = make_window(qtbot, service, ask_on_close=ask_on_close)

@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
     :param service: the run service (its home is the data home shown everywhere).
     :param confirm: asks before destructive actions; tests pass an answer.
     :param ask_continue: asks how Continue trains further: finish the planned budget, or N more.
-    :param ask_on_close: when runs still train at close: ``"keep"``, ``"stop"`` or ``"cancel"``.
+    :param ask_on_close: given the runs a process still works on at close: ``"keep"``, ``"stop"`` or ``"cancel"``.
     :param refresh_ms: how often the window polls the service.
     """
 
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar()
         self.sidebar.start_button.clicked.connect(self.open_start_dialog)
         self.runs_tab = RunsTab(service, self.confirm, ask_continue or qt_ask_continue(self), self.report)
-        self.progress_tab = ProgressTab(service)
+        self.progress_tab = ProgressTab(service, self.report)
         self.charts_tab = ChartsTab(service)
         self.logs_tab = LogsTab(service)
         self.gallery = GalleryTab(service, self.report)
@@ -97,8 +97,9 @@ class MainWindow(QMainWindow):
             runs = self.service.list_runs()
             self.runs_tab.set_runs(runs)
             # A launched queued run waits for a cluster node: active, but not training yet.
-            training = sum(1 for run in runs if run.active and run.status is not RunStatus.QUEUED)
-            self.sidebar.show_status(self.service.system_status(), training)
+            training = sum(1 for run in runs if run.active and run.status in (RunStatus.RUNNING, RunStatus.PAUSED))
+            rendering = sum(1 for run in runs if run.active and run.status is RunStatus.RENDERING)
+            self.sidebar.show_status(self.service.system_status(), training, rendering)
             current = self.tabs.currentWidget()
             if current is self.progress_tab:
                 self.progress_tab.refresh()
@@ -134,10 +135,10 @@ class MainWindow(QMainWindow):
         return [run for run in self.service.list_runs() if run.active]
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Ask whether training runs keep going (they are detached processes) or stop."""
+        """Ask whether runs that a process works on keep going (they are detached processes) or stop."""
         active = self.active_runs()
         if active:
-            choice = self.ask_on_close(len(active))
+            choice = self.ask_on_close(active)
             if choice == "cancel":
                 event.ignore()
                 return

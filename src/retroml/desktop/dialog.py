@@ -8,8 +8,10 @@ is shown as one sentence under the form and the dialog stays open.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from retroml.config import ALGOS, PRESETS, RunConfig, apply_assignment, build_config, parse_budget, preset_config
-from retroml.errors import RetroMLError
+from retroml.config import (
+    ALGOS, PRESETS, RunConfig, TrainConfig, apply_assignment, build_config, parse_budget, preset_config,
+)  # fmt: skip
+from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
 from retroml.runs.model import Run
 from retroml.runs.service import RunService
@@ -36,6 +40,28 @@ FAST_MODE_TRADE_OFF = (
 )
 # Frames per wall-clock second the training time-lapse captures when the box is checked.
 TIMELAPSE_FPS = 2.0
+
+
+def _limits(field: str) -> tuple[int, int]:
+    """The ``ge``/``le`` bounds the config schema puts on a ``train`` field."""
+    metadata = TrainConfig.model_fields[field].metadata
+    low = next(int(item.ge) for item in metadata if getattr(item, "ge", None) is not None)
+    high = next(int(item.le) for item in metadata if getattr(item, "le", None) is not None)
+    return low, high
+
+
+ENVS_LIMITS = _limits("n_envs")
+
+
+def parse_envs(text: str) -> int:
+    """The Environments field as an int within the schema's limits; a sentence if it is not."""
+    low, high = ENVS_LIMITS
+    what = f"write {low} to {high}, or leave it empty for the algorithm's default"
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise InvalidInputError(f"environments '{text}' is not a whole number; {what}")
+    if not low <= int(text) <= high:
+        raise InvalidInputError(f"environments {text} is out of range; {what}")
+    return int(text)
 
 
 class StartTrainingDialog(QDialog):
@@ -68,9 +94,11 @@ class StartTrainingDialog(QDialog):
         for algo in ALGOS:
             self.algo.addItem(algo.upper(), algo)
         self.timesteps = QLineEdit()
-        self.n_envs = QSpinBox()
-        self.n_envs.setRange(0, 256)
-        self.n_envs.setSpecialValueText("algorithm default")
+        # A line, not a spin box: a spin box silently turns "-4" into 4 and "999" into 99.
+        low, high = ENVS_LIMITS
+        self.n_envs = QLineEdit()
+        self.n_envs.setPlaceholderText(f"algorithm default ({low}–{high})")
+        self.n_envs.setToolTip(f"Parallel emulators, {low} to {high}; empty: the algorithm's default")
         self.n_threads = QSpinBox()
         self.n_threads.setRange(1, 256)
         self.n_threads.setValue(os.cpu_count() or 1)
@@ -92,10 +120,13 @@ class StartTrainingDialog(QDialog):
         self.trade_off.setVisible(False)
         self.overrides = QLineEdit()
         self.overrides.setPlaceholderText("advanced: train.n_steps=64 train.learning_rate=1e-4")
+        # The error line keeps room for two lines even when empty, so the first error does not squeeze
+        # the form (and clip the preset note); a longer one grows the dialog.
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d32f2f;")
-        self.error.setVisible(False)
+        self.error.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
+        self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         form = QFormLayout()
         form.addRow("Preset", self.preset)
@@ -135,12 +166,13 @@ class StartTrainingDialog(QDialog):
         """Fill the form with a preset's values (the fields stay editable)."""
         data = preset_config(key)
         defaults = RunConfig()
+        self.clear_error()  # the error was about the values the preset replaces
         self.preset_note.setText(str(PRESETS[key]["description"]))
         self.game.setCurrentIndex(self.game.findData(data.get("game", {}).get("id", defaults.game.id)))
         train = data.get("train", {})
         self.algo.setCurrentIndex(self.algo.findData(train.get("algo", defaults.train.algo)))
         self.timesteps.setText(f"{train.get('total_timesteps', defaults.train.total_timesteps):_}")
-        self.n_envs.setValue(int(train.get("n_envs") or 0))
+        self.n_envs.setText(str(train.get("n_envs") or ""))
         self.journey_length.setText(str(data.get("render", {}).get("length", defaults.render.length)))
         self.fast_mode.setChecked(bool(data.get("fast_mode", False)))
         self._fit()
@@ -176,8 +208,9 @@ class StartTrainingDialog(QDialog):
             "total_timesteps": parse_budget(self.timesteps.text()),
             "n_threads": self.n_threads.value(),
         }
-        if self.n_envs.value():
-            train["n_envs"] = self.n_envs.value()
+        envs = self.n_envs.text().strip()
+        if envs:
+            train["n_envs"] = parse_envs(envs)
         data: dict[str, Any] = {
             "game": {"id": self.game.currentData()},
             "train": train,
@@ -201,7 +234,10 @@ class StartTrainingDialog(QDialog):
 
     def show_error(self, message: str) -> None:
         self.error.setText(message[:1].upper() + message[1:])
-        self.error.setVisible(True)
+        self._fit()
+
+    def clear_error(self) -> None:
+        self.error.clear()
 
     def accept(self) -> None:
         """Validate, create and start the run; on a refused value, say why and stay open."""
@@ -211,5 +247,5 @@ class StartTrainingDialog(QDialog):
         except (RetroMLError, ValueError) as error:
             self.show_error(str(error).splitlines()[0])
             return
-        self.error.setVisible(False)
+        self.clear_error()
         super().accept()

@@ -1,8 +1,10 @@
 """The Video Gallery: every clip and journey under the data home, with posters; double-click plays.
 
 The list comes from :meth:`RunService.videos`, so videos made by the CLI, the web app or another
-desktop window on the same home show here too. "Render" starts a detached render of any video kind
-(:meth:`RunService.start_render`) and shows its progress until the new video appears in the list.
+desktop window on the same home show here too. Videos are grouped by run (a header per run, its
+journeys before its clips) and can be filtered by run and by kind. "Render" starts a detached render
+of any video kind (:meth:`RunService.start_render`) and shows its progress, with a Cancel, until the
+new video appears in the list.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import av
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -27,34 +29,14 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.desktop.player import PlayerWindow
-from retroml.runs.model import duration_text
+from retroml.desktop.video_names import KINDS, VIDEO_NAMES, group_order, video_kind, video_title
 from retroml.errors import RetroMLError
 from retroml.runs.model import Action, Run, RunStatus
 from retroml.runs.service import RunService
 
 POSTER_SIZE = QSize(240, 135)
-# The videos a run can be rendered into (``retroml render`` layouts), as the render controls name them.
-VIDEO_NAMES = {
-    "single": "journey",
-    "grid": "journey, grid",
-    "analytics": "journey, analytics",
-    "compare": "comparison",
-    "highlights": "highlights",
-    "timelapse": "training time-lapse",
-}
 PLACEHOLDER = "#303238"  # the grey of a video without a poster
-
-
-def video_title(video: dict[str, Any], run_names: dict[str, str]) -> str:
-    run = run_names.get(video["run_id"], video["run_id"])
-    length = duration_text(float(video.get("duration_sec") or 0))
-    if video["kind"] == "clip":
-        milestone = video.get("milestone_pct")
-        what = f"clip at {milestone} %" if milestone is not None else "clip"
-    else:
-        layout = (video.get("meta") or {}).get("layout", "single")
-        what = VIDEO_NAMES.get(layout, "journey")
-    return f"{run}\n{what} · {length}"
+HEADER_HEIGHT = 30
 
 
 class GalleryTab(QWidget):
@@ -81,8 +63,28 @@ class GalleryTab(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setSpacing(8)
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the grid wraps instead
         self.list.itemDoubleClicked.connect(self.play_item)
+        self.list.viewport().installEventFilter(self)  # run headers follow the view's width
         self.empty = QLabel("No videos yet. Clips appear while a run records; journeys when they are rendered.")
+        self._videos: list[dict[str, Any]] = []
+        self._run_by_id: dict[str, Run] = {}
+        self.run_filter = QComboBox()
+        self.run_filter.addItem("All runs", None)
+        self.run_filter.currentIndexChanged.connect(lambda _index: self._refill())
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", None)
+        for kind in KINDS:
+            self.kind_filter.addItem(kind, kind)
+        self.kind_filter.currentIndexChanged.connect(lambda _index: self._refill())
+        self.shown_count = QLabel()
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show"))
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(QLabel("of"))
+        filters.addWidget(self.run_filter, 1)
+        filters.addWidget(self.shown_count)
+        filters.addStretch(1)
 
         self._runs: list[Run] = []
         self.render_run = QComboBox()
@@ -101,8 +103,14 @@ class GalleryTab(QWidget):
         self.render_bar = QProgressBar()
         self.render_bar.setRange(0, 1000)
         self.render_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel render")
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel_render)
+        self._cancelling: str | None = None  # the run whose render Cancel was pressed for
         self.render_status = QLabel()
         self.render_status.setWordWrap(True)
+        # The line keeps its height when empty, so the list above does not jump as renders come and go.
+        self.render_status.setMinimumHeight(self.fontMetrics().height() * 2 + 4)
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Run"))
@@ -112,45 +120,126 @@ class GalleryTab(QWidget):
         controls.addWidget(self.compare_label)
         controls.addWidget(self.compare_run, 2)
         controls.addWidget(self.render_button)
+        progress = QHBoxLayout()
+        progress.addWidget(self.render_bar, 1)
+        progress.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(filters)
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
         layout.addLayout(controls)
-        layout.addWidget(self.render_bar)
+        layout.addLayout(progress)
         layout.addWidget(self.render_status)
 
     # listing --------------------------------------------------------------------------------
+    def video_items(self) -> list[QListWidgetItem]:
+        """The list's video items in order (the run headers left out)."""
+        items = (self.list.item(index) for index in range(self.list.count()))
+        return [item for item in items if item.data(Qt.ItemDataRole.UserRole) is not None]
+
     def video_ids(self) -> list[int]:
         """The ids of the videos shown, in list order."""
-        return [int(self.list.item(index).data(Qt.ItemDataRole.UserRole)) for index in range(self.list.count())]
+        return [int(item.data(Qt.ItemDataRole.UserRole)) for item in self.video_items()]
+
+    def headers(self) -> list[str]:
+        """The run headers shown, in list order."""
+        items = (self.list.item(index) for index in range(self.list.count()))
+        return [item.text() for item in items if item.data(Qt.ItemDataRole.UserRole) is None]
 
     def videos_of_kind(self, kind: str) -> list[dict[str, Any]]:
+        """The shown videos of a store kind (``clip`` or ``journey``)."""
         return [
-            self.list.item(index).data(Qt.ItemDataRole.UserRole + 1)
-            for index in range(self.list.count())
-            if self.list.item(index).data(Qt.ItemDataRole.UserRole + 1)["kind"] == kind
+            item.data(Qt.ItemDataRole.UserRole + 1)
+            for item in self.video_items()
+            if item.data(Qt.ItemDataRole.UserRole + 1)["kind"] == kind
         ]
+
+    def show_only(self, run_id: str | None = None, kind: str | None = None) -> None:
+        """Filter the list to one run and/or one of :data:`KINDS` (``None``: all)."""
+        self.run_filter.setCurrentIndex(max(self.run_filter.findData(run_id), 0))
+        self.kind_filter.setCurrentIndex(max(self.kind_filter.findData(kind), 0))
 
     def refresh(self, runs: list[Run] | None = None) -> None:
         """Re-read the videos (and, given the runs, the render choices and progress)."""
         runs = self.service.list_runs() if runs is None else runs
-        names = {run.run_id: run.name for run in runs}
+        by_id = {run.run_id: run for run in runs}
         videos = list(reversed(self.service.videos()))  # newest first
         ids = [int(video["id"]) for video in videos]
-        if ids != self._shown_ids:
-            self._fill(videos, names)
-            self._shown_ids = ids
+        titles = [video_title(video, by_id) for video in videos]
+        if ids != self._shown_ids or titles != [video_title(video, self._run_by_id) for video in self._videos]:
+            self._videos, self._run_by_id, self._shown_ids = videos, by_id, ids
+            self._update_run_filter(runs)
+            self._refill()
         self.empty.setVisible(not videos)
         self._update_render_controls(runs)
 
-    def _fill(self, videos: list[dict[str, Any]], names: dict[str, str]) -> None:
+    def _update_run_filter(self, runs: list[Run]) -> None:
+        with_videos = {video["run_id"] for video in self._videos}
+        wanted = [(run.name, run.run_id) for run in runs if run.run_id in with_videos]
+        combo = self.run_filter
+        current = [(combo.itemText(index), combo.itemData(index)) for index in range(1, combo.count())]
+        if wanted == current:
+            return
+        chosen = combo.currentData()
+        combo.blockSignals(True)
+        while combo.count() > 1:
+            combo.removeItem(1)
+        for text, run_id in wanted:
+            combo.addItem(text, run_id)
+        combo.setCurrentIndex(max(combo.findData(chosen), 0))
+        combo.blockSignals(False)
+
+    def _refill(self) -> None:
+        """Fill the list: the filtered videos grouped by run (newest run first), a header per run."""
+        run_id, kind = self.run_filter.currentData(), self.kind_filter.currentData()
+        shown = [
+            video
+            for video in self._videos
+            if (run_id is None or video["run_id"] == run_id) and (kind is None or video_kind(video) == kind)
+        ]
+        order = {run_id: index for index, run_id in enumerate(self._run_by_id)}
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for video in sorted(shown, key=lambda video: order.get(video["run_id"], len(order))):
+            groups.setdefault(video["run_id"], []).append(video)
         self.list.clear()
-        for video in videos:
-            item = QListWidgetItem(self._poster(int(video["id"])), video_title(video, names))
-            item.setData(Qt.ItemDataRole.UserRole, int(video["id"]))
-            item.setData(Qt.ItemDataRole.UserRole + 1, video)
-            item.setToolTip(str(video["path"]))
-            self.list.addItem(item)
+        for group_run, videos in groups.items():
+            run = self._run_by_id.get(group_run)
+            self._add_header(f"{run.name if run else group_run} — {len(videos)} video{'s' if len(videos) != 1 else ''}")
+            for video in sorted(videos, key=group_order):
+                item = QListWidgetItem(self._poster(int(video["id"])), video_title(video, self._run_by_id))
+                item.setData(Qt.ItemDataRole.UserRole, int(video["id"]))
+                item.setData(Qt.ItemDataRole.UserRole + 1, video)
+                item.setToolTip(str(video["path"]))
+                self.list.addItem(item)
+        self.shown_count.setText(f"{len(shown)} of {len(self._videos)} videos")
+        self.list.doItemsLayout()  # at once: a stale layout would keep the old list's scroll range
+
+    def _add_header(self, text: str) -> None:
+        # A header as wide as the view takes a row of its own in the icon grid.
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = QFont(self.font())
+        font.setBold(True)
+        item.setFont(font)
+        item.setData(Qt.ItemDataRole.ForegroundRole, QColor("#202020"))
+        item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        item.setSizeHint(QSize(self._header_width(), HEADER_HEIGHT))
+        self.list.addItem(item)
+
+    def _header_width(self) -> int:
+        return max(self.list.viewport().width() - 2 * self.list.spacing() - 4, POSTER_SIZE.width())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_headers()
+        return super().eventFilter(watched, event)
+
+    def _fit_headers(self) -> None:
+        width = self._header_width()
+        for index in range(self.list.count()):
+            item = self.list.item(index)
+            if item.data(Qt.ItemDataRole.UserRole) is None and item.sizeHint().width() != width:
+                item.setSizeHint(QSize(width, HEADER_HEIGHT))
 
     def _poster(self, video_id: int) -> QIcon:
         if video_id not in self._posters:
@@ -167,6 +256,8 @@ class GalleryTab(QWidget):
 
     # playing --------------------------------------------------------------------------------
     def play_item(self, item: QListWidgetItem) -> PlayerWindow | None:
+        if item.data(Qt.ItemDataRole.UserRole) is None:
+            return None  # a run header
         return self.play(int(item.data(Qt.ItemDataRole.UserRole)), title=item.text().replace("\n", " — "))
 
     def play(self, video_id: int, title: str = "Video", autoplay: bool = True) -> PlayerWindow | None:
@@ -184,40 +275,71 @@ class GalleryTab(QWidget):
 
     # rendering ------------------------------------------------------------------------------
     def _update_render_controls(self, runs: list[Run]) -> None:
+        """Every run is a choice (the user's stays chosen while runs change); Render follows its actions."""
         chosen = self.render_run.currentData()
-        renderable = [run for run in runs if Action.RENDER in run.actions]
-        wanted = [(f"{run.name} ({run.status.value})", run.run_id) for run in renderable]
+        wanted = [(f"{run.name} ({run.status.value})", run.run_id) for run in runs]
         current = [(self.render_run.itemText(i), self.render_run.itemData(i)) for i in range(self.render_run.count())]
         if wanted != current:
+            self.render_run.blockSignals(True)
             self.render_run.clear()
             for text, run_id in wanted:
                 self.render_run.addItem(text, run_id)
-            if chosen is not None and self.render_run.findData(chosen) >= 0:
-                self.render_run.setCurrentIndex(self.render_run.findData(chosen))
-        self.render_button.setEnabled(bool(wanted))
+            index = self.render_run.findData(chosen) if chosen is not None else -1
+            if index < 0:  # first fill, or the chosen run was deleted: the newest run that can render
+                index = next((i for i, run in enumerate(runs) if Action.RENDER in run.actions), 0)
+            self.render_run.setCurrentIndex(index)
+            self.render_run.blockSignals(False)
         self._runs = runs
+        picked = next((run for run in runs if run.run_id == self.render_run.currentData()), None)
+        why = picked.refusal(Action.RENDER) if picked is not None else "Pick a run to render."
+        self.render_button.setEnabled(why is None)
+        self.render_button.setToolTip(why[:1].upper() + why[1:] if why else "")
         self._update_compare_choices(runs)
+        self._show_render_progress(runs, picked)
+
+    def _show_render_progress(self, runs: list[Run], picked: Run | None) -> None:
         rendering = [run for run in runs if run.status is RunStatus.RENDERING]
         self.render_bar.setVisible(bool(rendering))
+        self.cancel_button.setVisible(bool(rendering))
         if rendering:
-            run = rendering[0]
+            # The chosen run's render if it has one, else the first.
+            run = next((run for run in rendering if picked is not None and run.run_id == picked.run_id), rendering[0])
             done = run.render_progress or 0.0
             self.render_bar.setValue(int(done * 1000))
+            self.render_bar.setFormat(f"{run.name}: %p %")
+            self.cancel_button.setProperty("run_id", run.run_id)
+            self.cancel_button.setEnabled(Action.CANCEL_RENDER in run.actions and self._cancelling != run.run_id)
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
             self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
             self._showing_progress = True
             return
-        finished = next((run for run in runs if run.run_id == self._rendering), None)
-        if finished is not None:
+        finished = next((run for run in runs if run.run_id in (self._rendering, self._cancelling)), None)
+        if finished is not None and finished.run_id == self._cancelling:
+            self.render_status.setText(f"The render of {finished.name} was cancelled; no video was made.")
+        elif finished is not None:
             if finished.message:
                 self.render_status.setText(f"The journey of {finished.name} was not rendered: {finished.message}.")
             else:
                 self.render_status.setText(f"The journey of {finished.name} is ready: it is in the list above.")
-            self._rendering = None
         elif self._showing_progress:
             # A render this tab did not start (the automatic one after training, or the CLI's) ended.
             self.render_status.clear()
+        self._rendering = self._cancelling = None
         self._showing_progress = False
+
+    def cancel_render(self) -> None:
+        """Cancel the render whose progress is shown: the run keeps its status, no partial video is left."""
+        run_id = self.cancel_button.property("run_id")
+        if not run_id:
+            return
+        try:
+            self.service.cancel_render(str(run_id))
+        except RetroMLError as error:
+            self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
+            return
+        self._cancelling = str(run_id)
+        self.cancel_button.setEnabled(False)
+        self.render_status.setText("Cancelling the render…")
 
     def _update_compare_choices(self, runs: list[Run]) -> None:
         """Runs of the chosen run's game, for the compare layout (shown only when it is chosen)."""

@@ -14,10 +14,17 @@ from pathlib import Path
 import av
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 logger = logging.getLogger(__name__)
+
+
+def clock(seconds: float) -> str:
+    """A playback time as players show it: ``0:07``, ``12:34``, ``1:02:03``."""
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def frame_image(rgb: np.ndarray) -> QImage:
@@ -88,7 +95,7 @@ class VideoDecoder:
 
 
 class PlayerWidget(QWidget):
-    """A picture, a play/pause button, a seek slider and a ``frame N / M`` counter."""
+    """A picture, a play/pause button, a seek slider, an ``m:ss / m:ss`` clock and a full-screen toggle."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,7 +111,12 @@ class PlayerWidget(QWidget):
         # A drag seeks once, on release; a click on the track or a key seeks at once.
         self.slider.sliderReleased.connect(lambda: self.seek(self.slider.value()))
         self.slider.valueChanged.connect(self._on_slider_value)
-        self.counter = QLabel("frame 0 / 0")
+        self.counter = QLabel("0:00 / 0:00")
+        self.full_screen_button = QPushButton("Full screen")
+        self.full_screen_button.setToolTip("Full screen (F); Esc leaves it")
+        self.full_screen_button.clicked.connect(self.toggle_full_screen)
+        # Room for the longer label, so the button does not change width (or clip) when it toggles.
+        self.full_screen_button.setMinimumWidth(self.fontMetrics().horizontalAdvance("Exit full screen") + 24)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.advance)
         self._image: QImage | None = None
@@ -113,6 +125,7 @@ class PlayerWidget(QWidget):
         controls.addWidget(self.play_button)
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.counter)
+        controls.addWidget(self.full_screen_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.picture, 1)
         layout.addLayout(controls)
@@ -179,7 +192,9 @@ class PlayerWidget(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(self.decoder.position)
         self.slider.blockSignals(False)
-        self.counter.setText(f"frame {self.decoder.position + 1} / {self.decoder.frame_count}")
+        # Time at the end of the frame shown, so the last frame reads as the whole length.
+        shown = (self.decoder.position + 1) / self.decoder.fps
+        self.counter.setText(f"{clock(shown)} / {clock(self.decoder.frame_count / self.decoder.fps)}")
 
     def _scale(self) -> None:
         if self._image is not None:
@@ -191,6 +206,15 @@ class PlayerWidget(QWidget):
         super().resizeEvent(event)
         self._scale()
 
+    def toggle_full_screen(self) -> None:
+        """The player's window fills the screen, or leaves full screen."""
+        window = self.window()
+        if window.isFullScreen():
+            window.showNormal()
+        else:
+            window.showFullScreen()
+        self.full_screen_button.setText("Exit full screen" if window.isFullScreen() else "Full screen")
+
     def close_video(self) -> None:
         self.pause()
         if self.decoder is not None:
@@ -199,7 +223,10 @@ class PlayerWidget(QWidget):
 
 
 class PlayerWindow(QDialog):
-    """A window that plays one video; opened by double-clicking a gallery item."""
+    """A window that plays one video; opened by double-clicking a gallery item.
+
+    Keys: F toggles full screen, Esc leaves it (and closes the window when not full screen), Space plays or pauses.
+    """
 
     def __init__(self, path: Path, title: str, parent: QWidget | None = None, autoplay: bool = True) -> None:
         super().__init__(parent)
@@ -210,6 +237,17 @@ class PlayerWindow(QDialog):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.player)
         self.player.open(path, autoplay=autoplay)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_F:
+            self.player.toggle_full_screen()
+        elif key == Qt.Key.Key_Escape and self.isFullScreen():
+            self.player.toggle_full_screen()
+        elif key == Qt.Key.Key_Space:
+            self.player.toggle()
+        else:
+            super().keyPressEvent(event)
 
     def done(self, result: int) -> None:
         self.player.close_video()

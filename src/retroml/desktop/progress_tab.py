@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.errors import RetroMLError
-from retroml.runs.model import ACTIVE_STATUSES, Milestone, Run, RunStatus, duration_text
+from retroml.runs.model import ACTIVE_STATUSES, Action, Milestone, Run, RunStatus, duration_text
 from retroml.runs.service import RunService
 
 FIELDS = (
@@ -67,6 +67,22 @@ def score_text(run: Run) -> str:
     return f"mean {mean} (last 100 episodes), best {best} · {run.episodes:,} episodes"
 
 
+def activity_text(run: Run) -> str:
+    """What a process is doing with the run now, for the line above the bar ("" once it has ended)."""
+    if run.status is RunStatus.RENDERING:
+        return f"Rendering the journey: {(run.render_progress or 0.0) * 100:.0f} %"
+    if run.status is RunStatus.RUNNING:
+        done = f"Training leg {run.leg}: {run.timesteps:,} of {run.total_timesteps:,} timesteps"
+        if run.steps_per_sec is None or run.eta_seconds is None:
+            return f"{done} · measuring speed…"
+        return f"{done} · {speed_text(run)} · ETA {eta_text(run)}"
+    if run.status is RunStatus.PAUSED:
+        return f"Paused at {run.timesteps:,} of {run.total_timesteps:,} timesteps"
+    if run.status is RunStatus.QUEUED and run.active:
+        return "Waiting for a cluster node"
+    return ""
+
+
 def milestone_cells(milestone: Milestone) -> tuple[str, ...]:
     episodes = f"{milestone.episodes:,}" if milestone.episodes is not None else ""
     score = f"{milestone.score_mean:.1f}" if milestone.score_mean is not None else ""
@@ -77,9 +93,10 @@ def milestone_cells(milestone: Milestone) -> tuple[str, ...]:
 class ProgressTab(QWidget):
     """The selected run's figures, a bar of the whole run's progress and its milestones, reached or planned."""
 
-    def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: RunService, report: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.report = report or (lambda _message: None)
         self.run_id: str | None = None
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
@@ -91,6 +108,16 @@ class ProgressTab(QWidget):
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setFormat("%p %")
+        self.activity = QLabel()
+        self.activity.setStyleSheet("font-weight: bold;")
+        # Cancels the long work shown: a training run stops with a checkpoint, a render leaves no video.
+        self.cancel_button = QPushButton("Stop training")
+        self.cancel_button.clicked.connect(self.cancel_work)
+        self.cancel_button.setVisible(False)
+        self._asked: tuple[str, RunStatus] | None = None  # the run and status a cancel was asked in
+        bar_row = QHBoxLayout()
+        bar_row.addWidget(self.bar, 1)
+        bar_row.addWidget(self.cancel_button)
         self.milestones_label = QLabel("Milestones")
         self.milestones = QTableWidget(0, len(MILESTONE_COLUMNS))
         self.milestones.setHorizontalHeaderLabels(MILESTONE_COLUMNS)
@@ -107,7 +134,8 @@ class ProgressTab(QWidget):
         folder_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.bar)
+        layout.addWidget(self.activity)
+        layout.addLayout(bar_row)
         layout.addWidget(self.milestones_label)
         layout.addWidget(self.milestones, 1)
         layout.addLayout(folder_row)
@@ -122,6 +150,8 @@ class ProgressTab(QWidget):
                 label.setText("—")
             self.fields["Run"].setText("Select a run in the Runs tab.")
             self.bar.setValue(0)
+            self.activity.clear()
+            self.cancel_button.setVisible(False)
             self.milestones.setRowCount(0)
             self.open_folder.setEnabled(False)
             return
@@ -169,9 +199,38 @@ class ProgressTab(QWidget):
         journeys = self.service.videos(run.run_id, kinds=("journey",))
         self.fields["Journey"].setText(self._journey_text(run, config.render.auto, journeys))
         self.fields["Output folder"].setText(str(paths.root))
-        self.bar.setValue(int(run.progress * 1000))
+        self._show_activity(run)
         self._show_milestones(run, paths.latest_checkpoint.exists())
         self.open_folder.setEnabled(True)
+
+    def _show_activity(self, run: Run) -> None:
+        self.activity.setText(activity_text(run))
+        rendering = run.status is RunStatus.RENDERING
+        self.bar.setValue(int(((run.render_progress or 0.0) if rendering else run.progress) * 1000))
+        self.bar.setFormat("rendering %p %" if rendering else "%p % of the run")
+        self.cancel_button.setText("Cancel render" if rendering else "Stop training")
+        action = Action.CANCEL_RENDER if rendering else Action.STOP
+        self.cancel_button.setVisible(action in run.actions and run.active)
+        self.cancel_button.setEnabled(self._asked != (run.run_id, run.status))
+
+    def cancel_work(self) -> None:
+        """Cancel the render, or stop training with a checkpoint (it can be continued later)."""
+        if self.run_id is None:
+            return
+        run_id = self.run_id
+        try:
+            status = self.service.get(run_id).status
+            if status is RunStatus.RENDERING:
+                self.service.cancel_render(run_id)
+                self.report(f"Cancelled the render of {run_id}; no video was made.")
+            else:
+                self.service.stop(run_id)
+                self.report(f"Asked {run_id} to save a checkpoint and stop.")
+        except RetroMLError as error:
+            self.report(str(error)[:1].upper() + str(error)[1:])
+            return
+        self._asked = (run_id, status)
+        self.refresh()
 
     def _show_milestones(self, run: Run, has_latest: bool) -> None:
         reached = sum(1 for milestone in run.milestones if milestone.reached)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from retroml.config import parse_budget
 from retroml.errors import InvalidInputError
-from retroml.runs.model import Run
+from retroml.runs.model import Run, RunStatus
 from retroml.runs.service import ContinueMode
 
 # (title, question) -> True when the user accepts.
@@ -32,8 +33,41 @@ Confirm = Callable[[str, str], bool]
 ContinueChoice = tuple[ContinueMode, int | None]
 AskContinue = Callable[[Run], ContinueChoice | None]
 CloseChoice = Literal["keep", "stop", "cancel"]
-# number of runs still training -> what to do with them when the window closes.
-AskOnClose = Callable[[int], CloseChoice]
+# The runs a process still works on -> what to do with them when the window closes.
+AskOnClose = Callable[[list[Run]], CloseChoice]
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 run``, ``2 runs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def doing(run: Run) -> str:
+    """What a process is doing with ``run`` now, as the close prompt names it."""
+    if run.status is RunStatus.RENDERING:
+        return f"rendering its journey ({(run.render_progress or 0.0) * 100:.0f} %)"
+    if run.status is RunStatus.PAUSED:
+        return f"paused at {run.progress * 100:.0f} %"
+    if run.status is RunStatus.QUEUED:
+        return "waiting for a cluster node"
+    return f"training ({run.progress * 100:.0f} %)"
+
+
+def close_question(runs: list[Run]) -> str:
+    """The close prompt: each run and what it is doing, and what "Stop" would lose."""
+    lines = [f"{plural(len(runs), 'run')} still {'has' if len(runs) == 1 else 'have'} work going on:"]
+    lines += [f"• {run.name}: {doing(run)}" for run in runs]
+    lines.append(
+        "\nThey run in their own processes and can keep going after this window closes "
+        "(the CLI and the web app still see them). Stopping saves a checkpoint of each training run."
+    )
+    rendering = [run.name for run in runs if run.status is RunStatus.RENDERING]
+    if rendering:
+        lines.append(
+            f"Stopping also cancels the journey render of {', '.join(rendering)}: that video is not made "
+            "(render it again later from the Video Gallery)."
+        )
+    return "\n".join(lines)
 
 
 def qt_confirm(parent: QWidget | None) -> Confirm:
@@ -118,17 +152,21 @@ def qt_ask_continue(parent: QWidget | None) -> AskContinue:
     return ask
 
 
+def close_box(parent: QWidget | None, runs: list[Run]) -> tuple[QMessageBox, QPushButton, QPushButton]:
+    """The close prompt for ``runs``, with its Keep and Stop buttons (Cancel is the third)."""
+    many = len(runs) > 1
+    box = QMessageBox(parent)
+    box.setWindowTitle("Runs are still working" if many else "A run is still working")
+    box.setText(close_question(runs))
+    keep = box.addButton("Keep them going" if many else "Keep it going", QMessageBox.ButtonRole.AcceptRole)
+    stop = box.addButton("Stop them" if many else "Stop it", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    return box, keep, stop
+
+
 def qt_ask_on_close(parent: QWidget | None) -> AskOnClose:
-    def ask(running: int) -> CloseChoice:
-        box = QMessageBox(parent)
-        box.setWindowTitle("Runs are still training")
-        box.setText(
-            f"{running} run(s) are still training. They run in their own processes and can keep going "
-            "after this window closes (the CLI and the web app still see them)."
-        )
-        keep = box.addButton("Keep running", QMessageBox.ButtonRole.AcceptRole)
-        stop = box.addButton("Stop them", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
+    def ask(runs: list[Run]) -> CloseChoice:
+        box, keep, stop = close_box(parent, runs)
         box.exec()
         clicked = box.clickedButton()
         if clicked is keep:

@@ -1,6 +1,6 @@
 """The Runs tab: every run of the data home in a table, and the buttons that control them.
 
-Destructive actions ask first: removing a run (or clearing its data) once, clearing all data twice.
+Destructive actions ask first: removing a run (its whole folder) once, clearing all data twice.
 Every action goes through :class:`RunService`; a button is enabled only when the selected run's
 ``actions`` allow it, and a refusal that still comes (the run changed meanwhile) is shown as its
 one-sentence message.
@@ -8,6 +8,7 @@ one-sentence message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,13 +25,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from retroml.desktop.prompts import AskContinue, Confirm
+from retroml.desktop.prompts import AskContinue, Confirm, plural
 from retroml.errors import RetroMLError
-from retroml.runs.model import Action, Run, RunStatus
+from retroml.runs.model import Action, Run, RunStatus, duration_text
 from retroml.runs.service import RunService
 
-COLUMNS = ("Name", "Game", "Algorithm", "Status", "Timesteps", "Progress", "Steps/s", "PID")
-# Which run actions enable each button (the two deleting buttons differ only in what they ask).
+COLUMNS = (
+    "Name", "Game", "Algo", "Status", "Timesteps", "Progress", "Steps/s", "ETA", "Score", "Created", "Trained", "PID",
+)  # fmt: skip
+HEADER_TIPS = {
+    "Status": "⚡: Fast Mode",
+    "Steps/s": "While training: the recent pace; otherwise the average over all legs (avg)",
+    "Score": "Mean of the last 100 episodes / best episode of the whole run",
+    "Trained": "Wall-clock time spent training, over all legs",
+}
+# Which run actions enable each button.
 BUTTON_ACTIONS = {
     "Start": Action.START,
     "Stop": Action.STOP,
@@ -38,8 +47,28 @@ BUTTON_ACTIONS = {
     "Resume": Action.RESUME,
     "Continue": Action.CONTINUE,
     "Remove": Action.DELETE,
-    "Clear this run's data": Action.DELETE,
 }
+
+
+def speed_cell(run: Run) -> str:
+    """The live pace while the run trains, its average over all legs otherwise (never a stale live value)."""
+    if run.steps_per_sec is None:
+        return "measuring…" if run.status is RunStatus.RUNNING else "—"
+    return f"{run.steps_per_sec:,.0f}" + ("" if run.status is RunStatus.RUNNING else " avg")
+
+
+def eta_cell(run: Run) -> str:
+    if run.eta_seconds is not None:
+        return duration_text(run.eta_seconds)
+    return "measuring…" if run.status is RunStatus.RUNNING else "—"
+
+
+def score_cell(run: Run) -> str:
+    if run.score_mean is None and run.score_best is None:
+        return "—"
+    mean = f"{run.score_mean:.1f}" if run.score_mean is not None else "—"
+    best = f"{run.score_best:g}" if run.score_best is not None else "—"
+    return f"{mean} / {best}"
 
 
 def _cells(run: Run) -> tuple[str, ...]:
@@ -47,13 +76,17 @@ def _cells(run: Run) -> tuple[str, ...]:
     if run.status is RunStatus.RENDERING and run.render_progress is not None:
         progress = f"rendering {run.render_progress * 100:.0f} %"
     timesteps = f"{run.timesteps:,} / {run.total_timesteps:,}"
-    speed = f"{run.steps_per_sec:,.0f}" if run.steps_per_sec else "—"
+    status = run.status.value + (" ⚡" if run.fast_mode else "")
+    created = time.strftime("%b %d %H:%M", time.localtime(run.created_at))
     pid = str(run.pid) if run.pid and run.active else "—"
-    return (run.name, run.game, run.algo.upper(), run.status.value, timesteps, progress, speed, pid)
+    return (
+        run.name, run.game, run.algo.upper(), status, timesteps, progress, speed_cell(run), eta_cell(run),
+        score_cell(run), created, duration_text(run.training_seconds), pid,
+    )  # fmt: skip
 
 
 class RunsTab(QWidget):
-    """A table of runs with Start, Stop, Pause, Resume, Continue, Remove and the two clearing actions.
+    """A table of runs with Start, Stop, Pause, Resume, Continue, Remove and Clear ALL data.
 
     :param service: the run service.
     :param confirm: asks a yes/no question before a destructive action.
@@ -79,11 +112,18 @@ class RunsTab(QWidget):
         self.runs: list[Run] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, tip in HEADER_TIPS.items():
+            header_item = self.table.horizontalHeaderItem(COLUMNS.index(column))
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # twelve columns fit without scrolling
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(36)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.empty = QLabel("No runs yet: press Start Training.")
 
@@ -96,7 +136,6 @@ class RunsTab(QWidget):
             ("Resume", self.resume),
             ("Continue", self.continue_run),
             ("Remove", self.remove),
-            ("Clear this run's data", self.clear_run),
             ("Clear ALL data", self.clear_all),
         ]
         for label, action in actions:
@@ -210,22 +249,16 @@ class RunsTab(QWidget):
         )
 
     def remove(self) -> None:
-        self._delete_selected(
-            "Remove run", "Remove {name}? Its folder (checkpoints, clips, journey videos, logs) is deleted."
-        )
-
-    def clear_run(self) -> None:
-        self._delete_selected(
-            "Clear this run's data",
-            "Delete every file of {name} (checkpoints, videos, logs, metrics)? This cannot be undone.",
-        )
-
-    def _delete_selected(self, title: str, question: str) -> None:
+        """Delete the selected run with all its files, after one confirmation."""
         run = self.selected_run()
         if run is None:
             self.report("Select a run first.")
             return
-        if not self.confirm(title, question.format(name=run.name)):
+        question = (
+            f"Remove {run.name} and delete all its data (checkpoints, clips, journey videos, logs, metrics)? "
+            "This cannot be undone."
+        )
+        if not self.confirm("Remove run", question):
             self.report("Nothing was deleted.")
             return
         self._act(self.service.delete, "Deleted {run_id}.")
@@ -246,5 +279,5 @@ class RunsTab(QWidget):
                 deleted += 1
             except RetroMLError:
                 kept += 1
-        note = f"; {kept} active run(s) kept — stop them first" if kept else ""
-        self.report(f"Deleted {deleted} run(s){note}.")
+        note = f"; {plural(kept, 'active run')} kept — stop {'it' if kept == 1 else 'them'} first" if kept else ""
+        self.report(f"Deleted {plural(deleted, 'run')}{note}.")

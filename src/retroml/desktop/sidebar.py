@@ -6,6 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from retroml.desktop.prompts import plural
+
 GIB = 1024**3
 
 
@@ -34,6 +36,8 @@ class Sidebar(QFrame):
         self.disk_label = QLabel("Disk")
         self.gpu_label = QLabel("GPU: —")
         self.runs_label = QLabel("Training now: —")
+        self.rendering_label = QLabel()
+        self.rendering_label.setVisible(False)
         self.home_label = QLabel()
         self.home_label.setWordWrap(True)
         self.home_label.setStyleSheet("color: gray;")
@@ -46,12 +50,13 @@ class Sidebar(QFrame):
             layout.addWidget(bar)
         layout.addWidget(self.gpu_label)
         layout.addWidget(self.runs_label)
+        layout.addWidget(self.rendering_label)
         layout.addStretch(1)
         layout.addWidget(QLabel("Data home:"))
         layout.addWidget(self.home_label)
 
-    def show_status(self, status: dict[str, Any], training: int) -> None:
-        """Show ``status`` and ``training``, the number of runs with a live process."""
+    def show_status(self, status: dict[str, Any], training: int, rendering: int = 0) -> None:
+        """Show ``status``, and how many runs a live process trains (or holds paused) and renders."""
         self.cpu_label.setText(f"CPU ({status['cpu_count']} cores)")
         self.cpu.setValue(int(status["cpu_percent"]))
         used, total = status["memory_used"] / GIB, status["memory_total"] / GIB
@@ -61,5 +66,7 @@ class Sidebar(QFrame):
         self.disk.setValue(int(status["disk_percent"]))
         gpu = status.get("gpu")
         self.gpu_label.setText(f"GPU: {gpu}" if gpu else "GPU: none (training on the CPU)")
-        self.runs_label.setText(f"Training now: {training} run(s)")
+        self.runs_label.setText(f"Training now: {plural(training, 'run')}")
+        self.rendering_label.setText(f"Rendering now: {plural(rendering, 'run')}")
+        self.rendering_label.setVisible(bool(rendering))
         self.home_label.setText(str(status["home"]))

@@ -1,0 +1,57 @@
+"""How the desktop names a video: its kind (journey, clip, comparison, highlights, time-lapse) and its title."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retroml.runs.model import Run, duration_text
+
+# The videos a run can be rendered into (``retroml render`` layouts), as the render controls name them.
+VIDEO_NAMES = {
+    "single": "journey",
+    "grid": "journey, grid",
+    "analytics": "journey, analytics",
+    "compare": "comparison",
+    "highlights": "highlights",
+    "timelapse": "training time-lapse",
+}
+
+
+# The kinds a video can be filtered by: a clip, or what its render layout made.
+KINDS = ("journey", "clip", "comparison", "highlights", "time-lapse")
+_KIND_OF_LAYOUT = {"compare": "comparison", "highlights": "highlights", "timelapse": "time-lapse"}
+
+
+def video_kind(video: dict[str, Any]) -> str:
+    """One of :data:`KINDS`: ``clip``, or the kind of video its layout made (journeys of any layout are journeys)."""
+    if video["kind"] == "clip":
+        return "clip"
+    return _KIND_OF_LAYOUT.get((video.get("meta") or {}).get("layout", "single"), "journey")
+
+
+def video_title(video: dict[str, Any], runs: dict[str, Run]) -> str:
+    """Run name, then what the video is: a clip says its milestone as the run shows it now and, after a
+    continue, its leg; so two legs' clips at the same planned percentage never read the same."""
+    run = runs.get(video["run_id"])
+    length = duration_text(float(video.get("duration_sec") or 0))
+    if video["kind"] == "clip":
+        label = video.get("milestone_label")
+        if label is None and video.get("milestone_pct") is not None:
+            label = f"{video['milestone_pct']} %"
+        what = f"clip at {label}" if label is not None else "clip"
+        timesteps = video.get("timesteps")
+        if run is not None and timesteps is not None and len(run.legs) > 1:
+            what += f" · leg {video.get('leg') or run.leg_at(int(timesteps))}"
+        if timesteps is not None:
+            what += f" · {int(timesteps):,} steps"
+    else:
+        layout = (video.get("meta") or {}).get("layout", "single")
+        what = VIDEO_NAMES.get(layout, "journey")
+    return f"{run.name if run else video['run_id']}\n{what} · {length}"
+
+
+def group_order(video: dict[str, Any]) -> tuple[int, int, float]:
+    """Within a run: rendered videos first (newest first), then clips in training order."""
+    if video["kind"] == "clip":
+        return (1, int(video.get("timesteps") or 0), 0.0)
+    return (0, 0, -float(video.get("created_at") or 0))
