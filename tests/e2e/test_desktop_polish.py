@@ -292,13 +292,13 @@ def test_gallery_groups_by_run_filters_by_kind_and_tells_legs_apart(qtbot, servi
     titles = [item.text() for item in gallery.video_items()]
     # The rendered videos of a run come before its clips, and the two legs' clips read differently.
     assert [title.split("\n")[1].split(" · ")[0] for title in titles[:5]][3:] == ["clip at 25 %", "clip at 75 %"]
-    assert titles[3] == "pong-continued\nclip at 25 % · leg 1 · 1,024 steps · 3 s"
-    assert titles[4] == "pong-continued\nclip at 75 % · leg 2 · 3,072 steps · 3 s"
+    assert titles[3] == "pong-continued\nclip at 25 % · leg 1\n1,024 steps · 3 s"
+    assert titles[4] == "pong-continued\nclip at 75 % · leg 2\n3,072 steps · 3 s"
     assert len(set(titles)) == len(titles)
     assert {title.split("\n")[1].split(" · ")[0] for title in titles[:3]} == {
         "journey", "highlights", "training time-lapse",
     }  # fmt: skip
-    assert titles[5:] == ["breakout-older\ncomparison · 3 s", "breakout-older\nclip at 50 % · 1,024 steps · 3 s"]
+    assert titles[5:] == ["breakout-older\ncomparison · 3 s", "breakout-older\nclip at 50 %\n1,024 steps · 3 s"]
     save(window, "desktop-polish-gallery-grouped.png")
 
     gallery.show_only(kind="journey")

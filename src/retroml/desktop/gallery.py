@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.desktop.player import PlayerWindow
+from retroml.desktop.prompts import plural
 from retroml.desktop.video_names import KINDS, VIDEO_NAMES, group_order, video_kind, video_title
 from retroml.errors import RetroMLError
 from retroml.runs.model import Action, Run, RunStatus
@@ -204,14 +205,14 @@ class GalleryTab(QWidget):
         self.list.clear()
         for group_run, videos in groups.items():
             run = self._run_by_id.get(group_run)
-            self._add_header(f"{run.name if run else group_run} — {len(videos)} video{'s' if len(videos) != 1 else ''}")
+            self._add_header(f"{run.name if run else group_run} — {plural(len(videos), 'video')}")
             for video in sorted(videos, key=group_order):
                 item = QListWidgetItem(self._poster(int(video["id"])), video_title(video, self._run_by_id))
                 item.setData(Qt.ItemDataRole.UserRole, int(video["id"]))
                 item.setData(Qt.ItemDataRole.UserRole + 1, video)
                 item.setToolTip(str(video["path"]))
                 self.list.addItem(item)
-        self.shown_count.setText(f"{len(shown)} of {len(self._videos)} videos")
+        self.shown_count.setText(f"{len(shown)} of {plural(len(self._videos), 'video')}")
         self.list.doItemsLayout()  # at once: a stale layout would keep the old list's scroll range
 
     def _add_header(self, text: str) -> None:

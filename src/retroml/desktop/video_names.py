@@ -43,7 +43,7 @@ def video_title(video: dict[str, Any], runs: dict[str, Run]) -> str:
         if run is not None and timesteps is not None and len(run.legs) > 1:
             what += f" · leg {video.get('leg') or run.leg_at(int(timesteps))}"
         if timesteps is not None:
-            what += f" · {int(timesteps):,} steps"
+            what += f"\n{int(timesteps):,} steps"  # a line of its own: the poster is narrow
     else:
         layout = (video.get("meta") or {}).get("layout", "single")
         what = VIDEO_NAMES.get(layout, "journey")
