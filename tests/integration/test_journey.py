@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from collections.abc import Iterator
 from functools import cache
 from itertools import pairwise
@@ -363,3 +364,20 @@ def test_a_short_journey_shows_a_followable_subset_of_milestones(
     assert plan.frames == 20 * 30
     assert plan.subset_note is not None and f"3 of {plan.milestones_available} milestones" in plan.subset_note
     assert every.subset_note is None
+
+
+def test_a_render_estimate_is_within_30_percent_once_this_machine_rendered_one(
+    service: RunService, run_id: str
+) -> None:
+    """The first render of a layout and size measures this machine; the next one's estimate is what happens."""
+    settings = RenderConfig(length="10s", resolution="854x480")
+    # Two workers: a pool of fresh processes each time, as every real render starts (one renders in-process).
+    render_run_journey(service.store, run_id, settings, workers=2)
+    plan = plan_journey(service.store, run_id, settings, service.paths(run_id).videos / ".estimate")
+    assert plan.cost is not None and plan.cost.renders == 1
+    expected_seconds, expected_bytes = plan.expected_render_seconds(2), plan.expected_bytes()
+    started = time.perf_counter()
+    video = render_run_journey(service.store, run_id, settings, workers=2)
+    took = time.perf_counter() - started
+    assert abs(expected_seconds - took) / took <= 0.3, (expected_seconds, took)
+    assert abs(expected_bytes - video.stat().st_size) / video.stat().st_size <= 0.3

@@ -37,6 +37,7 @@ from retroml.store import Store
 from retroml.video.analytics import SIZE as ANALYTICS_SIZE
 from retroml.video.analytics import training_curve
 from retroml.video.background import die_with_parent
+from retroml.video.calibration import RenderCost, record_render, render_cost
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
 from retroml.video import upload_pack
@@ -66,6 +67,7 @@ class JourneyPlan:
     output: Path
     work_dir: Path
     milestones_available: int = 0
+    cost: RenderCost | None = None
 
     @property
     def subset_note(self) -> str | None:
@@ -92,10 +94,21 @@ class JourneyPlan:
         first = self.segments[0]
         return f"{first.width}x{first.height}"
 
+    @property
+    def pane_frames(self) -> int:
+        """Frames of every pane: what a render's work is counted in."""
+        return sum(segment.frames * len(segment.panes) for segment in self.segments)
+
     def expected_bytes(self) -> int:
+        if self.cost is not None:
+            return int(self.seconds * self.cost.bytes_per_second)
         return int(self.seconds * EXPECTED_BYTES_PER_SEC.get(self.resolution, 140_000))
 
     def expected_render_seconds(self, workers: int) -> float:
+        """From this machine's measured cost of the layout at this size once it rendered one, else a guess."""
+        workers = max(1, min(workers, len(self.segments)))
+        if self.cost is not None:
+            return self.pane_frames * self.cost.worker_seconds_per_frame / workers
         panes = max(len(segment.panes) for segment in self.segments)
         # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
         width, height = (int(part) for part in self.resolution.split("x"))
@@ -312,7 +325,8 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
         )
         previous = group[-1][1]
     output = paths.videos / journey_name(config.game.id, config.train.algo, run_id, settings)
-    return JourneyPlan(run_id, settings, segments, output, work_dir, milestones_available=len(checkpoints))
+    cost = render_cost(store.home, settings.layout, f"{width}x{height}")
+    return JourneyPlan(run_id, settings, segments, output, work_dir, milestones_available=len(checkpoints), cost=cost)
 
 
 def followable_segments(
@@ -436,11 +450,21 @@ def render_and_join(
         logger.info("the journey of %s %s", plan.run_id, plan.subset_note)
     plan.work_dir.mkdir(parents=True)
     partial = plan.output.with_name(f".{plan.output.name}.partial")
+    started = time.perf_counter()
     try:
         results = _render_segments(store, plan, workers, progress, runner)
         marks = [chapter.as_av(number) for number, chapter in enumerate(upload_pack.chapters(plan.segments))]
         info = join_segments([Path(segment.output) for segment in plan.segments], partial, music, marks)
         os.replace(partial, plan.output)
+        wall = time.perf_counter() - started
+        record_render(
+            store.home, plan.settings.layout, plan.resolution, plan.pane_frames, workers, wall, info.duration,
+            info.size_bytes,
+        )
+        logger.info(
+            "render of %s took %.1f s (expected %.1f s), %.1f MB (expected %.1f MB)", plan.run_id, wall,
+            plan.expected_render_seconds(workers), info.size_bytes / 1e6, plan.expected_bytes() / 1e6,
+        )
     except Exception as error:
         # A segment, the join, or a progress row in the store: whichever met the full disk first.
         if is_disk_full(error):

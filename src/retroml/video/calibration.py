@@ -1,0 +1,85 @@
+"""What a render costs on this machine, measured: every finished render refines the estimate of the next.
+
+A fixed frames-per-second constant was 10–40× off (process start-up, model loading, a busy or a fast
+machine). Each render records, per layout and resolution, the wall seconds one worker spent per
+pane-frame (start-up included) and the bytes per second of video it wrote, in
+``<home>/calibration.json``; estimates use the measurement once there is one, blended with later
+ones so a single odd render does not swing them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CALIBRATION_FILE = "calibration.json"
+NEW_WEIGHT = 0.5  # the latest render's share in the blended measurement
+
+
+@dataclass(frozen=True)
+class RenderCost:
+    """The measured cost of a layout at a resolution on this machine.
+
+    :param worker_seconds_per_frame: wall seconds × workers per rendered pane-frame, start-up included.
+    :param bytes_per_second: bytes of MP4 per second of video.
+    :param renders: how many renders the measurement blends.
+    """
+
+    worker_seconds_per_frame: float
+    bytes_per_second: float
+    renders: int = 1
+
+
+def _key(layout: str, resolution: str) -> str:
+    return f"render:{layout}:{resolution}"
+
+
+def _read(home: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((home / CALIBRATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def render_cost(home: Path, layout: str, resolution: str) -> RenderCost | None:
+    """The measured cost of ``layout`` at ``resolution``, or ``None`` before the first such render."""
+    entry = _read(home).get(_key(layout, resolution))
+    try:
+        return RenderCost(**entry) if isinstance(entry, dict) else None
+    except TypeError:
+        return None
+
+
+def record_render(
+    home: Path, layout: str, resolution: str, pane_frames: int, workers: int, wall_seconds: float,
+    video_seconds: float, size_bytes: int,
+) -> RenderCost | None:
+    """Blend a finished render into the measurement; a failure to write is logged, never raised."""
+    if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:
+        return None
+    measured = RenderCost(wall_seconds * max(1, workers) / pane_frames, size_bytes / video_seconds)
+    before = render_cost(home, layout, resolution)
+    if before is not None:
+        measured = RenderCost(
+            NEW_WEIGHT * measured.worker_seconds_per_frame + (1 - NEW_WEIGHT) * before.worker_seconds_per_frame,
+            NEW_WEIGHT * measured.bytes_per_second + (1 - NEW_WEIGHT) * before.bytes_per_second,
+            before.renders + 1,
+        )
+    data = _read(home)
+    data[_key(layout, resolution)] = asdict(measured)
+    path = home / CALIBRATION_FILE
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        logger.warning("could not record the render's measured speed in %s: %s", path, error)
+    return measured
