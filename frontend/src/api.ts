@@ -121,9 +121,15 @@ export interface Metric {
   created_at: number;
 }
 
+/** What a video is (the server's VideoKind): a clip, or what its render made. */
+export type VideoKind = "journey" | "clip" | "comparison" | "highlights" | "time-lapse";
+
+/** The upload pack beside a rendered video: chapters (description lines, WebVTT), thumbnail, description. */
+export type PackFile = "chapters" | "webvtt" | "thumbnail" | "description";
+
 export interface Video {
   id: number;
-  kind: "clip" | "journey";
+  kind: VideoKind;
   run_id: string;
   run_name: string;
   game: string | null;
@@ -143,6 +149,7 @@ export interface Video {
   created_at: number;
   file_url: string;
   poster_url: string | null;
+  pack_urls: Partial<Record<PackFile, string>>;
 }
 
 export interface Game {

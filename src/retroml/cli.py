@@ -692,6 +692,8 @@ def _render(
                 f"video): expect about {estimate['expected_bytes'] / 1e6:,.0f} MB in about "
                 f"{duration_text(estimate['expected_render_seconds'])}"
             )
+            if estimate["note"]:
+                console.print(f"The journey {estimate['note']}.", markup=False)
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("render", total=1.0, detail="")
 

@@ -70,8 +70,11 @@ def write_mp4(path: Path, frames: int = FRAMES, width: int = 160, height: int = 
             container.mux(packet)
 
 
-def register_video(service: RunService, run_id: str, kind: str, name: str, **values: object) -> int:
-    """Write an MP4 and poster into the run's videos folder and index them the way the renderer does."""
+def register_video(
+    service: RunService, run_id: str, kind: str, name: str, meta: dict[str, object] | None = None, **values: object
+) -> int:
+    """Write an MP4 and poster into the run's videos folder and index them the way the renderer does
+    (``meta``: what else the renderer records, e.g. its ``layout``)."""
     video = service.paths(run_id).videos / f"{name}.mp4"
     write_mp4(video)
     return service.store.add_artifact(
@@ -80,6 +83,6 @@ def register_video(service: RunService, run_id: str, kind: str, name: str, **val
         video.relative_to(service.home).as_posix(),
         duration_sec=FRAMES / FPS,
         size_bytes=video.stat().st_size,
-        meta={"poster": video.with_suffix(".jpg").relative_to(service.home).as_posix()},
+        meta={"poster": video.with_suffix(".jpg").relative_to(service.home).as_posix(), **(meta or {})},
         **values,
     )

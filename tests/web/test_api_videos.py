@@ -122,3 +122,38 @@ def test_path_tricks_in_video_ids_are_refused(client: TestClient, service: RunSe
     response = client.get(f"/api/videos/{trick}/file")
     assert response.status_code in (404, 422)
     assert b"SQLite" not in response.content
+
+
+def test_comparisons_highlights_and_time_lapses_are_their_own_kinds(client: TestClient, service: RunService) -> None:
+    run_id = queued_run(service, name="pong-run")
+    made = {}
+    for layout in ("single", "compare", "highlights", "timelapse"):
+        made[layout] = register_video(service, run_id, "journey", f"render_{layout}", {"layout": layout}, timesteps=9)
+    kinds = {video["id"]: video["kind"] for video in client.get("/api/videos").json()}
+    assert kinds == {
+        made["single"]: "journey", made["compare"]: "comparison", made["highlights"]: "highlights",
+        made["timelapse"]: "time-lapse",
+    }
+    assert [video["id"] for video in client.get("/api/videos?kind=time-lapse").json()] == [made["timelapse"]]
+    assert client.get("/api/videos?kind=bogus").status_code == 422
+
+
+def test_the_upload_pack_of_a_rendered_video_is_served_and_downloadable(
+    client: TestClient, service: RunService
+) -> None:
+    run_id = queued_run(service, name="pong-run")
+    folder = service.paths(run_id).videos
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "journey_40s.chapters.vtt").write_text("WEBVTT\n\n1\n00:00:00.000 --> 00:00:12.000\nuntrained\n")
+    (folder / "journey_40s.chapters.txt").write_text("00:00 untrained\n00:12 50 %\n")
+    pack = {"webvtt": f"runs/{run_id}/videos/journey_40s.chapters.vtt"}
+    pack["chapters"] = f"runs/{run_id}/videos/journey_40s.chapters.txt"
+    video_id = register_video(service, run_id, "journey", "journey_40s", {"pack": pack}, timesteps=1000)
+    video = client.get("/api/videos").json()[0]
+    assert video["pack_urls"] == {name: f"/api/videos/{video_id}/pack/{name}" for name in ("chapters", "webvtt")}
+    vtt = client.get(video["pack_urls"]["webvtt"])
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt") and "untrained" in vtt.text
+    saved = client.get(video["pack_urls"]["chapters"] + "?download=true")
+    assert "attachment" in saved.headers["content-disposition"] and saved.text.startswith("00:00 ")
+    assert client.get(f"/api/videos/{video_id}/pack/thumbnail").status_code == 404
+    assert client.get(f"/api/videos/{video_id}/pack/..%2F..%2Fetc").status_code in (404, 422)

@@ -23,6 +23,7 @@ const clip = (timesteps: number): Video => ({
   filename: "clip.mp4",
   created_at: 0,
   file_url: "/api/videos/7/file",
+  pack_urls: {},
   poster_url: null,
 });
 

@@ -2,7 +2,7 @@
 // a poster grid (the kind badge under the picture, never over its HUD), a player that seeks, a
 // download link; journeys being rendered show their progress and appear when done.
 import { useState } from "react";
-import { api, type Game, type Video } from "../api";
+import { api, type Game, type PackFile, type Video, type VideoKind } from "../api";
 import { ProgressBar } from "../components/RunBits";
 import { bytes, count, dateTime, duration, percent } from "../format";
 import { Link } from "../router";
@@ -21,10 +21,10 @@ const CUTS: Record<string, string> = {
 /** What the video is, told apart from its run's other videos: the cut and length, the milestone, the leg. */
 function what(video: Video): string {
   const cut = CUTS[video.layout ?? "single"] ?? "Journey";
-  const name = video.kind === "journey" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_label}`;
+  const name = video.kind !== "clip" ? `${cut} ${video.length ?? ""}`.trim() : `Clip at ${video.milestone_label}`;
   // A continued run has a journey per leg: the leg and where it ends tell them apart.
   const leg = video.run_legs > 1 && video.leg ? ` · leg ${video.leg}` : "";
-  const upTo = video.kind === "journey" && video.timesteps !== null ? ` · to ${count(video.timesteps)} steps` : "";
+  const upTo = video.kind !== "clip" && video.timesteps !== null ? ` · to ${count(video.timesteps)} steps` : "";
   return `${name}${leg}${upTo}`;
 }
 
@@ -33,6 +33,21 @@ function title(video: Video): string {
 }
 
 type Order = "newest" | "oldest";
+
+const KIND_FILTERS: [VideoKind, string][] = [
+  ["journey", "Journeys"],
+  ["clip", "Clips"],
+  ["comparison", "Comparisons"],
+  ["highlights", "Highlights"],
+  ["time-lapse", "Time-lapses"],
+];
+
+// The upload pack's files as the player's links name them.
+const PACK_LINKS: [PackFile, string][] = [
+  ["thumbnail", "Thumbnail"],
+  ["chapters", "Chapters"],
+  ["description", "Description"],
+];
 
 /** The videos in the chosen order, in one group per run (the run with the newest, or oldest, video first). */
 function arrange(videos: Video[], order: Order, byRun: boolean): { runId: string; runName: string; videos: Video[] }[] {
@@ -105,9 +120,12 @@ export function Gallery({ games }: { games: Game[] }) {
         <div className="field inline">
           <label htmlFor="filter-kind">Kind</label>
           <select id="filter-kind" value={kind} onChange={(event) => setKind(event.target.value)}>
-            <option value="">Clips and journeys</option>
-            <option value="journey">Journeys</option>
-            <option value="clip">Clips</option>
+            <option value="">All videos</option>
+            {KIND_FILTERS.map(([value, name]) => (
+              <option key={value} value={value}>
+                {name}
+              </option>
+            ))}
           </select>
         </div>
         <div className="field inline">
@@ -133,13 +151,25 @@ export function Gallery({ games }: { games: Game[] }) {
             muted
             playsInline
             aria-label={title(playing)}
-          />
+          >
+            {playing.pack_urls.webvtt && (
+              <track kind="chapters" src={playing.pack_urls.webvtt} srcLang="en" label="Chapters" default />
+            )}
+          </video>
           <p>
             {duration(playing.duration_sec)} · {bytes(playing.size_bytes)} ·{" "}
             <a href={`${playing.file_url}?download=true`} download={playing.filename}>
               Download {playing.filename}
             </a>{" "}
             ·{" "}
+            {PACK_LINKS.filter(([name]) => playing.pack_urls[name]).map(([name, text]) => (
+              <span key={name}>
+                <a href={`${playing.pack_urls[name]}?download=true`} download className={`pack-${name}`}>
+                  {text}
+                </a>{" "}
+                ·{" "}
+              </span>
+            ))}
             <button type="button" onClick={() => setPlaying(null)}>
               Close player
             </button>

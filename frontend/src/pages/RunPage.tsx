@@ -120,7 +120,8 @@ export function RunPage({ runId }: { runId: string }) {
   // Every chart spans the run's plan, so the same timestep sits at the same place in each.
   const planned: [number, number] = [run.start_timesteps, run.total_timesteps];
   const clips = videos.filter((video) => video.kind === "clip");
-  const journeys = videos.filter((video) => video.kind === "journey");
+  // Everything rendered from the run: journeys, comparisons, highlights, time-lapses.
+  const journeys = videos.filter((video) => video.kind !== "clip");
 
   return (
     <article className="run-page" data-status={run.status}>
@@ -198,9 +199,25 @@ export function RunPage({ runId }: { runId: string }) {
           {journeys.length === 0 && <NoJourney run={run} />}
           {journeys.map((video) => (
             <figure key={video.id} className="journey">
-              <video src={video.file_url} poster={video.poster_url ?? undefined} controls preload="metadata" />
+              <video src={video.file_url} poster={video.poster_url ?? undefined} controls preload="metadata">
+                {video.pack_urls.webvtt && (
+                  <track kind="chapters" src={video.pack_urls.webvtt} srcLang="en" label="Chapters" default />
+                )}
+              </video>
               <figcaption>
-                {video.length} · {video.layout} · <a href={`${video.file_url}?download=true`}>Download</a>
+                {video.kind} · {video.length} · {video.layout} · <a href={`${video.file_url}?download=true`}>Download</a>
+                {video.pack_urls.thumbnail && (
+                  <>
+                    {" "}
+                    · <a href={`${video.pack_urls.thumbnail}?download=true`}>Thumbnail</a>
+                  </>
+                )}
+                {video.pack_urls.description && (
+                  <>
+                    {" "}
+                    · <a href={`${video.pack_urls.description}?download=true`}>Description</a>
+                  </>
+                )}
               </figcaption>
             </figure>
           ))}

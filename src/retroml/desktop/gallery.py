@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 
 from retroml.desktop.player import PlayerWindow
 from retroml.desktop.prompts import plural
-from retroml.desktop.video_names import KINDS, VIDEO_NAMES, group_order, video_kind, video_title
+from retroml.desktop.video_names import KINDS, VIDEO_NAMES, group_order, video_title
 from retroml.errors import RetroMLError
-from retroml.runs.model import Action, Run, RunStatus
+from retroml.runs.model import Action, Run, RunStatus, video_kind
 from retroml.runs.service import RunService
 
 POSTER_SIZE = QSize(240, 135)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retroml.runs.model import Run, duration_text
+from retroml.runs.model import Run, VideoKind, duration_text
 
 # The videos a run can be rendered into (``retroml render`` layouts), as the render controls name them.
 VIDEO_NAMES = {
@@ -18,15 +18,7 @@ VIDEO_NAMES = {
 
 
 # The kinds a video can be filtered by: a clip, or what its render layout made.
-KINDS = ("journey", "clip", "comparison", "highlights", "time-lapse")
-_KIND_OF_LAYOUT = {"compare": "comparison", "highlights": "highlights", "timelapse": "time-lapse"}
-
-
-def video_kind(video: dict[str, Any]) -> str:
-    """One of :data:`KINDS`: ``clip``, or the kind of video its layout made (journeys of any layout are journeys)."""
-    if video["kind"] == "clip":
-        return "clip"
-    return _KIND_OF_LAYOUT.get((video.get("meta") or {}).get("layout", "single"), "journey")
+KINDS = tuple(str(kind) for kind in VideoKind)
 
 
 def video_title(video: dict[str, Any], runs: dict[str, Run]) -> str:

@@ -322,3 +322,31 @@ def _milestones(
     for pct, target in milestones.pending(milestones_pct, origin, total, done).items():
         found.append(Milestone(pct=float(pct), label=milestones.label(pct), timesteps=target, reached=False))
     return found
+
+
+class VideoKind(StrEnum):
+    """What a video is, as every face names, filters and badges it.
+
+    The store files a clip as ``clip`` and every render as ``journey``; the render's layout says
+    which of these it made.
+    """
+
+    JOURNEY = "journey"
+    CLIP = "clip"
+    COMPARISON = "comparison"
+    HIGHLIGHTS = "highlights"
+    TIMELAPSE = "time-lapse"
+
+
+_KIND_OF_LAYOUT = {
+    "compare": VideoKind.COMPARISON, "highlights": VideoKind.HIGHLIGHTS, "timelapse": VideoKind.TIMELAPSE
+}
+# The files of an upload pack beside a rendered video (retroml.video.upload_pack), by name.
+PACK_FILES = ("chapters", "webvtt", "thumbnail", "description")
+
+
+def video_kind(artifact: dict[str, Any]) -> VideoKind:
+    """The kind of a video artifact: a clip, or what its render layout made (journeys of any layout are journeys)."""
+    if artifact["kind"] == "clip":
+        return VideoKind.CLIP
+    return _KIND_OF_LAYOUT.get((artifact.get("meta") or {}).get("layout", "single"), VideoKind.JOURNEY)

@@ -573,6 +573,7 @@ class RunService:
             "expected_render_seconds": plan.expected_render_seconds(workers),
             "workers": workers,
             "output": plan.output,
+            "note": plan.subset_note,
         }
 
     def start_render(
@@ -638,6 +639,21 @@ class RunService:
         from retroml.video.renders import render_settings
 
         return render_settings(self.config(run_id).render, length, layout)
+
+    def video_pack_file(self, video_id: int, name: str) -> Path:
+        """A file of the upload pack beside a rendered video (chapters, WebVTT, thumbnail, description)."""
+        from retroml.paths import inside
+
+        video = self.store.get_artifact(video_id)
+        if video is None or video["kind"] != "journey":
+            raise NotFoundError(f"there is no rendered video {video_id}")
+        pack = (video.get("meta") or {}).get("pack") or {}
+        if name not in pack:
+            raise NotFoundError(f"video {video_id} has no {name} (it was rendered before upload packs)")
+        path = inside(self.home, pack[name])
+        if not path.is_file():
+            raise NotFoundError(f"the {name} of video {video_id} is gone")
+        return path
 
     def video_poster(self, video_id: int) -> Path:
         """The poster image (a frame of the video, JPEG) of a clip or journey, resolved inside the home."""

@@ -36,8 +36,10 @@ class RenderCost:
     renders: int = 1
 
 
-def _key(layout: str, resolution: str) -> str:
-    return f"render:{layout}:{resolution}"
+def _key(layout: str, resolution: str, workers: int) -> str:
+    # One worker renders in the asking process (torch already loaded); more start a pool of fresh
+    # processes, whose start-up is part of the cost: two measurements.
+    return f"render:{layout}:{resolution}:{'pool' if workers > 1 else 'inline'}"
 
 
 def _read(home: Path) -> dict[str, Any]:
@@ -48,9 +50,9 @@ def _read(home: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def render_cost(home: Path, layout: str, resolution: str) -> RenderCost | None:
-    """The measured cost of ``layout`` at ``resolution``, or ``None`` before the first such render."""
-    entry = _read(home).get(_key(layout, resolution))
+def render_cost(home: Path, layout: str, resolution: str, workers: int) -> RenderCost | None:
+    """The measured cost of ``layout`` at ``resolution`` with ``workers``, or ``None`` before the first such render."""
+    entry = _read(home).get(_key(layout, resolution, workers))
     try:
         return RenderCost(**entry) if isinstance(entry, dict) else None
     except TypeError:
@@ -65,7 +67,7 @@ def record_render(
     if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:
         return None
     measured = RenderCost(wall_seconds * max(1, workers) / pane_frames, size_bytes / video_seconds)
-    before = render_cost(home, layout, resolution)
+    before = render_cost(home, layout, resolution, workers)
     if before is not None:
         measured = RenderCost(
             NEW_WEIGHT * measured.worker_seconds_per_frame + (1 - NEW_WEIGHT) * before.worker_seconds_per_frame,
@@ -73,7 +75,7 @@ def record_render(
             before.renders + 1,
         )
     data = _read(home)
-    data[_key(layout, resolution)] = asdict(measured)
+    data[_key(layout, resolution, workers)] = asdict(measured)
     path = home / CALIBRATION_FILE
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -67,7 +67,7 @@ class JourneyPlan:
     output: Path
     work_dir: Path
     milestones_available: int = 0
-    cost: RenderCost | None = None
+    home: Path | None = None
 
     @property
     def subset_note(self) -> str | None:
@@ -99,16 +99,25 @@ class JourneyPlan:
         """Frames of every pane: what a render's work is counted in."""
         return sum(segment.frames * len(segment.panes) for segment in self.segments)
 
+    def measured_cost(self, workers: int) -> RenderCost | None:
+        """This machine's measured cost of the layout at this size with ``workers`` (``None`` before one)."""
+        if self.home is None:
+            return None
+        layout = self.segments[0].layout  # what is painted: highlights and compare differ from their settings
+        return render_cost(self.home, layout, self.resolution, min(workers, len(self.segments)))
+
     def expected_bytes(self) -> int:
-        if self.cost is not None:
-            return int(self.seconds * self.cost.bytes_per_second)
+        cost = self.measured_cost(2) or self.measured_cost(1)
+        if cost is not None:
+            return int(self.seconds * cost.bytes_per_second)
         return int(self.seconds * EXPECTED_BYTES_PER_SEC.get(self.resolution, 140_000))
 
     def expected_render_seconds(self, workers: int) -> float:
         """From this machine's measured cost of the layout at this size once it rendered one, else a guess."""
         workers = max(1, min(workers, len(self.segments)))
-        if self.cost is not None:
-            return self.pane_frames * self.cost.worker_seconds_per_frame / workers
+        cost = self.measured_cost(workers)
+        if cost is not None:
+            return self.pane_frames * cost.worker_seconds_per_frame / workers
         panes = max(len(segment.panes) for segment in self.segments)
         # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
         width, height = (int(part) for part in self.resolution.split("x"))
@@ -325,8 +334,9 @@ def plan_journey(store: Store, run_id: str, settings: RenderConfig, work_dir: Pa
         )
         previous = group[-1][1]
     output = paths.videos / journey_name(config.game.id, config.train.algo, run_id, settings)
-    cost = render_cost(store.home, settings.layout, f"{width}x{height}")
-    return JourneyPlan(run_id, settings, segments, output, work_dir, milestones_available=len(checkpoints), cost=cost)
+    return JourneyPlan(
+        run_id, settings, segments, output, work_dir, milestones_available=len(checkpoints), home=store.home
+    )
 
 
 def followable_segments(
@@ -458,7 +468,7 @@ def render_and_join(
         os.replace(partial, plan.output)
         wall = time.perf_counter() - started
         record_render(
-            store.home, plan.settings.layout, plan.resolution, plan.pane_frames, workers, wall, info.duration,
+            store.home, plan.segments[0].layout, plan.resolution, plan.pane_frames, workers, wall, info.duration,
             info.size_bytes,
         )
         logger.info(

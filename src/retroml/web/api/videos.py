@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from retroml.milestones import label
-from retroml.runs.model import Run
+from retroml.runs.model import PACK_FILES, Run, VideoKind, video_kind
 from retroml.web.dependencies import RowId, Service
 
 router = APIRouter(tags=["videos"])
@@ -25,7 +25,7 @@ def video_view(video: dict[str, Any], run: Run | None) -> dict[str, Any]:
     video_id = int(video["id"])
     return {
         "id": video_id,
-        "kind": video["kind"],
+        "kind": video_kind(video),
         "run_id": video["run_id"],
         "run_name": run.name if run else video["run_id"],
         "game": run.game if run else None,
@@ -44,6 +44,10 @@ def video_view(video: dict[str, Any], run: Run | None) -> dict[str, Any]:
         "created_at": video["created_at"],
         "file_url": f"/api/videos/{video_id}/file",
         "poster_url": f"/api/videos/{video_id}/poster" if meta.get("poster") else None,
+        # The upload pack of a rendered video: chapters (YouTube lines and WebVTT), thumbnail, description.
+        "pack_urls": {
+            name: f"/api/videos/{video_id}/pack/{name}" for name in PACK_FILES if name in (meta.get("pack") or {})
+        },
     }
 
 
@@ -72,7 +76,7 @@ def list_videos(
     service: Service,
     run_id: str | None = None,
     game: str | None = None,
-    kind: Literal["clip", "journey"] | None = None,
+    kind: VideoKind | None = None,
 ) -> list[dict[str, Any]]:
     """Every clip and journey (newest first), optionally of one run, one game or one kind."""
     runs = {run.run_id: run for run in service.list_runs()}
@@ -96,3 +100,21 @@ def video_file(video_id: RowId, service: Service, download: bool = False) -> Fil
 def video_poster(video_id: RowId, service: Service) -> FileResponse:
     """A JPEG frame of the video."""
     return FileResponse(service.video_poster(video_id), media_type="image/jpeg")
+
+
+PACK_TYPES = {
+    "chapters": "text/plain; charset=utf-8",
+    "webvtt": "text/vtt; charset=utf-8",
+    "thumbnail": "image/jpeg",
+    "description": "text/plain; charset=utf-8",
+}
+
+
+@router.get("/videos/{video_id}/pack/{name}", response_class=FileResponse)
+def video_pack(
+    video_id: RowId, name: Literal["chapters", "webvtt", "thumbnail", "description"], service: Service,
+    download: bool = False,
+) -> FileResponse:
+    """A file of the video's upload pack; ``?download=true`` asks the browser to save it."""
+    path = service.video_pack_file(video_id, name)
+    return FileResponse(path, media_type=PACK_TYPES[name], filename=path.name if download else None)
