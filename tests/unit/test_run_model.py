@@ -45,16 +45,22 @@ def _checkpoint(pct: int, timesteps: int) -> dict:
     [
         ("running", {"stop", "pause", "branch"}),
         ("paused", {"stop", "resume", "branch"}),
-        ("rendering", {"stop", "branch"}),
+        ("rendering", {"stop", "branch", "cancel_render"}),
         ("completed", {"continue", "branch", "render", "delete"}),
         ("stopped", {"continue", "branch", "render", "delete"}),
         ("interrupted", {"continue", "branch", "render", "delete"}),
-        ("failed", {"continue", "branch", "render", "delete"}),
+        # Failed before its first checkpoint (SB3 refused the settings): nothing to continue, branch or render.
+        ("failed", {"delete"}),
     ],
 )
 def test_each_status_allows_exactly_its_actions(status: str, allowed: set[str]) -> None:
     run = Run.from_row(_row(status=status), now=NOW)
     assert {action.value for action in run.actions} == allowed
+
+
+def test_a_failed_run_with_a_checkpoint_can_continue_branch_and_render() -> None:
+    run = Run.from_row(_row(status="failed"), [_checkpoint(50, 10_000)], now=NOW)
+    assert {action.value for action in run.actions} == {"continue", "branch", "render", "delete"}
 
 
 def test_a_queued_run_can_be_started_until_it_is_launched() -> None:
