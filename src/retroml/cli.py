@@ -778,5 +778,21 @@ def desktop(home: HomeOption = None, db: DbOption = None) -> None:
     raise typer.Exit(code=run_desktop(home=home, db=db))
 
 
+def main() -> None:
+    """The ``retroml`` command. A full disk met anywhere (a config, a checkpoint, the index) ends in the one
+    sentence every face gives for it, not a traceback."""
+    from retroml.disk import is_disk_full
+
+    try:
+        app()
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        where = getattr(error, "filename", None) or os.getcwd()
+        errors.print(Text.assemble(("error:", "red"), f" The disk holding {shown(where)} is full: free some space, "
+                                   "then try again."), highlight=False)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

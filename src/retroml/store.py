@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
+from retroml.disk import is_disk_full
 from retroml.errors import InvalidInputError
 from retroml.paths import open_in_home
 
@@ -605,8 +606,9 @@ class PatientWriter:
             if not transient(error):
                 raise
             self._retry_at = time.monotonic() + self._delay
-            logger.warning("the database is busy (%s); %d writes wait, next try in %.0f s",
-                           str(error.orig).strip(), self.waiting, self._delay)  # fmt: skip
+            state = "full (its disk has no room)" if is_disk_full(error) else "busy"
+            logger.warning("the database is %s (%s); %d writes wait, next try in %.0f s",
+                           state, str(error.orig).strip(), self.waiting, self._delay)  # fmt: skip
             self._delay = min(self._delay * 2, 30.0)
             return False
         self._delay = 1.0

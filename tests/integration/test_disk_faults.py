@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,3 +174,14 @@ def test_a_render_that_fills_the_disk_ends_with_one_sentence_and_leaves_no_video
     fix = r"free some space, then render again \(no partial video was kept\)\."
     assert re.fullmatch(rf"The disk holding {output} is full: {fix}", run.message or ""), run.message
     assert sorted(path.name for path in videos.iterdir()) == []
+
+
+def test_the_cli_on_a_full_disk_says_so_in_one_sentence(disk: SmallDisk) -> None:
+    home = disk.root / "home"
+    RunService(home).store.dispose()
+    disk.fill()
+    command = [sys.executable, "-m", "retroml.cli", "train", "--home", str(home), "--game", "pong", "--steps", "1000"]
+    ended = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert ended.returncode in (1, 2), ended.stderr
+    assert "Traceback" not in ended.stderr
+    assert re.search(r"The disk holding \S+ is full: free some space", ended.stderr), ended.stderr
