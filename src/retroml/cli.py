@@ -19,7 +19,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -589,9 +589,16 @@ def runs_reindex(home: HomeOption = None, db: DbOption = None) -> None:
     """Rebuild the run index from the run folders (after retroml.db was lost); indexed runs stay as they are."""
     from retroml.runs.service import RunService
 
+    columns = (TextColumn("[bold]reindexing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[run]}"))
     try:
         service = RunService(home, db, reindex_on_open=False)
-        result = service.reindex()
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("reindex", total=None, run="")
+
+            def report(done: int, total: int, run_id: str) -> None:
+                bar.update(task, completed=done, total=total, run=f"{run_id} (Ctrl-C stops; done runs stay)")
+
+            result = service.reindex(report)
     except RetroMLError as error:
         raise fail(str(error)) from None
     for skipped in result.skipped:

@@ -143,7 +143,9 @@ def test_runs_indexed_before_their_folders_kept_everything_get_the_files_on_rein
     (folder / "metrics.jsonl").unlink()
     service = RunService(home)
     before = what_a_user_sees(service, run_id)
-    assert service.reindex().new == 0
+    told: list[tuple[int, int, str]] = []
+    assert service.reindex(lambda done, total, run: told.append((done, total, run))).new == 0
+    assert told == [(0, 1, run_id)]  # what the CLI's progress bar shows, run by run
     assert "artifacts" in json.loads((folder / "run.json").read_text())
     assert (folder / "metrics.jsonl").is_file()
     close(service)

@@ -19,6 +19,7 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import make_url
@@ -52,16 +53,20 @@ class ReindexResult:
     seconds: float
 
 
-def reindex(store: Store, home: Path) -> ReindexResult:
+def reindex(store: Store, home: Path, progress: Callable[[int, int, str], None] | None = None) -> ReindexResult:
     """Index every run folder of ``home`` the store lacks; runs it has are left as they are.
 
     A run the store already has gets its ``run.json`` and (if missing) ``metrics.jsonl`` written
     from the store, so that runs made before these files were kept can be rebuilt later too.
+    ``progress(done, total, run_id)`` is told before each folder; each run is its own transaction,
+    so stopping part-way (Ctrl-C) keeps the runs done and the next reindex does the rest.
     """
     started = time.monotonic()
     indexed, new, skipped = 0, 0, []
     folders = sorted(path for path in (home / "runs").iterdir() if path.is_dir() and not path.name.startswith("."))
-    for folder in folders:
+    for done, folder in enumerate(folders):
+        if progress is not None:
+            progress(done, len(folders), folder.name)
         if store.get_run(folder.name) is not None:
             try:
                 store.write_run_files(folder.name)

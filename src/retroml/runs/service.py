@@ -17,7 +17,7 @@ import uuid
 from collections import deque
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from retroml import milestones
@@ -91,12 +91,12 @@ class RunService:
                 self.home / "runs", result.new, result.seconds,
             )  # fmt: skip
 
-    def reindex(self) -> ReindexResult:
+    def reindex(self, progress: Callable[[int, int, str], None] | None = None) -> ReindexResult:
         """Put the runs of ``<home>/runs`` the index lacks back in it (see :mod:`retroml.runs.reindex`).
 
         A run that was active when the index was lost and whose process is gone then reads as ``interrupted``.
         """
-        result = reindex(self.store, self.home)
+        result = reindex(self.store, self.home, progress)
         for row in self.store.list_runs():
             self._reconcile(row)
         return result
