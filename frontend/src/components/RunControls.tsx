@@ -198,7 +198,11 @@ export function RunControls({ run, onChanged }: Props) {
       {asking === "stop" && (
         <ConfirmDialog
           title="Stop this run?"
-          message={`${run.name} saves a checkpoint and stops; Continue trains it further later.`}
+          message={
+            run.status === "rendering"
+              ? `Stopping cancels the video render of ${run.name}: no video is made; its checkpoints stay.`
+              : `${run.name} saves a checkpoint and stops; Continue trains it further later.`
+          }
           confirmLabel="Stop run"
           onCancel={() => setAsking(null)}
           onConfirm={() => {
