@@ -8,4 +8,4 @@ scripts/build_frontend.sh
 (cd frontend && npm test)
 ruff check src tests benchmarks
 mypy
-python -m pytest -q "$@"
+python -m pytest -q --durations=25 "$@"
