@@ -178,6 +178,20 @@ export interface Defaults {
   render: { length: string; layout: Layout };
 }
 
+/** What a journey render will make, before it starts (the server's RenderEstimate). */
+export interface RenderEstimate {
+  segments: number;
+  frames: number;
+  seconds: number;
+  expected_bytes: number;
+  expected_render_seconds: number;
+  workers: number;
+  /** The time and size come from this machine's earlier renders of the same kind. */
+  measured: boolean;
+  /** Said when a short journey shows a subset of the milestones. */
+  note: string | null;
+}
+
 export interface SystemStatus {
   cpu_percent: number;
   cpu_count: number;
@@ -269,6 +283,12 @@ export const api = {
   render: (runId: string, body: { length?: string; layout?: VideoLayout; compare_with?: string[] }) =>
     request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render`, body),
   cancelRender: (runId: string) => request<Run>("POST", `/api/runs/${encodeURIComponent(runId)}/render/cancel`),
+  renderEstimate: (runId: string, layout: VideoLayout, length: string) =>
+    request<RenderEstimate | null>(
+      "GET",
+      `/api/runs/${encodeURIComponent(runId)}/render/estimate?layout=${layout}` +
+        (length ? `&length=${encodeURIComponent(length)}` : ""),
+    ),
   deleteRun: (runId: string) => request<void>("DELETE", `/api/runs/${encodeURIComponent(runId)}`),
   metrics: (runId: string, since = 0) =>
     request<Metric[]>("GET", `/api/runs/${encodeURIComponent(runId)}/metrics?since=${since}`),

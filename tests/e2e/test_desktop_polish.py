@@ -404,6 +404,12 @@ def test_a_render_keeps_the_chosen_run_disables_render_and_can_be_cancelled(qtbo
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
     assert gallery.render_button.isEnabled()
     gallery.render_length.setText("60s")
+    # Before Render: how long the video is, what it takes, which milestones (planned off the GUI thread).
+    estimate = gallery.render_estimate
+    qtbot.waitUntil(lambda: "of video in" in estimate.text(), timeout=15_000)
+    assert estimate.text().startswith("1 min 00 s of video in 2 segments: "), estimate.text()
+    assert " MB on disk (" in estimate.text()
+    save(window, "desktop-render-estimate.png")
     qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
     assert service.get(run_id).status is RunStatus.RENDERING
 

@@ -384,6 +384,25 @@ def test_gallery_badges_sit_below_the_picture_with_dates_sort_groups_and_distinc
     expect(page.locator("li[data-kind='journey'] .caption strong").first).to_contain_text("three-envs — Journey 1s")
 
 
+def test_the_render_form_says_how_long_how_big_and_which_milestones_before_it_starts(  # type: ignore[no-untyped-def]
+    server, two_leg_run, page
+) -> None:
+    url, _home = server
+    expect = playwright.expect
+    page.goto(f"{url}/runs/{two_leg_run}")
+    estimate = page.get_by_role("status", name="Render estimate")
+    page.get_by_label("Length").fill("6s")
+    # 6 s cannot give 4 milestones 4 s of play each: the first and the last, and it says so.
+    expect(estimate).to_contain_text("6s of video in 2 segments: about", timeout=30_000)
+    expect(estimate).to_contain_text("shows 2 of 4 milestones")
+    shot(page, "web-render-estimate.png")
+    page.get_by_label("Length").fill("40s")
+    expect(estimate).to_contain_text("40s of video in 4 segments")
+    expect(estimate).not_to_contain_text("shows")
+    page.get_by_label("Length").fill("soon")
+    expect(estimate).to_have_count(0)
+
+
 def test_a_server_on_all_interfaces_prints_links_other_machines_can_open(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
     import psutil
 

@@ -123,6 +123,12 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
 
     if importlib.util.find_spec("retroml.video.journey") is None:
         pytest.skip("the journey renderer (retroml.video.journey) is not installed yet")
+    # Before rendering: what it will make (a subset of milestones when the length is short) and cost.
+    estimate = client.get(f"/api/runs/{run_id}/render/estimate?length=3s&layout=single").json()
+    assert estimate["seconds"] == 3 and estimate["frames"] == 90 and estimate["expected_render_seconds"] > 0
+    assert estimate["segments"] == 2 and "milestones (always the first and the last)" in estimate["note"]
+    assert client.get(f"/api/runs/{run_id}/render/estimate?layout=highlights").json() is None
+    assert client.get(f"/api/runs/{run_id}/render/estimate?length=soon").status_code == 422
     rendering = client.post(f"/api/runs/{run_id}/render", json={"length": "3s", "layout": "single"})
     assert rendering.status_code == 202 and rendering.json()["status"] == "rendering"
     assert client.post(f"/api/runs/{run_id}/render", json={}).status_code == 409

@@ -2,7 +2,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import type { RunAction } from "../api";
 import { aMilestone, aRun } from "../testRuns";
-import { RunControls } from "./RunControls";
+import { estimateText, RunControls } from "./RunControls";
 
 /** Whether the button with this text is enabled. */
 function enabled(html: string, text: string): boolean {
@@ -35,5 +35,23 @@ describe("RunControls", () => {
 
   it("shows Start only for a run that may start", () => {
     expect(render(["start", "stop", "branch", "delete"], "queued")).toContain(">Start</button>");
+  });
+});
+
+describe("estimateText", () => {
+  const estimate = {
+    segments: 2, frames: 180, seconds: 6, expected_bytes: 3 * 1024 * 1024, expected_render_seconds: 75,
+    workers: 2, measured: true, note: "shows 2 of 4 milestones (always the first and the last)",
+  };
+  it("says the length, time, size, where the numbers come from and the subset", () => {
+    expect(estimateText(estimate)).toBe(
+      "6s of video in 2 segments: about 1m 15s to render and 3.0 MB on disk (measured on this machine). " +
+        "The journey shows 2 of 4 milestones (always the first and the last).",
+    );
+  });
+  it("calls an unmeasured estimate a first guess and a tiny render under a second", () => {
+    const text = estimateText({ ...estimate, measured: false, note: null, expected_render_seconds: 0.4 });
+    expect(text).toContain("2 segments: under a second to render");
+    expect(text).toContain("a first guess until this machine has rendered one");
   });
 });

@@ -9,10 +9,11 @@ new video appears in the list.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import av
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from retroml.desktop.player import PlayerWindow
 from retroml.desktop.prompts import plural
-from retroml.desktop.video_names import KINDS, VIDEO_NAMES, group_order, video_title
+from retroml.desktop.video_names import KINDS, VIDEO_NAMES, estimate_text, group_order, video_title
 from retroml.errors import RetroMLError
 from retroml.runs.model import Action, Run, RunStatus, video_kind
 from retroml.runs.service import RunService
@@ -107,6 +108,19 @@ class GalleryTab(QWidget):
         self.cancel_button = QPushButton("Cancel render")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_render)
+        # Before Render: how long, how big, which milestones. Planned off the GUI thread (it reads every
+        # checkpoint), re-asked half a second after the choice stops changing.
+        self.render_estimate = QLabel()
+        self.render_estimate.setWordWrap(True)
+        self._estimates = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-estimate")
+        self._estimate: tuple[tuple[Any, ...], Future[dict[str, Any] | None]] | None = None
+        self._estimate_timer = QTimer(self, singleShot=True, interval=500)
+        self._estimate_timer.timeout.connect(self._ask_estimate)
+        self._estimate_poll = QTimer(self, interval=100)
+        self._estimate_poll.timeout.connect(self._show_estimate)
+        self.render_run.currentIndexChanged.connect(lambda _index: self._estimate_timer.start())
+        self.render_layout.currentIndexChanged.connect(lambda _index: self._estimate_timer.start())
+        self.render_length.textChanged.connect(lambda _text: self._estimate_timer.start())
         self._cancelling: str | None = None  # the run whose render Cancel was pressed for
         self.render_status = QLabel()
         self.render_status.setWordWrap(True)
@@ -129,6 +143,7 @@ class GalleryTab(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
         layout.addLayout(controls)
+        layout.addWidget(self.render_estimate)
         layout.addLayout(progress)
         layout.addWidget(self.render_status)
 
@@ -327,6 +342,36 @@ class GalleryTab(QWidget):
             self.render_status.clear()
         self._rendering = self._cancelling = None
         self._showing_progress = False
+
+    def _estimate_key(self) -> tuple[Any, ...] | None:
+        """What the estimate depends on, or ``None`` when the chosen run cannot render now."""
+        run = next((run for run in self._runs if run.run_id == self.render_run.currentData()), None)
+        if run is None or Action.RENDER not in run.actions:
+            return None
+        return (run.run_id, self.render_length.text().strip() or None, self.render_layout.currentData())
+
+    def _ask_estimate(self) -> None:
+        key = self._estimate_key()
+        if key is None:
+            self.render_estimate.clear()
+            return
+        self._estimate = (key, self._estimates.submit(self.service.journey_estimate, *key))
+        self._estimate_poll.start()
+
+    def _show_estimate(self) -> None:
+        if self._estimate is None or not self._estimate[1].done():
+            return
+        self._estimate_poll.stop()
+        key, future = self._estimate
+        self._estimate = None
+        if key != self._estimate_key():
+            return  # the choice changed meanwhile; its own request follows
+        try:
+            estimate = future.result()
+        except (RetroMLError, ValueError) as error:
+            self.render_estimate.setText(str(error)[:1].upper() + str(error)[1:])
+            return
+        self.render_estimate.setText(estimate_text(estimate) if estimate else "")
 
     def cancel_render(self) -> None:
         """Cancel the render whose progress is shown: the run keeps its status, no partial video is left."""

@@ -47,3 +47,15 @@ def group_order(video: dict[str, Any]) -> tuple[int, int, float]:
     if video["kind"] == "clip":
         return (1, int(video.get("timesteps") or 0), 0.0)
     return (0, 0, -float(video.get("created_at") or 0))
+
+
+def estimate_text(estimate: dict[str, Any]) -> str:
+    """How long, how big and which milestones a journey render will be, before it starts."""
+    source = "measured on this machine" if estimate["measured"] else "a first guess until this machine has rendered one"
+    seconds = float(estimate["expected_render_seconds"])
+    time = "under a second" if seconds < 1 else f"about {duration_text(seconds)}"
+    text = (
+        f"{duration_text(float(estimate['seconds']))} of video in {estimate['segments']} segments: {time} to render "
+        f"and {estimate['expected_bytes'] / 1e6:,.1f} MB on disk ({source})."
+    )
+    return f"{text} The journey {estimate['note']}." if estimate.get("note") else text

@@ -572,7 +572,7 @@ class RunService:
             "expected_bytes": plan.expected_bytes(),
             "expected_render_seconds": plan.expected_render_seconds(workers),
             "workers": workers,
-            "output": plan.output,
+            "measured": plan.measured_cost(workers) is not None,
             "note": plan.subset_note,
         }
 

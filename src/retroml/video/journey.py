@@ -53,6 +53,9 @@ GRID_PANES = 4
 # Measured on this project's benchmark (benchmarks/render_speed.py): used only to state the expected
 # time and size before a long render, and to refuse one that would not fit on the disk.
 EXPECTED_FRAMES_PER_SEC_PER_WORKER = 300.0
+# A worker process starts, imports torch and loads its checkpoints before its first frame (measured 2-5 s
+# on 2 cores): most of a short render, which the frames alone put at under a second.
+EXPECTED_START_SECONDS = 4.0
 EXPECTED_BYTES_PER_SEC = {"640x480": 60_000, "854x480": 75_000, "1280x720": 140_000, "1920x1080": 260_000}
 DISK_MARGIN_BYTES = 64 * 1024 * 1024
 
@@ -122,7 +125,8 @@ class JourneyPlan:
         # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
         width, height = (int(part) for part in self.resolution.split("x"))
         size_factor = max(1.0, width * height / (640 * 480) * 0.7)
-        return self.frames * panes * size_factor / (EXPECTED_FRAMES_PER_SEC_PER_WORKER * max(1, workers))
+        work = self.frames * panes * size_factor / (EXPECTED_FRAMES_PER_SEC_PER_WORKER * max(1, workers))
+        return EXPECTED_START_SECONDS + work
 
 
 def journey_name(game: str, algo: str, run_id: str, settings: RenderConfig) -> str:

@@ -158,6 +158,19 @@ class RenderRequest(_Body):
         return value
 
 
+class RenderEstimate(BaseModel):
+    """What a journey render will make, before it starts."""
+
+    segments: int
+    frames: int
+    seconds: float = Field(description="Length of the video.")
+    expected_bytes: int
+    expected_render_seconds: float
+    workers: int
+    measured: bool = Field(description="The time and size come from this machine's earlier renders of this kind.")
+    note: str | None = Field(None, description="Said when a short journey shows a subset of the milestones.")
+
+
 class BranchSummary(BaseModel):
     """A run branched from another, as its parent's page lists it."""
 

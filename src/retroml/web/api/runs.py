@@ -13,16 +13,20 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from retroml.config import parse_duration
+from retroml.errors import InvalidInputError
 from retroml.runs.model import Run, RunStatus
 from retroml.web.api.run_models import (
     BranchBody,
     BranchSummary,
     ContinueBody,
+    RenderEstimate,
     RenderRequest,
     RunWithBranches,
     TrainingConfig,
     to_run_config,
 )
+from retroml.video.renders import VideoLayout
 from retroml.web.dependencies import Service, SinceId
 
 router = APIRouter(tags=["runs"])
@@ -98,6 +102,21 @@ def branch_run(run_id: str, body: BranchBody, service: Service) -> Run:
 def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
     return service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
+
+
+@router.get("/runs/{run_id}/render/estimate", response_model=RenderEstimate | None)
+def render_estimate(
+    run_id: str, service: Service, length: str | None = Query(None, max_length=32), layout: VideoLayout | None = None
+) -> RenderEstimate | None:
+    """Time, disk and segments a journey render of ``length`` and ``layout`` will take on this machine, before it
+    starts (``null`` for the cuts whose cost depends on what they find: compare, highlights, time-lapse)."""
+    if length:
+        try:
+            parse_duration(length)
+        except ValueError as error:
+            raise InvalidInputError(f"length: {error}") from None
+    estimate = service.journey_estimate(run_id, length or None, layout)
+    return None if estimate is None else RenderEstimate(**estimate)
 
 
 @router.post("/runs/{run_id}/render/cancel", response_model=Run)
