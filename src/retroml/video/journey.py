@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+from functools import lru_cache
 import io
 import json
 import logging
@@ -161,17 +162,25 @@ class Weights:
 
     @classmethod
     def of(cls, checkpoint: Path) -> Weights:
-        digest = hashlib.blake2b(digest_size=16)
-        with zipfile.ZipFile(checkpoint) as archive:
-            data = json.loads(archive.read("data"))
-            with zipfile.ZipFile(io.BytesIO(archive.read("policy.pth"))) as policy:
-                for record in policy.infolist():
-                    name = record.filename.split("/", 1)[-1]
-                    if name != ".data/serialization_id":
-                        digest.update(name.encode())
-                        digest.update(policy.read(record))
-        # SB3 counts gradient steps in ``_n_updates``; a checkpoint without it is not called untrained.
-        return cls(digest.hexdigest(), int(data.get("_n_updates", 1)) > 0)
+        """The weights of ``checkpoint``, read once per file version: a render estimate asked while the
+        user types plans the journey again and again, and checkpoints are only ever replaced by rename."""
+        stat = checkpoint.stat()
+        return _weights_of(str(checkpoint), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _weights_of(checkpoint: str, _mtime_ns: int, _size: int) -> Weights:
+    digest = hashlib.blake2b(digest_size=16)
+    with zipfile.ZipFile(checkpoint) as archive:
+        data = json.loads(archive.read("data"))
+        with zipfile.ZipFile(io.BytesIO(archive.read("policy.pth"))) as policy:
+            for record in policy.infolist():
+                name = record.filename.split("/", 1)[-1]
+                if name != ".data/serialization_id":
+                    digest.update(name.encode())
+                    digest.update(policy.read(record))
+    # SB3 counts gradient steps in ``_n_updates``; a checkpoint without it is not called untrained.
+    return Weights(digest.hexdigest(), int(data.get("_n_updates", 1)) > 0)
 
 
 def journey_checkpoints(store: Store, run_id: str, paths: RunPaths) -> list[tuple[Path, MilestoneLabel]]:
