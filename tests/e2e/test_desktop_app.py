@@ -202,8 +202,8 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     gallery = window.gallery
     qtbot.waitUntil(lambda: service.get(run_id).status is RunStatus.COMPLETED, timeout=30_000)
     qtbot.waitUntil(lambda: gallery.render_run.findData(run_id) >= 0)
-    # The automatic render's progress line goes once it has ended.
-    assert not gallery.render_bar.isVisible() and gallery.render_status.text() == ""
+    # The automatic render's progress line goes once it has ended (at the gallery's next refresh).
+    qtbot.waitUntil(lambda: not gallery.render_bar.isVisible() and gallery.render_status.text() == "", timeout=10_000)
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
     gallery.render_length.setText("4s")
     qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
