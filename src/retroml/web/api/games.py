@@ -1,14 +1,15 @@
-"""``/api/games``: the catalogue, and a small frame of each game for the run cards."""
+"""``/api/games``: the catalogue, and a small frame of each game for the run cards.
+
+A game is answered as :class:`retroml.games.Game` itself: its fields are the schema.
+"""
 
 from __future__ import annotations
 
 import io
 from functools import lru_cache
-from typing import Any
-
 from fastapi import APIRouter, Response
 
-from retroml.games import all_games, get_game
+from retroml.games import Game, all_games, get_game
 
 router = APIRouter(tags=["games"])
 
@@ -17,19 +18,10 @@ THUMBNAIL_FRAMES = 120
 THUMBNAIL_WIDTH = 80
 
 
-@router.get("/games")
-def list_games() -> list[dict[str, Any]]:
+@router.get("/games", response_model=list[Game])
+def list_games() -> tuple[Game, ...]:
     """Every single-player game ale-py ships, featured ones first."""
-    return [
-        {
-            "id": game.id,
-            "title": game.title,
-            "difficulty": game.difficulty,
-            "description": game.description,
-            "featured": game.featured,
-        }
-        for game in all_games()
-    ]
+    return all_games()
 
 
 @router.get("/games/{game_id}/thumbnail", responses={200: {"content": {"image/png": {}}}})

@@ -1,6 +1,7 @@
 """Request and response bodies of ``/api/runs``, and how a :class:`TrainingConfig` becomes a :class:`RunConfig`.
 
-Runs are answered as :class:`retroml.runs.model.Run` (one run with its lineage as :class:`RunWithBranches`).
+Runs are answered as :class:`retroml.runs.model.Run` (one run with its lineage as :class:`RunWithBranches`), its
+frozen settings as :class:`retroml.config.RunConfig`.
 
 The body is flat where the form is flat (``game``, ``algo``, ``total_timesteps`` …) and nested where
 the config is (``recording``, ``render``). Validation is :class:`RunConfig`'s own, so the web app
@@ -169,6 +170,38 @@ class RenderEstimate(BaseModel):
     workers: int
     measured: bool = Field(description="The time and size come from this machine's earlier renders of this kind.")
     note: str | None = Field(None, description="Said when a short journey shows a subset of the milestones.")
+
+
+class Metric(BaseModel):
+    """One metrics row of a run (a column of the store's ``metrics`` table each; a test keeps them equal)."""
+
+    id: int
+    run_id: str
+    leg: int
+    timesteps: int
+    episodes: int
+    score_mean: float | None = Field(description="Mean score of the last 100 training episodes.")
+    score_max: float | None = Field(description="Best episode since the previous row.")
+    score_best: float | None = Field(description="Best episode of the whole run so far.")
+    episode_length: float | None
+    steps_per_sec: float | None
+    loss: float | None
+    policy_loss: float | None
+    value_loss: float | None
+    entropy: float | None
+    explained_variance: float | None
+    learning_rate: float | None
+    exploration_rate: float | None
+    wall_time: float
+    created_at: float
+    superseded: bool = Field(description="Past the checkpoint a later leg restarted from (never listed).")
+
+
+class RunLogs(BaseModel):
+    """The last lines of a run's ``train.log``."""
+
+    run_id: str
+    lines: list[str]
 
 
 class BranchSummary(BaseModel):

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from retroml.config import parse_duration
+from retroml.config import RunConfig, parse_duration
 from retroml.errors import InvalidInputError
 from retroml.runs.model import Run, RunStatus
 from retroml.web.api.run_models import (
     BranchBody,
     BranchSummary,
     ContinueBody,
+    Metric,
     RenderEstimate,
     RenderRequest,
+    RunLogs,
     RunWithBranches,
     TrainingConfig,
     to_run_config,
@@ -132,17 +134,21 @@ def delete_run(run_id: str, service: Service) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/runs/{run_id}/metrics", response_model=None)
+@router.get(
+    "/runs/{run_id}/metrics",
+    response_model=list[Metric],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON rows, or (``format=csv``) a CSV file."}},
+)
 def run_metrics(
     run_id: str,
     service: Service,
     since: SinceId = 0,
     format: Literal["json", "csv"] = "json",
-) -> list[dict[str, Any]] | Response:
+) -> list[Metric] | Response:
     """The run's metrics rows (one per rollout or per ``metrics_every_steps``), as JSON or a CSV download."""
     rows = service.metrics(run_id, since)
     if format == "json":
-        return rows
+        return [Metric(**row) for row in rows]
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
@@ -152,17 +158,21 @@ def run_metrics(
     return Response(buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": disposition})
 
 
-@router.get("/runs/{run_id}/logs")
-def run_logs(run_id: str, service: Service, tail: int = Query(200, ge=0, le=100_000)) -> dict[str, Any]:
+@router.get("/runs/{run_id}/logs", response_model=RunLogs)
+def run_logs(run_id: str, service: Service, tail: int = Query(200, ge=0, le=100_000)) -> RunLogs:
     """The last ``tail`` lines of the run's ``train.log``."""
-    return {"run_id": run_id, "lines": service.logs(run_id, tail)}
+    return RunLogs(run_id=run_id, lines=service.logs(run_id, tail))
 
 
-@router.get("/runs/{run_id}/config", response_model=None)
+@router.get(
+    "/runs/{run_id}/config",
+    response_model=RunConfig,
+    responses={200: {"content": {"text/yaml": {}}, "description": "The YAML file, or (``format=json``) its settings."}},
+)
 def run_config(
     run_id: str, service: Service, format: Literal["yaml", "json"] = "yaml"
-) -> PlainTextResponse | dict[str, Any]:
+) -> PlainTextResponse | RunConfig:
     """The run's frozen ``config.yaml`` as written at creation, or (``format=json``) the settings it holds."""
     if format == "json":
-        return service.config(run_id).model_dump(mode="json")
+        return service.config(run_id)
     return PlainTextResponse(service.config_text(run_id), media_type="text/yaml; charset=utf-8")
