@@ -4,5 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f frontend/package.json ] || exit 0
 cd frontend
-if [ ! -d node_modules ]; then npm ci --no-audit --no-fund || npm install --no-audit --no-fund; fi
+# Installed again when the lock file changed since (a new devDependency such as openapi-typescript).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+fi
 npm run build

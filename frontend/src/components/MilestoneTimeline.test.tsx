@@ -13,6 +13,7 @@ const clip = (timesteps: number): Video => ({
   algo: "ppo",
   milestone_pct: 50,
   milestone_label: "25 %",
+  episodes: null,
   leg: 1,
   run_legs: 1,
   timesteps,
