@@ -1,6 +1,6 @@
 // Several runs' score curves overlaid (x = timesteps or training time), a table of their numbers (as
 // each run reports them), and each run's metrics as CSV or JSON.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { api, type Metric } from "../api";
 import { LineChart } from "../components/LineChart";
 import { count, duration, percent, score } from "../format";
@@ -18,13 +18,13 @@ export function Compare() {
   const runs = usePolling(api.runs, 5000);
   const [chosen, setChosen] = useState<string[]>([]);
   const [axis, setAxis] = useState<"timesteps" | "wall_time">("timesteps");
-  const [metrics, setMetrics] = useState<Record<string, Metric[]>>({});
-
-  useEffect(() => {
-    for (const runId of chosen) {
-      api.metrics(runId).then((rows) => setMetrics((current) => ({ ...current, [runId]: rows })), () => undefined);
-    }
-  }, [chosen, runs.data]);
+  // The chosen runs' metrics, asked for together and on the same beat as the runs.
+  const chosenMetrics = usePolling(
+    async () => Object.fromEntries(await Promise.all(chosen.map(async (runId) => [runId, await api.metrics(runId)]))),
+    5000,
+    [chosen.join(" ")],
+  );
+  const metrics: Record<string, Metric[]> = chosenMetrics.data ?? {};
 
   const toggle = (runId: string) =>
     setChosen((current) => (current.includes(runId) ? current.filter((id) => id !== runId) : [...current, runId]));

@@ -61,17 +61,21 @@ export function RunPage({ runId }: { runId: string }) {
     setRun((current) => ({ ...fresh, branches: fresh.branches ?? current?.branches }));
   }, []);
 
-  const loadVideos = useCallback(() => {
-    api.videos(runId).then(setVideos, () => undefined);
-  }, [runId]);
-
   useEffect(() => {
+    // An answer about the run this page showed before (the user went to another) is dropped.
+    let live = true;
+    const ifLive =
+      <T,>(show: (value: T) => void) =>
+      (value: T) => {
+        if (live) show(value);
+      };
+    const loadVideos = () => api.videos(runId).then(ifLive(setVideos), () => undefined);
     setRun(null);
     setMetrics([]);
     setLogs([]);
     setNotFound(null);
-    api.run(runId).then(setRun, (error: Error) => setNotFound(error.message));
-    api.config(runId).then(setConfig, () => undefined);
+    api.run(runId).then(ifLive(setRun), ifLive((error: Error) => setNotFound(error.message)));
+    api.config(runId).then(ifLive(setConfig), () => undefined);
     loadVideos();
 
     const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
@@ -91,17 +95,21 @@ export function RunPage({ runId }: { runId: string }) {
     });
     source.addEventListener("video", loadVideos);
     source.addEventListener("status", () => {
-      api.run(runId).then(showRun, () => undefined);
+      api.run(runId).then(ifLive(showRun), () => undefined);
       // A continued run hides the rows past the checkpoint it retrains from: the server's list is the truth.
-      api.metrics(runId).then((rows) => setMetrics((current) => withNewer(rows, current)), () => undefined);
+      const showRows = ifLive((rows: Metric[]) => setMetrics((current) => withNewer(rows, current)));
+      api.metrics(runId).then(showRows, () => undefined);
     });
     source.addEventListener("deleted", () => {
       setConnection("gone");
       setNotFound(`Run ${runId} was deleted.`);
       source.close();
     });
-    return () => source.close();
-  }, [runId, loadVideos, showRun]);
+    return () => {
+      live = false;
+      source.close();
+    };
+  }, [runId, showRun]);
 
   if (notFound) {
     return (
