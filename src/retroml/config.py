@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -460,11 +461,117 @@ def build_config(data: dict[str, Any]) -> RunConfig:
         raise InvalidInputError(f"invalid config — {describe_validation_error(error)}") from None
 
 
+class ComposeError(InvalidInputError):
+    """A config that could not be composed: every problem as ``(where, sentence)``.
+
+    ``where`` is ``preset``, ``overrides`` or the dotted setting refused (``game.id``, ``train.batch_size``),
+    so the web form puts each sentence at its field; ``str(error)`` is the one sentence a terminal shows.
+    """
+
+    def __init__(self, message: str, problems: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def compose(
+    preset: str | None = None,
+    *,
+    file: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    overrides: Sequence[str] = (),
+) -> RunConfig:
+    """The one way every face builds a run's config: preset → config file → the face's fields → overrides.
+
+    :param preset: a preset id (its settings are the base), or ``None``.
+    :param file: the mapping of a YAML config file (``retroml train --config``), over the preset.
+    :param fields: what the face's own fields say (flags, form fields), nested as the config is;
+        ``None`` values are left out, so an empty field keeps the preset's value.
+    :param overrides: ``section.key=value`` assignments (``--set``, the forms' Overrides), applied last.
+    :raises ComposeError: with each problem and where it came from.
+
+    When the fields choose an algorithm, the preset's and the file's settings that do not apply to it
+    (a DQN preset's ``buffer_size`` under PPO) are dropped; what the fields and overrides set is
+    validated, never dropped.
+    """
+    try:
+        data: dict[str, Any] = preset_config(preset) if preset else {}
+    except InvalidInputError as error:
+        raise ComposeError(str(error), [("preset", str(error))]) from None
+    if file:
+        data = merge(data, file)
+    chosen = _without_none(fields or {})
+    algo = chosen.get("train", {}).get("algo")
+    if isinstance(data.get("train"), dict) and algo in ZOO_ATARI_DEFAULTS:
+        for key in foreign_hyperparameters(algo) & set(data["train"]):
+            del data["train"][key]
+    data = merge(data, chosen)
+    game = data.get("game")
+    if isinstance(game, dict) and "id" in game:
+        try:
+            get_game(str(game["id"]))
+        except InvalidInputError as error:
+            raise ComposeError(str(error), [("game.id", str(error))]) from None
+    for assignment in overrides:
+        try:
+            data = apply_assignment(data, assignment)
+        except InvalidInputError as error:
+            raise ComposeError(str(error), [("overrides", str(error))]) from None
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as error:
+        message = f"invalid config — {describe_validation_error(error)}"
+        raise ComposeError(message, validation_problems(error)) from None
+
+
+def _without_none(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without its ``None`` values (and without sections left empty by that)."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _without_none(value)
+            if value:
+                kept[key] = value
+        elif value is not None:
+            kept[key] = value
+    return kept
+
+
 def preset_config(preset: str) -> dict[str, Any]:
     """The raw config dict of a preset (a copy, safe to modify)."""
     if preset not in PRESETS:
         raise InvalidInputError(f"unknown preset '{preset}'; presets: {', '.join(PRESETS)}")
     return _deep_copy(PRESETS[preset]["config"])
+
+
+class Preset(BaseModel):
+    """A named starting point: ``retroml train --preset ID``, the presets of the New run form.
+
+    :param id: the name to ask for it by (``quick_test``).
+    :param title: its human title ("Quick test").
+    :param description: one line on what it trains and how long that takes.
+    :param config: its own settings, which flags, form fields and ``--set`` override.
+    :param effective: the full config those settings give, every default filled in.
+    """
+
+    id: str
+    title: str
+    description: str
+    config: dict[str, Any] = Field(description="The preset's own settings; flags and form fields override them.")
+    effective: RunConfig = Field(description="The full config they give, every default filled in.")
+
+
+def all_presets() -> list[Preset]:
+    """Every preset, in the order the pickers show them."""
+    return [
+        Preset(
+            id=key,
+            title=preset["title"],
+            description=preset["description"],
+            config=_deep_copy(preset["config"]),
+            effective=build_config(preset["config"]),
+        )
+        for key, preset in PRESETS.items()
+    ]
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
