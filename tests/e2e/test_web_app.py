@@ -10,10 +10,6 @@ Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import importlib.util
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,86 +18,28 @@ import httpx
 import pytest
 import yaml
 
-from retroml.runs.service import RunService
+from tests.e2e.web_server import chromium, running_server, shot
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.expensive
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-STATIC_INDEX = ROOT / "src" / "retroml" / "web" / "static" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
 # Training settings that finish 2k PPO steps in seconds (4 envs × 64 steps per rollout).
 TINY_PPO_OVERRIDES = "train.n_steps=64 train.batch_size=64 train.n_epochs=1"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def built_frontend() -> None:
-    if not STATIC_INDEX.is_file():
-        subprocess.run([str(ROOT / "scripts" / "build_frontend.sh")], check=True, timeout=600)
-    assert STATIC_INDEX.is_file()
-
-
 @pytest.fixture
-def server(tmp_path: Path, built_frontend: None) -> Iterator[tuple[str, Path]]:
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``retroml ui`` on a free port and a fresh home; yields its URL and the home."""
     home = tmp_path / "home"
-    port = free_port()
-    log = open(tmp_path / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "retroml.cli", "ui", "--home", str(home), "--port", str(port)],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "RETROML_HOME": str(home)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/system", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((tmp_path / "server.log").read_text(errors="replace"))
-        time.sleep(0.2)
-    try:
+    with running_server(home, tmp_path / "server.log") as url:
         yield url, home
-    finally:
-        service = RunService(home)
-        for run in service.list_runs():
-            if run.active and run.pid:
-                if run.status == "paused":
-                    service.resume(run.run_id)
-                service.stop(run.run_id)
-                service.wait(run.run_id, timeout=60)
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/system_packages.txt lists it)")
-    with playwright.sync_playwright() as driver:
-        # --no-sandbox: Chromium refuses to start as root (CI containers) with its sandbox on.
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
-
-
-def shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)  # type: ignore[attr-defined]
 
 
 def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]

@@ -9,11 +9,8 @@ test-artifacts/web-polish-*.png.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,15 +20,12 @@ import pytest
 import yaml
 
 from retroml.runs.service import RunService
+from tests.e2e.web_server import ARTIFACTS, ROOT, chromium, running_server, shot, start_ui, wait_for
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.expensive
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-STATIC_INDEX = ROOT / "src" / "retroml" / "web" / "static" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
 # Whole rollouts of 3 envs × 64 steps; no batch size: the config picks one that divides 192.
 TINY = ["train.n_steps=64", "train.n_epochs=1", "milestones_pct=[0,50,100]"]
 JSON = {"Content-Type": "application/json"}
@@ -39,73 +33,17 @@ JSON = {"Content-Type": "application/json"}
 SB3_BATCH_ASSERTION = "`batch_size` must be greater than 1. See https://github.com/DLR-RM/stable-baselines3/issues/440"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)  # type: ignore[attr-defined]
-
-
-def start_ui(home: Path, log_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "retroml.cli", "ui", "--home", str(home), "--port", str(port), *extra],
-        cwd=home.parent,
-        stdout=open(log_path, "wb"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "RETROML_HOME": str(home), "COLUMNS": "200"},
-    )
-    return process, port
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/system", timeout=2).status_code in (200, 401):
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log_path.read_text(errors="replace"))
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    if not STATIC_INDEX.is_file():
-        subprocess.run([str(ROOT / "scripts" / "build_frontend.sh")], check=True, timeout=600)
-    base = tmp_path_factory.mktemp("polish")
-    home = base / "home"
-    process, port = start_ui(home, base / "server.log")
-    url = f"http://127.0.0.1:{port}"
-    wait_for(url, process, base / "server.log")
-    try:
+    home = tmp_path_factory.mktemp("polish") / "home"
+    with running_server(home, home.parent / "server.log") as url:
         yield url, home
-    finally:
-        service = RunService(home)
-        for run in service.list_runs():
-            if run.active and run.pid:
-                if run.status == "paused":
-                    service.resume(run.run_id)
-                service.stop(run.run_id)
-                service.wait(run.run_id, timeout=60)
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/system_packages_test.txt lists it)")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
