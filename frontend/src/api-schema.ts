@@ -24,6 +24,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/estimates/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Devices
+         * @description What the Device field offers on this machine.
+         */
+        get: operations["devices_api_estimates_devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/estimates/training": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Training Estimate
+         * @description How long the run this body would start trains on this machine (refused as ``POST /runs`` would refuse it).
+         */
+        post: operations["training_estimate_api_estimates_training_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/games": {
         parameters: {
             query?: never;
@@ -588,6 +628,38 @@ export interface components {
             };
         };
         /**
+         * DeviceChoice
+         * @description A device a run can ask for, as the forms list it.
+         */
+        DeviceChoice: {
+            /**
+             * Label
+             * @description As the form shows it: "auto (CPU — no CUDA GPU seen)".
+             */
+            label: string;
+            /**
+             * Value
+             * @description What train.device takes: auto, cpu or cuda:N.
+             */
+            value: string;
+        };
+        /**
+         * Devices
+         * @description The devices a run can train on here, as the form's Device field lists them.
+         */
+        Devices: {
+            /**
+             * Choices
+             * @description auto first (saying what it picks here), then each device.
+             */
+            choices: components["schemas"]["DeviceChoice"][];
+            /**
+             * Torch
+             * @description The PyTorch build: "torch 2.13.0, CPU build".
+             */
+            torch: string;
+        };
+        /**
          * ErrorBody
          * @description The body of every error answer.
          */
@@ -685,6 +757,11 @@ export interface components {
             budget: number;
             /** Created At */
             created_at?: number | null;
+            /**
+             * Device
+             * @description The device it trained on (cpu, cuda:0), once its process started.
+             */
+            device?: string | null;
             /**
              * From Checkpoint
              * @description The checkpoint it started from (relative to the home).
@@ -1573,6 +1650,11 @@ export interface components {
             /** Algo */
             algo?: ("ppo" | "a2c" | "dqn" | "qrdqn") | null;
             /**
+             * Device
+             * @description auto, cpu, cuda or cuda:N (the choices of /api/estimates/devices).
+             */
+            device?: string | null;
+            /**
              * Fast Mode
              * @default false
              */
@@ -1595,6 +1677,42 @@ export interface components {
             seed?: number | null;
             /** Total Timesteps */
             total_timesteps?: number | string | null;
+        };
+        /**
+         * TrainingEstimate
+         * @description How long training a run's budget takes on this machine, before it starts.
+         */
+        TrainingEstimate: {
+            /**
+             * Basis
+             * @description measured | nearest | first guess: where the speed comes from.
+             */
+            basis: string;
+            /**
+             * Device
+             * @description The device the run would train on here (cpu or cuda:N).
+             */
+            device: string;
+            /**
+             * Note
+             * @description Where the speed comes from, in words.
+             */
+            note: string;
+            /**
+             * Seconds
+             * @description Estimated wall seconds from Start to the end of training (no render).
+             */
+            seconds: number;
+            /**
+             * Steps Per Sec
+             * @description The training speed the estimate assumes.
+             */
+            steps_per_sec: number;
+            /**
+             * Text
+             * @description As every face shows it: "≈ 2 h 10 min on this machine".
+             */
+            text: string;
         };
         /**
          * Video
@@ -1694,6 +1812,248 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Defaults"];
+                };
+            };
+            /** @description The request is malformed (e.g. no Host header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server needs its access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state-changing request from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, video, file or route. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The route does not take this method. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state-changing request that is not Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request names a host this server does not answer to (DNS rebinding). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A refused value, with the field it belongs to. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the data home is full: reads work, changes wait until there is space. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    devices_api_estimates_devices_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Devices"];
+                };
+            };
+            /** @description The request is malformed (e.g. no Host header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The server needs its access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state-changing request from another site's page. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such run, video, file or route. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The route does not take this method. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The run's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A state-changing request that is not Content-Type: application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request names a host this server does not answer to (DNS rebinding). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A refused value, with the field it belongs to. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The disk holding the data home is full: reads work, changes wait until there is space. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    training_estimate_api_estimates_training_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingConfig"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingEstimate"];
                 };
             };
             /** @description The request is malformed (e.g. no Host header). */

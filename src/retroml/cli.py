@@ -180,6 +180,10 @@ def train(
             get_game(str(data["game"]["id"]))
         run_config = build_config(data)
         service = service_for(home, db, executor, ray_address)
+        estimate = service.training_estimate(run_config)
+        console.print(
+            f"Estimated training time: {estimate.text} ({estimate.device}; {estimate.note})", highlight=False
+        )
         run = service.create(run_config)
     except RetroMLError as error:
         raise fail(str(error)) from None

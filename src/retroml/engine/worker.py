@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from retroml.store import PatientWriter, Store
 
 logger = logging.getLogger("retroml.worker")
+# When this process started: a leg's wall time (what a training estimate must predict) counts the imports too.
+PROCESS_STARTED = time.monotonic()
 
 
 def current_leg(store: Store, row: dict, config: RunConfig) -> tuple[Leg, Path | None]:
@@ -106,6 +108,7 @@ def train(
             if config.train.keep_replay_buffer
             else "not kept (train.keep_replay_buffer is off)",
         )
+    _record_device(store, writer, run_id, str(model.device))
     logger.info(
         "training %s on %s: leg %d, %d timesteps from %d, %d envs, device %s",
         config.train.algo.upper(),
@@ -130,11 +133,35 @@ def train(
         for milestone_pct, _target in list(monitor.pending_milestones):
             monitor.save_milestone(milestone_pct)
         monitor.pending_milestones.clear()
+    train_seconds = time.monotonic() - monitor.started
     save_rolling(model, paths.checkpoints, config.train.keep_last)
     save_replay_buffer(model, config.train, paths.checkpoints)
     monitor.heartbeat()
     env.close()
+    trained = model.num_timesteps - (leg.start_timesteps if start_checkpoint is not None else 0)
+    _record_speed(store.home, config, env.num_envs, str(model.device), trained, train_seconds)
     return "completed" if finished else "stopped"
+
+
+def _record_device(store: Store, writer: PatientWriter | None, run_id: str, device: str) -> None:
+    """The device this leg trains on, in the leg's record: what the faces show (``auto`` resolved here)."""
+    legs = (store.get_run(run_id) or {}).get("legs") or []
+    if legs:
+        legs[-1]["device"] = device
+        (writer or store).update_run(run_id, legs=legs)
+
+
+def _record_speed(home: Path, config: RunConfig, n_envs: int, device: str, timesteps: int, seconds: float) -> None:
+    """This leg's measured speed refines the next training estimate (:mod:`retroml.runs.train_estimate`)."""
+    from retroml.runs.train_estimate import record_leg
+
+    wall = time.monotonic() - PROCESS_STARTED
+    speed = record_leg(home, config.train.algo, n_envs, device, timesteps, seconds, wall)
+    if speed is not None:
+        logger.info(
+            "measured %.0f timesteps/s over %.0f s of training, %.1f s around it (kept for estimates)",
+            timesteps / seconds, seconds, wall - seconds,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

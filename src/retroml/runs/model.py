@@ -148,6 +148,7 @@ class Leg(BaseModel):
     budget: int = Field(description="Timesteps this leg trains for.")
     from_checkpoint: str | None = Field(None, description="The checkpoint it started from (relative to the home).")
     created_at: float | None = None
+    device: str | None = Field(None, description="The device it trained on (cpu, cuda:0), once its process started.")
 
 
 class Milestone(BaseModel):

@@ -40,6 +40,7 @@ from retroml.paths import RunPaths, inside, open_in_home, resolve_home, run_path
 from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
+from retroml.runs.train_estimate import TrainingEstimate, estimate_training
 
 logger = logging.getLogger(__name__)
 
@@ -547,6 +548,13 @@ class RunService:
             self.store, run_id, settings, layout, compare_with, workers=workers, music=music, progress=progress,
             runner=runner,
         )
+
+    def training_estimate(self, config: RunConfig) -> TrainingEstimate:
+        """How long ``config`` trains on this machine, from what earlier runs measured here (before Start).
+
+        Refuses a GPU this machine lacks in the sentence :meth:`create` would.
+        """
+        return estimate_training(self.home, config)
 
     def journey_estimate(
         self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None

@@ -3,7 +3,8 @@
 A fixed frames-per-second constant was 10–40× off (process start-up, model loading, a busy or a fast
 machine). Each render records, per layout and resolution, the wall seconds one worker spent per
 pane-frame (start-up included) and the bytes per second of video it wrote, in
-``<home>/calibration.json``; estimates use the measurement once there is one, blended with later
+``<home>/calibration.json`` (training's measured speed lives in the same file:
+:mod:`retroml.runs.train_estimate`); estimates use the measurement once there is one, blended with later
 ones so a single odd render does not swing them.
 """
 
@@ -50,9 +51,34 @@ def _read(home: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def read_entry(home: Path, key: str) -> dict[str, Any] | None:
+    """One measurement of ``<home>/calibration.json`` (renders here, training in ``runs.train_estimate``)."""
+    entry = _read(home).get(key)
+    return entry if isinstance(entry, dict) else None
+
+
+def read_entries(home: Path, prefix: str) -> dict[str, dict[str, Any]]:
+    """Every measurement whose key starts with ``prefix``, by key."""
+    return {key: entry for key, entry in _read(home).items() if key.startswith(prefix) and isinstance(entry, dict)}
+
+
+def write_entry(home: Path, key: str, entry: dict[str, Any], what: str) -> None:
+    """Replace one measurement atomically; a failure to write is logged (``what`` names it), never raised."""
+    data = _read(home)
+    data[key] = entry
+    path = home / CALIBRATION_FILE
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        logger.warning("could not record %s in %s: %s", what, path, error)
+
+
 def render_cost(home: Path, layout: str, resolution: str, workers: int) -> RenderCost | None:
     """The measured cost of ``layout`` at ``resolution`` with ``workers``, or ``None`` before the first such render."""
-    entry = _read(home).get(_key(layout, resolution, workers))
+    entry = read_entry(home, _key(layout, resolution, workers))
     try:
         return RenderCost(**entry) if isinstance(entry, dict) else None
     except TypeError:
@@ -74,14 +100,5 @@ def record_render(
             NEW_WEIGHT * measured.bytes_per_second + (1 - NEW_WEIGHT) * before.bytes_per_second,
             before.renders + 1,
         )
-    data = _read(home)
-    data[_key(layout, resolution, workers)] = asdict(measured)
-    path = home / CALIBRATION_FILE
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        logger.warning("could not record the render's measured speed in %s: %s", path, error)
+    write_entry(home, _key(layout, resolution, workers), asdict(measured), "the render's measured speed")
     return measured

@@ -20,7 +20,7 @@ from starlette.types import Scope
 from retroml.errors import InvalidInputError, NotFoundError
 from retroml.paths import inside
 from retroml.runs.service import RunService
-from retroml.web.api import events, games, presets, runs, system, videos
+from retroml.web.api import estimates, events, games, presets, runs, system, videos
 from retroml.web.auth import TOKEN_ENV_VAR, install_token_check, token_for_host
 from retroml.web.docs import install_docs
 from retroml.web.errors import ERROR_RESPONSES, error_response, install_error_handlers
@@ -69,7 +69,8 @@ def create_app(
         install_token_check(app, token)
     # Added last, so it runs first: a request for another host never reaches the token check or a route.
     app.add_middleware(RequestGuard, allowed_hosts=allowed_host_names(allowed_hosts))
-    for router in (games.router, presets.router, runs.router, events.router, videos.router, system.router):
+    routers = (games.router, presets.router, runs.router, events.router, videos.router, system.router)
+    for router in (*routers, estimates.router):
         app.include_router(router, prefix="/api", responses=ERROR_RESPONSES)
     install_docs(app)
     _mount_frontend(app, static_dir or STATIC_DIR)

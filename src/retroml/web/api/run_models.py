@@ -29,6 +29,7 @@ from retroml.config import (
     preset_config,
     validation_problems,
 )
+from retroml.engine.devices import resolve_device
 from retroml.errors import InvalidInputError
 from retroml.games import get_game
 from retroml.runs.model import Run, RunStatus
@@ -37,7 +38,7 @@ from retroml.video.renders import VideoLayout
 from retroml.web.errors import FieldError
 
 # Train settings the body has at its top level; the rest reach the config through ``overrides``.
-TOP_LEVEL_TRAIN_FIELDS = ("algo", "total_timesteps", "n_envs", "seed", "n_threads")
+TOP_LEVEL_TRAIN_FIELDS = ("algo", "total_timesteps", "n_envs", "seed", "n_threads", "device")
 FORM_SUBFIELDS = ("enabled", "milestone_clip_seconds", "timelapse_fps", "auto", "length", "layout")
 
 
@@ -104,6 +105,9 @@ class TrainingConfig(_Body):
     n_envs: int | None = None
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     n_threads: int | None = None
+    device: str | None = Field(
+        None, max_length=16, description="auto, cpu, cuda or cuda:N (the choices of /api/estimates/devices)."
+    )
     name: str | None = Field(None, max_length=200)
     fast_mode: bool = False
     recording: RecordingBody | None = None
@@ -245,11 +249,17 @@ def to_run_config(body: TrainingConfig) -> RunConfig:
         except InvalidInputError as error:
             raise FieldError([("overrides", str(error))]) from None
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data)
     except ValidationError as error:
         # Each sentence names its setting (train.batch_size: …): typed in Overrides, nothing else would.
         problems = [(_body_field(setting, body), sentence) for setting, sentence in validation_problems(error)]
         raise FieldError(problems) from None
+    try:
+        # A GPU this machine lacks is refused at the form's Device field (service.create would refuse it too).
+        resolve_device(config.train.device)
+    except InvalidInputError as error:
+        raise FieldError([("device", str(error))]) from None
+    return config
 
 
 def _body_field(setting: str, body: TrainingConfig) -> str:

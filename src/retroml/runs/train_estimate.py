@@ -1,0 +1,192 @@
+"""How long training will take on this machine: measured by every real run, shown before Start.
+
+Every training leg that ends records what it measured — timesteps per second over its training
+(collect + update cycles, milestone saves included) and the seconds around it (process start,
+imports, emulators, model; the final checkpoint) — keyed by algorithm, environments and device, in
+``<home>/calibration.json`` beside the render measurements (:mod:`retroml.video.calibration`),
+blended with earlier legs so one odd run does not swing it. An estimate uses the measurement of the
+same settings; else one of the same algorithm and device with the nearest environment count; else a
+first guess from the rates measured on the reference machine below, labelled as such.
+
+The game is not part of the key: the network update (the same for every game) is 70 % of PPO's
+wall time here, and ALE games differ far less than algorithms do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from retroml.config import ZOO_ATARI_DEFAULTS, RunConfig
+from retroml.engine.devices import detected_devices, resolve_device
+from retroml.runs.model import duration_text
+from retroml.video.calibration import NEW_WEIGHT, read_entries, read_entry, write_entry
+
+# A leg shorter than this measures mostly start-up and the first rollout: it refines nothing.
+MIN_MEASURED_SECONDS = 3.0
+
+# The first guess, before this machine trained anything: timesteps/s measured on the reference
+# machine (2 CPU cores, torch 2.13 CPU build, the algorithm's default environments, Pong; see the
+# README table), and the seconds a run spends starting (imports, emulators, model) and saving.
+REFERENCE_CORES = 2
+FIRST_GUESS_STEPS_PER_SEC = {"ppo": 290.0, "a2c": 480.0, "dqn": 260.0, "qrdqn": 230.0}
+FIRST_GUESS_STARTUP_SECONDS = 8.0
+# Not measured here (no GPU on the reference machine): the update's share of PPO's wall time (70 %)
+# run about 10x faster on a mid-range GPU, the emulators unchanged: about 2.5x the CPU rate.
+GPU_FIRST_GUESS_FACTOR = 2.5
+
+
+@dataclass(frozen=True)
+class TrainSpeed:
+    """What training measured on this machine for one algorithm, environment count and device.
+
+    :param steps_per_sec: timesteps per second over the legs' training, milestone saves included.
+    :param startup_seconds: wall seconds of a leg outside training (start-up, the final save).
+    :param legs: how many legs the measurement blends.
+    """
+
+    steps_per_sec: float
+    startup_seconds: float
+    legs: int = 1
+
+
+class TrainingEstimate(BaseModel):
+    """How long training a run's budget takes on this machine, before it starts."""
+
+    seconds: float = Field(description="Estimated wall seconds from Start to the end of training (no render).")
+    text: str = Field(description='As every face shows it: "≈ 2 h 10 min on this machine".')
+    basis: str = Field(description="measured | nearest | first guess: where the speed comes from.")
+    note: str = Field(description="Where the speed comes from, in words.")
+    device: str = Field(description="The device the run would train on here (cpu or cuda:N).")
+    steps_per_sec: float = Field(description="The training speed the estimate assumes.")
+
+
+def _device_kind(device: str) -> str:
+    # GPUs of one machine are alike far more often than not; one measurement serves cuda:0 and cuda:1.
+    return "cuda" if device.startswith("cuda") else "cpu"
+
+
+def _key(algo: str, n_envs: int, device: str) -> str:
+    return f"train:{algo}:{n_envs}:{_device_kind(device)}"
+
+
+def measured_speed(home: Path, algo: str, n_envs: int, device: str) -> TrainSpeed | None:
+    """The blended measurement for these settings, or ``None`` before the first such leg."""
+    entry = read_entry(home, _key(algo, n_envs, device))
+    try:
+        return TrainSpeed(**entry) if entry else None
+    except TypeError:
+        return None
+
+
+def record_leg(
+    home: Path, algo: str, n_envs: int, device: str, timesteps: int, train_seconds: float, wall_seconds: float
+) -> TrainSpeed | None:
+    """Blend a finished leg's measured speed into the calibration; a short leg is not recorded."""
+    if timesteps <= 0 or train_seconds < MIN_MEASURED_SECONDS:
+        return None
+    measured = TrainSpeed(timesteps / train_seconds, max(wall_seconds - train_seconds, 0.0))
+    before = measured_speed(home, algo, n_envs, device)
+    if before is not None:
+        measured = TrainSpeed(
+            NEW_WEIGHT * measured.steps_per_sec + (1 - NEW_WEIGHT) * before.steps_per_sec,
+            NEW_WEIGHT * measured.startup_seconds + (1 - NEW_WEIGHT) * before.startup_seconds,
+            before.legs + 1,
+        )
+    write_entry(home, _key(algo, n_envs, device), asdict(measured), "the training leg's measured speed")
+    return measured
+
+
+def _nearest(home: Path, algo: str, n_envs: int, device: str) -> tuple[int, TrainSpeed] | None:
+    """A measurement of the same algorithm and device with another environment count, the nearest one."""
+    found = []
+    for key, entry in read_entries(home, f"train:{algo}:").items():
+        _train, _algo, envs, kind = key.split(":")
+        if kind == _device_kind(device) and envs.isdigit():
+            try:
+                found.append((abs(int(envs) - n_envs), int(envs), TrainSpeed(**entry)))
+            except TypeError:
+                continue
+    if not found:
+        return None
+    _distance, nearest_envs, speed = min(found, key=lambda item: item[:2])
+    return nearest_envs, speed
+
+
+def _first_guess(algo: str, device: str) -> TrainSpeed:
+    cores = os.cpu_count() or REFERENCE_CORES
+    # More cores help the update and the emulators, less than linearly; never guess slower than the reference.
+    rate = FIRST_GUESS_STEPS_PER_SEC[algo] * max(1.0, (cores / REFERENCE_CORES) ** 0.5)
+    if _device_kind(device) == "cuda":
+        rate *= GPU_FIRST_GUESS_FACTOR
+    return TrainSpeed(rate, FIRST_GUESS_STARTUP_SECONDS, legs=0)
+
+
+def estimate_training(home: Path, config: RunConfig, budget: int | None = None) -> TrainingEstimate:
+    """How long ``config`` (or ``budget`` timesteps of it) trains here; refuses a device this machine lacks.
+
+    Raises :class:`retroml.errors.InvalidInputError` for a GPU this machine does not have, as creating
+    the run would.
+    """
+    train = config.train
+    device = resolve_device(train.device)
+    n_envs = train.n_envs or int(ZOO_ATARI_DEFAULTS[train.algo]["n_envs"])
+    timesteps = train.total_timesteps if budget is None else budget
+    kind = "GPU" if device.startswith("cuda") else "CPU"
+    speed = measured_speed(home, train.algo, n_envs, device)
+    if speed is not None:
+        basis = "measured"
+        legs = f"{speed.legs} run{'s' if speed.legs > 1 else ''}"
+        note = f"measured on this machine over {legs} of {train.algo.upper()} with {n_envs} envs on the {kind}"
+    elif (nearest := _nearest(home, train.algo, n_envs, device)) is not None:
+        basis = "nearest"
+        envs, speed = nearest
+        algo = train.algo.upper()
+        note = f"measured on this machine with {algo} and {envs} envs on the {kind} (not yet with {n_envs})"
+    else:
+        basis = "first guess"
+        speed = _first_guess(train.algo, device)
+        where = "estimated from CPU measurements, no GPU run measured" if kind == "GPU" else "no run measured"
+        note = f"a first guess ({where} on this machine yet); the first real run measures it"
+    seconds = speed.startup_seconds + timesteps / speed.steps_per_sec
+    guess = " (a first guess)" if basis == "first guess" else ""
+    return TrainingEstimate(
+        seconds=seconds,
+        text=f"≈ {estimate_duration(seconds)} on this machine{guess}",
+        basis=basis,
+        note=note,
+        device=device,
+        steps_per_sec=speed.steps_per_sec,
+    )
+
+
+def estimate_duration(seconds: float) -> str:
+    """A duration at the precision an estimate has: ``2 h 10 min``, ``14 min``, ``40 s``."""
+    if seconds >= 3600:
+        # Ten hours and more: to ten minutes; an hour and more: to the minute.
+        step = 600 if seconds >= 36_000 else 60
+        return duration_text(round(seconds / step) * step)
+    if seconds >= 600:
+        return f"{round(seconds / 60)} min"
+    return duration_text(round(seconds / 5) * 5 if seconds >= 60 else max(round(seconds), 1))
+
+
+class DeviceChoice(BaseModel):
+    """A device a run can ask for, as the forms list it."""
+
+    value: str = Field(description="What train.device takes: auto, cpu or cuda:N.")
+    label: str = Field(description='As the form shows it: "auto (CPU — no CUDA GPU seen)".')
+
+
+def device_choices() -> list[DeviceChoice]:
+    """``auto`` (saying what it picks here), then every device this machine has."""
+    devices = detected_devices()
+    gpus = [device for device in devices if device.startswith("cuda")]
+    auto = "auto (GPU cuda:0)" if gpus else "auto (CPU — no CUDA GPU seen)"
+    return [
+        DeviceChoice(value="auto", label=auto),
+        *(DeviceChoice(value=device, label="CPU" if device == "cpu" else f"GPU {device}") for device in devices),
+    ]
