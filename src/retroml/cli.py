@@ -23,12 +23,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressC
 from rich.table import Column, Table
 from rich.text import Text
 
+from pydantic import TypeAdapter
+
 from retroml.config import (
-    ALGOS, PRESETS, apply_assignment, build_config, foreign_hyperparameters, load_yaml, merge, parse_budget,
-    parse_duration, preset_config,
+    ALGOS, Preset, all_presets, apply_assignment, build_config, foreign_hyperparameters, load_yaml, merge,
+    parse_budget, parse_duration, preset_config,
 )  # fmt: skip
 from retroml.errors import RetroMLError
-from retroml.games import all_games, get_game
+from retroml.games import Game, all_games, get_game
 from retroml.runs.model import ENDED_STATUSES, Run, RunStatus, duration_text
 
 if TYPE_CHECKING:
@@ -44,6 +46,12 @@ errors = Console(stderr=True, soft_wrap=True)
 
 HomeOption = Annotated[Path | None, typer.Option("--home", help="Data home (default: $RETROML_HOME or ./outputs).")]
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default: <home>/retroml.db).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts and jq) instead of a table.")]
+
+
+def print_json(value: object, shape: Any) -> None:
+    """``value`` as JSON, serialised by its own typed model (``shape``): the fields the web API publishes."""
+    typer.echo(TypeAdapter(shape).dump_json(value, indent=2).decode())
 
 
 def shown(text: object) -> str:
@@ -88,10 +96,13 @@ def parse_steps(text: str | None, flag: str = "--steps") -> int | None:
 
 
 @app.command()
-def games() -> None:
+def games(as_json: JsonOption = False) -> None:
     """The game catalogue: id, title, difficulty, number of actions."""
     from retroml.games import action_meanings
 
+    if as_json:
+        print_json(all_games(), tuple[Game, ...])
+        return
     table = Table("id", "title", "difficulty", "actions", "description")
     for game in all_games():
         table.add_row(game.id, game.title, game.difficulty, str(len(action_meanings(game.id))), game.description)
@@ -99,18 +110,21 @@ def games() -> None:
 
 
 @app.command()
-def presets() -> None:
+def presets(as_json: JsonOption = False) -> None:
     """The ready-made training presets (``retroml train --preset NAME``)."""
+    if as_json:
+        print_json(all_presets(), list[Preset])
+        return
     table = Table("preset", "title", "game", "algo", "timesteps", "description")
-    for key, preset in PRESETS.items():
-        config = build_config(preset["config"])
+    for preset in all_presets():
+        config = preset.effective
         table.add_row(
-            key,
-            preset["title"],
+            preset.id,
+            preset.title,
             config.game.id,
             config.train.algo,
             f"{config.train.total_timesteps:,}",
-            preset["description"],
+            preset.description,
         )
     console.print(table)
 
@@ -360,6 +374,7 @@ def runs_list(
     game: Annotated[str | None, typer.Option(help="Only runs of this game.")] = None,
     home: HomeOption = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """All runs, newest first (⚡: Fast Mode)."""
     if status is not None and status not in set(RunStatus):
@@ -368,6 +383,9 @@ def runs_list(
         service = service_for(home, db)
     except RetroMLError as error:
         raise fail(str(error)) from None
+    if as_json:
+        print_json(service.list_runs(status=status, game=game), list[Run])
+        return
     numbers = [
         _number(header)
         for header in ("progress", "timesteps", "episodes", "mean score", "best score", "steps/s", "training time")
@@ -407,9 +425,12 @@ def _run_action(
 
 
 @runs_app.command("show")
-def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
+def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """A run's status, progress, milestones, legs, lineage and files."""
     service, run = _run_action("get", run_id, home, db)
+    if as_json:
+        print_json(run, Run)
+        return
     fields: dict[str, object] = {
         "run_id": run.run_id,
         "name": run.name,

@@ -7,10 +7,11 @@ a difficulty and a one-line description; the rest get a title made from their id
 from __future__ import annotations
 
 import difflib
+import importlib.util
+import json
 from dataclasses import dataclass
 from functools import cache
-
-from ale_py import ALEInterface, Action, LoggerMode, roms
+from pathlib import Path
 
 from retroml.errors import InvalidInputError
 
@@ -52,10 +53,22 @@ def _title_from_id(game_id: str) -> str:
     return " ".join(part.capitalize() for part in game_id.split("_"))
 
 
+def _rom_ids() -> set[str]:
+    """The ROM ids ale-py ships, read from its ``roms/md5.json`` as ``ale_py.roms.get_all_rom_ids`` does.
+
+    Read without importing ``ale_py``: that loads numpy and gymnasium (about half a second), which a
+    command that only lists runs or checks a game id has no use for.
+    """
+    spec = importlib.util.find_spec("ale_py")
+    assert spec is not None and spec.origin is not None, "ale-py is a dependency of retroml"
+    hashes = json.loads((Path(spec.origin).parent / "roms" / "md5.json").read_text())
+    return {name.split(".")[0] for name in hashes}
+
+
 @cache
 def all_games() -> tuple[Game, ...]:
     """Every single-player game ale-py ships, featured ones first (in the order above), then alphabetical."""
-    rom_ids = set(roms.get_all_rom_ids()) - _MULTIPLAYER_ONLY
+    rom_ids = _rom_ids() - _MULTIPLAYER_ONLY
     featured = [
         Game(game_id, title, difficulty, description, True)
         for game_id, (title, difficulty, description) in _FEATURED.items()
@@ -82,6 +95,8 @@ def get_game(game_id: str) -> Game:
 @cache
 def action_meanings(game_id: str) -> tuple[str, ...]:
     """The names of this game's minimal action set, in the order the agent's action index uses."""
+    from ale_py import ALEInterface, Action, LoggerMode, roms
+
     ale = ALEInterface()
     ale.setLoggerMode(LoggerMode.Error)
     rom = roms.get_rom_path(get_game(game_id).id)

@@ -19,8 +19,11 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stable_baselines3.common.base_class import BaseAlgorithm
+if TYPE_CHECKING:
+    # A type only: the faces that list runs read this module and must not wait for torch and SB3 to load.
+    from stable_baselines3.common.base_class import BaseAlgorithm
 
 logger = logging.getLogger(__name__)
 
