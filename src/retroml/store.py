@@ -5,6 +5,8 @@ Any SQLAlchemy URL works (``RETROML_DB`` or ``--db``), e.g. PostgreSQL when a cl
 The training process writes metrics and heartbeats; faces read. Every change of a run, every new
 artifact and every metrics row is also appended to ``events``, whose increasing id lets a live view
 (the web app's Server-Sent Events) resume exactly where it left off.
+The schema has a version (an Alembic revision, ``retroml.migrations``): opening a store brings a database
+made by an older RetroML up to date, and leaves an up-to-date one alone after two small queries.
 """
 
 from __future__ import annotations
@@ -41,14 +43,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
-    literal,
     select,
     text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 
+from retroml import migrations
 from retroml.disk import is_disk_full
 from retroml.errors import InvalidInputError
 from retroml.paths import open_in_home
@@ -274,38 +275,13 @@ class Store:
         elif self.engine.dialect.name == "postgresql":
             event.listen(self.engine, "connect", _postgresql_lock_timeout(busy_timeout_ms))
             event.listen(self.engine, "before_cursor_execute", _refuse_nul_characters)
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
+        migrations.upgrade(self.engine, metadata)
 
-    def _add_missing_columns(self) -> None:
-        """A database made by an older RetroML gets the columns added since (all nullable or defaulted),
-        and on PostgreSQL its 32-bit counts, sizes and ids are widened to BIGINT."""
-        existing = inspect(self.engine)
-        quote = self.engine.dialect.identifier_preparer.quote
-        with self._begin() as connection:
-            for table in (runs, metrics, artifacts, events):
-                present = {column["name"]: column["type"] for column in existing.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in present:
-                        connection.execute(text(self._add_column_sql(table, column)))
-                    elif (
-                        self.engine.dialect.name == "postgresql"
-                        and column.type is BigInt
-                        and not isinstance(present[column.name], BigInteger)
-                    ):
-                        widen = f"ALTER TABLE {quote(table.name)} ALTER COLUMN {quote(column.name)} TYPE BIGINT"
-                        connection.execute(text(widen))
-
-    def _add_column_sql(self, table: Table, column: Column[Any]) -> str:
-        dialect = self.engine.dialect
-        kind = column.type.compile(dialect)
-        default = ""
-        if column.default is not None and not column.nullable:
-            # The column's own default (false, 'local', 1 …) as this dialect spells it, so old rows get it.
-            value = literal(column.default.arg, column.type)  # type: ignore[attr-defined]
-            default = f" NOT NULL DEFAULT {value.compile(dialect=dialect, compile_kwargs={'literal_binds': True})}"
-        quote = dialect.identifier_preparer.quote
-        return f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}{default}"
+    @property
+    def schema_version(self) -> str | None:
+        """The Alembic revision the database is at (``retroml.migrations.HEAD`` once the store is open)."""
+        with self.engine.connect() as connection:
+            return migrations.current_revision(connection)
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
