@@ -1148,6 +1148,11 @@ export interface components {
             } | null;
             /** Created At */
             created_at: number;
+            /**
+             * Device
+             * @description The device the latest leg trained on (cpu, cuda:0), once it started.
+             */
+            device?: string | null;
             /** Ended At */
             ended_at?: number | null;
             /** Episodes */
@@ -1376,6 +1381,11 @@ export interface components {
             } | null;
             /** Created At */
             created_at: number;
+            /**
+             * Device
+             * @description The device the latest leg trained on (cpu, cuda:0), once it started.
+             */
+            device?: string | null;
             /** Ended At */
             ended_at?: number | null;
             /** Episodes */

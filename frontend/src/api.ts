@@ -38,6 +38,9 @@ export type ContinueBody = Schemas["ContinueBody"];
 export type BranchBody = Schemas["BranchBody"];
 export type RenderRequest = Schemas["RenderRequest"];
 export type FieldProblem = Schemas["FieldProblem"];
+/** The Device field's choices on this machine, and the training time of the run a form would start. */
+export type Devices = Schemas["Devices"];
+export type TrainingEstimate = Schemas["TrainingEstimate"];
 
 export class ApiError extends Error {
   constructor(
@@ -106,6 +109,8 @@ export const api = {
   metrics: (runId: string, since = 0) =>
     request<Metric[]>("GET", `/api/runs/${encodeURIComponent(runId)}/metrics?since=${since}`),
   config: (runId: string) => request<string>("GET", `/api/runs/${encodeURIComponent(runId)}/config`),
+  devices: () => request<Devices>("GET", "/api/estimates/devices"),
+  trainingEstimate: (body: TrainingConfig) => request<TrainingEstimate>("POST", "/api/estimates/training", body),
   videos: (runId?: string) =>
     request<Video[]>("GET", runId ? `/api/videos?run_id=${encodeURIComponent(runId)}` : "/api/videos"),
 };

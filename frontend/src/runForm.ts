@@ -27,6 +27,8 @@ export interface RunForm {
   nEnvs: string;
   seed: string;
   nThreads: string;
+  /** train.device: auto, cpu or cuda:N (the choices the server detected). */
+  device: string;
   recording: boolean;
   clipSeconds: string;
   /** Capture the agent's view of training for a time-lapse (`retroml render --timelapse`). */
@@ -53,6 +55,7 @@ export function emptyForm(cpuCount = 1): RunForm {
     nEnvs: "",
     seed: "0",
     nThreads: String(cpuCount),
+    device: "auto",
     recording: true,
     clipSeconds: "10",
     timelapse: false,
@@ -192,6 +195,7 @@ export function toBody(form: RunForm): TrainingConfig {
     total_timesteps: parseTimesteps(form.totalTimesteps) ?? 0,
     seed: parseInt(form.seed, 10),
     n_threads: parseInt(form.nThreads, 10),
+    device: form.device,
     fast_mode: form.fastMode,
     recording: {
       enabled: form.fastMode ? false : form.recording,
@@ -216,6 +220,7 @@ const SERVER_FIELDS: Record<string, FormField> = {
   n_envs: "nEnvs",
   seed: "seed",
   n_threads: "nThreads",
+  device: "device",
   "recording.enabled": "recording",
   "recording.milestone_clip_seconds": "clipSeconds",
   "recording.timelapse_fps": "timelapse",

@@ -27,7 +27,7 @@ def test_the_device_field_offers_what_this_machine_has(client: TestClient) -> No
 def test_the_estimate_is_of_the_run_the_form_would_start(client: TestClient, service: RunService) -> None:
     body = {"game": "pong", "algo": "ppo", "total_timesteps": "100k", "n_envs": 8, "device": "auto"}
     first = client.post("/api/estimates/training", json=body).json()
-    assert first["basis"] == "first guess" and first["text"].endswith("(a first guess)")
+    assert first["basis"] == "first guess" and first["note"].startswith("a first guess")
     record_leg(service.home, "ppo", 8, "cpu", timesteps=30_000, train_seconds=100.0, wall_seconds=110.0)
     measured = client.post("/api/estimates/training", json={**body, "device": "cpu"}).json()
     assert measured["basis"] == "measured" and measured["seconds"] == pytest.approx(10 + 100_000 / 300)
@@ -51,5 +51,5 @@ def test_the_device_a_leg_trained_on_is_part_of_the_run(client: TestClient, serv
     created = client.post("/api/runs?start=false", json={"game": "pong", "device": "cpu"})
     assert created.status_code == 201
     run = created.json()
-    assert run["legs"][0]["device"] is None  # known once its process starts (engine.worker records it)
+    assert run["legs"][0]["device"] is None  # known once its process starts (the training job records it)
     assert "device: cpu" in client.get(f"/api/runs/{run['run_id']}/config").text

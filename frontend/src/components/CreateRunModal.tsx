@@ -1,7 +1,18 @@
-// The New run modal: preset, game, algorithm, budget, environments, seed, name, CPU threads,
-// live recording or Fast Mode ⚡, journey length and layout. The rules live in runForm.ts.
+// The New run modal: preset, game, algorithm, budget, environments, seed, name, CPU threads, device,
+// live recording or Fast Mode ⚡, journey length and layout, and the training time estimate before
+// Start (the server's, from this machine's measured speed). The rules live in runForm.ts.
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { api, ApiError, type Defaults, type Game, type Preset, type Run, type TrainingConfig } from "../api";
+import {
+  api,
+  ApiError,
+  type Defaults,
+  type Devices,
+  type Game,
+  type Preset,
+  type Run,
+  type TrainingConfig,
+  type TrainingEstimate,
+} from "../api";
 import {
   applyPreset,
   clipLengthDisabled,
@@ -37,6 +48,19 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const [errors, setErrors] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDivElement>(null);
+  const [devices, setDevices] = useState<Devices | null>(null);
+  const estimate = useTrainingEstimate(form, defaults);
+
+  useEffect(() => {
+    let current = true;
+    api.devices().then(
+      (found) => current && setDevices(found),
+      () => current && setDevices(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
 
   useEffect(() => {
     dialog.current?.querySelector<HTMLElement>("select, input")?.focus();
@@ -176,6 +200,18 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               <input type="number" min={0} max={256} {...text("nThreads", { note: true })} />,
               `${THREADS_NOTE} This machine has ${cpuCount}.`,
             )}
+            {field(
+              "device",
+              "Device",
+              <select {...text("device", { note: true })}>
+                {(devices?.choices ?? [{ value: "auto", label: "auto" }]).map((choice) => (
+                  <option key={choice.value} value={choice.value}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>,
+              devices ? `Where the network trains (${devices.torch}).` : undefined,
+            )}
           </div>
 
           <fieldset className="mode">
@@ -262,6 +298,17 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
             )}
           </details>
 
+          {estimate && (
+            <p className="note training-estimate" role="status" aria-label="Training time estimate">
+              {"text" in estimate ? (
+                <>
+                  Estimated training time: <strong>{estimate.text}</strong> ({estimate.device}; {estimate.note}).
+                </>
+              ) : (
+                estimate.problem
+              )}
+            </p>
+          )}
           <div className="actions">
             <button type="button" onClick={onClose}>
               Cancel
@@ -274,4 +321,28 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
       </div>
     </div>
   );
+}
+
+/** The training time of the run the form describes, re-asked half a second after the user stops changing it. */
+function useTrainingEstimate(form: RunForm, defaults?: Defaults): TrainingEstimate | { problem: string } | null {
+  const [estimate, setEstimate] = useState<TrainingEstimate | { problem: string } | null>(null);
+  const body = Object.keys(validate(form, defaults)).length ? null : JSON.stringify(toBody(form));
+  useEffect(() => {
+    if (body === null) {
+      setEstimate(null);
+      return;
+    }
+    let current = true;
+    const timer = window.setTimeout(() => {
+      api.trainingEstimate(JSON.parse(body) as TrainingConfig).then(
+        (found) => current && setEstimate(found),
+        (error) => current && setEstimate(error instanceof ApiError ? { problem: error.message } : null),
+      );
+    }, 500);
+    return () => {
+      current = false;
+      window.clearTimeout(timer);
+    };
+  }, [body]);
+  return estimate;
 }

@@ -155,6 +155,10 @@ export function RunPage({ runId }: { runId: string }) {
           <dd title={run.status === "running" ? "recent pace" : "average over all legs"}>{count(run.steps_per_sec)}</dd>
           <dt>Time</dt>
           <dd title="training time over all legs">{duration(run.training_seconds)}</dd>
+          <dt>Device</dt>
+          <dd title="the device the latest leg trained on (recorded when its process started)">
+            {run.device ?? "—"}
+          </dd>
         </dl>
         {run.message && <p className="run-message">{run.message}</p>}
       </header>
@@ -267,6 +271,7 @@ export function RunPage({ runId }: { runId: string }) {
                 <th scope="col">Leg</th>
                 <th scope="col">Budget</th>
                 <th scope="col">From timestep</th>
+                <th scope="col">Device</th>
               </tr>
             </thead>
             <tbody>
@@ -275,6 +280,7 @@ export function RunPage({ runId }: { runId: string }) {
                   <td>{leg.leg}</td>
                   <td>{count(leg.budget)}</td>
                   <td>{count(leg.start_timesteps)}</td>
+                  <td>{leg.device ?? "—"}</td>
                 </tr>
               ))}
             </tbody>

@@ -2,16 +2,20 @@
 
 The config is built with :func:`retroml.config.build_config`, the same validation as the CLI and the
 web app, so a run started here is the same as ``retroml train … [--fast]``. A value the config refuses
-is shown as one sentence under the form and the dialog stays open.
+is shown as one sentence under the form and the dialog stays open. The devices this machine has and
+the training time estimate (:mod:`retroml.runs.train_estimate`) are found off the GUI thread: the
+first needs torch imported, the second reads this machine's calibration.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -33,6 +38,7 @@ from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
 from retroml.runs.model import Run
 from retroml.runs.service import RunService
+from retroml.runs.train_estimate import DeviceChoice, TrainingEstimate, device_choices
 
 FAST_MODE_TRADE_OFF = (
     "Fast Mode trains at full speed with no live clips and no time-lapse; the learning journey is "
@@ -102,6 +108,12 @@ class StartTrainingDialog(QDialog):
         self.n_threads = QSpinBox()
         self.n_threads.setRange(1, 256)
         self.n_threads.setValue(os.cpu_count() or 1)
+        self.device = QComboBox()
+        self.device.addItem("auto", "auto")
+        self.device.setToolTip("Where the network trains: auto takes a CUDA GPU when torch sees one")
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
+        self.estimate.setAccessibleName("Training time estimate")
         self.recording = QCheckBox("Training video recording")
         self.recording.setChecked(True)
         self._recording_before_fast = True
@@ -136,7 +148,14 @@ class StartTrainingDialog(QDialog):
         form.addRow("Algorithm", self.algo)
         form.addRow("Total timesteps", self.timesteps)
         form.addRow("Environments", self.n_envs)
-        form.addRow("CPU threads", self.n_threads)
+        # Threads and device share a row: both say where the work runs, and the dialog stays short.
+        where = QHBoxLayout()
+        where.addWidget(self.n_threads)
+        device_label = QLabel("Device")
+        device_label.setBuddy(self.device)
+        where.addWidget(device_label)
+        where.addWidget(self.device, 1)
+        form.addRow("CPU threads", where)
         form.addRow(self.recording)
         form.addRow("Clip length", self.clip_seconds)
         form.addRow(self.timelapse)
@@ -152,12 +171,31 @@ class StartTrainingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        # The estimate sits beside Start: what pressing it will cost.
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.estimate, 1)
+        bottom.addWidget(buttons)
+        layout.addLayout(bottom)
 
         self.recording.toggled.connect(self.clip_seconds.setEnabled)
         self.fast_mode.toggled.connect(self._on_fast_mode)
         self.preset.currentIndexChanged.connect(lambda _index: self.apply_preset(self.preset.currentData()))
         self.apply_preset(self.preset.currentData())
+
+        # One worker thread: the device list first (torch's import), then each estimate in turn.
+        self._work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-estimate")
+        self._devices: Future[list[DeviceChoice]] | None = self._work.submit(device_choices)
+        self._estimate: tuple[str, Future[TrainingEstimate]] | None = None
+        self._estimate_timer = QTimer(self, singleShot=True, interval=500)
+        self._estimate_timer.timeout.connect(self._ask_estimate)
+        self._poll = QTimer(self, interval=100)
+        self._poll.timeout.connect(self._collect)
+        self._poll.start()
+        for signal in (self.game.currentIndexChanged, self.algo.currentIndexChanged, self.device.currentIndexChanged):
+            signal.connect(lambda _index: self._estimate_timer.start())
+        for line in (self.timesteps, self.n_envs, self.overrides):
+            line.textChanged.connect(lambda _text: self._estimate_timer.start())
+        self._estimate_timer.start()
 
     def select_preset(self, key: str) -> None:
         self.preset.setCurrentIndex(self.preset.findData(key))
@@ -201,12 +239,65 @@ class StartTrainingDialog(QDialog):
             layout.activate()
         self.adjustSize()
 
+    def _estimate_key(self) -> str | None:
+        """The config the estimate is of, as text (``None`` while the form does not describe a valid run)."""
+        try:
+            return json.dumps(self.build().model_dump(mode="json"), sort_keys=True)
+        except (RetroMLError, ValueError):
+            return None
+
+    def _ask_estimate(self) -> None:
+        key = self._estimate_key()
+        if key is None:
+            self.estimate.clear()
+            return
+        config = RunConfig.model_validate(json.loads(key))
+        self._estimate = (key, self._work.submit(self.service.training_estimate, config))
+
+    def _collect(self) -> None:
+        """Show what the worker thread finished: the device list, then the estimate of the current values."""
+        if self._devices is not None and self._devices.done():
+            devices, self._devices = self._devices, None
+            try:
+                self._fill_devices(devices.result())
+            except Exception as error:  # torch failed to load: auto stays the one choice, and says why
+                self.device.setToolTip(f"Could not list the devices: {error}")
+        if self._estimate is None or not self._estimate[1].done():
+            return
+        key, future = self._estimate
+        self._estimate = None
+        if key != self._estimate_key():
+            return  # the values changed meanwhile; their own estimate follows
+        try:
+            estimate = future.result()
+        except (RetroMLError, ValueError) as error:
+            self.estimate.setText(str(error)[:1].upper() + str(error)[1:])
+            return
+        self.estimate.setText(f"Estimated training time: {estimate.text} ({estimate.device}; {estimate.note}).")
+        self._fit()
+
+    def _fill_devices(self, choices: list[DeviceChoice]) -> None:
+        chosen = self.device.currentData()
+        self.device.blockSignals(True)
+        self.device.clear()
+        for choice in choices:
+            self.device.addItem(choice.label, choice.value)
+        self.device.setCurrentIndex(max(self.device.findData(chosen), 0))
+        self.device.blockSignals(False)
+
+    def done(self, result: int) -> None:
+        self._poll.stop()
+        self._estimate_timer.stop()
+        self._work.shutdown(wait=False, cancel_futures=True)
+        super().done(result)
+
     def config_data(self) -> dict[str, Any]:
         """The raw config the form describes (before validation)."""
         train: dict[str, Any] = {
             "algo": self.algo.currentData(),
             "total_timesteps": parse_budget(self.timesteps.text()),
             "n_threads": self.n_threads.value(),
+            "device": self.device.currentData(),
         }
         envs = self.n_envs.text().strip()
         if envs:

@@ -35,6 +35,7 @@ FIELDS = (
     "Leg",
     "Training time",
     "Speed",
+    "Device",
     "ETA",
     "Score",
     "Clips",
@@ -188,6 +189,9 @@ class ProgressTab(QWidget):
         legs = f" over {len(run.legs)} legs" if len(run.legs) > 1 else ""
         self.fields["Training time"].setText(duration_text(run.training_seconds) + legs)
         self.fields["Speed"].setText(speed_text(run))
+        asked = config.train.device
+        trained_on = f"{run.device} (asked: {asked})" if run.device else f"{asked} (known once training starts)"
+        self.fields["Device"].setText(trained_on)
         self.fields["ETA"].setText(eta_text(run))
         self.fields["Score"].setText(score_text(run))
         if config.fast_mode or not config.recording.enabled:

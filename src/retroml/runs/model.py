@@ -209,6 +209,7 @@ class Run(BaseModel):
     has_checkpoint: bool = Field(
         False, description="Whether the run saved any checkpoint (continue, branch and render need one)."
     )
+    device: str | None = Field(None, description="The device the latest leg trained on (cpu, cuda:0), once it started.")
 
     @property
     def launched(self) -> bool:
@@ -255,6 +256,7 @@ class Run(BaseModel):
             **{key: row.get(key) for key in _COPIED},
             message=message,
             has_checkpoint=has_checkpoint,
+            device=next((leg.device for leg in reversed(legs) if leg.device), None),
             status=status,
             fast_mode=bool(row.get("fast_mode")),
             executor=row.get("executor") or "local",

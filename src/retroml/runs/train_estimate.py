@@ -149,13 +149,12 @@ def estimate_training(home: Path, config: RunConfig, budget: int | None = None) 
     else:
         basis = "first guess"
         speed = _first_guess(train.algo, device)
-        where = "estimated from CPU measurements, no GPU run measured" if kind == "GPU" else "no run measured"
-        note = f"a first guess ({where} on this machine yet); the first real run measures it"
+        where = "scaled from CPU measurements, no GPU run measured" if kind == "GPU" else "no run measured"
+        note = f"a first guess: {where} on this machine yet; the first real run measures it"
     seconds = speed.startup_seconds + timesteps / speed.steps_per_sec
-    guess = " (a first guess)" if basis == "first guess" else ""
     return TrainingEstimate(
         seconds=seconds,
-        text=f"≈ {estimate_duration(seconds)} on this machine{guess}",
+        text=f"≈ {estimate_duration(seconds)} on this machine",
         basis=basis,
         note=note,
         device=device,
@@ -164,7 +163,9 @@ def estimate_training(home: Path, config: RunConfig, budget: int | None = None) 
 
 
 def estimate_duration(seconds: float) -> str:
-    """A duration at the precision an estimate has: ``2 h 10 min``, ``14 min``, ``40 s``."""
+    """A duration at the precision an estimate has: ``2.5 days``, ``2 h 10 min``, ``14 min``, ``40 s``."""
+    if seconds >= 48 * 3600:
+        return f"{seconds / 86_400:.1f} days"
     if seconds >= 3600:
         # Ten hours and more: to ten minutes; an hour and more: to the minute.
         step = 600 if seconds >= 36_000 else 60
