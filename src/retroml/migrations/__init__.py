@@ -6,7 +6,9 @@ Three kinds of database meet :func:`upgrade`:
   whose import alone costs more than opening the store, is not even imported.
 - **new** (no tables): ``metadata.create_all`` then ``stamp head``, as Alembic's cookbook recommends
   ("Building an Up to Date Database from Scratch"): one shot from the current tables, never a replay of
-  every revision on each new home; a test keeps the revisions and the tables equal.
+  every revision on each new home; a test keeps the revisions and the tables equal. The stamp is the
+  row Alembic's own ``stamp`` writes, in the table it would make, written here so that a new home (every
+  first command, every test's home) does not pay for importing Alembic either.
 - **older**: a stamped revision before :data:`HEAD` is upgraded revision by revision; a database made
   before revisions existed (tables, no ``alembic_version``) is upgraded from nothing, and the baseline
   revision adopts its tables (adds the columns added since, widens 32-bit counts on PostgreSQL).
@@ -28,7 +30,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, MetaData, func, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from retroml.errors import RetroMLError
 
@@ -40,6 +55,13 @@ logger = logging.getLogger(__name__)
 # The newest revision in versions/; tests/unit/test_store_migrations.py checks it is Alembic's head.
 HEAD = "0001"
 VERSION_TABLE = "alembic_version"
+# The table Alembic keeps the revision in (alembic.ddl.impl.DefaultImpl.version_table_impl).
+version_table = Table(
+    VERSION_TABLE,
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+)
 # Another process may be upgrading a large database: wait for it longer than for an ordinary write.
 MIGRATION_LOCK_WAIT_MS = 600_000
 MIGRATIONS_LOCK_KEY = 0x7265_7472_6F6D_6D  # "retromm": beside the store's events lock
@@ -49,7 +71,7 @@ def current_revision(connection: Connection) -> str | None:
     """The revision stamped in the database, ``None`` when it has none (new, or older than revisions)."""
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
-    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return connection.execute(select(version_table.c.version_num)).scalar()
 
 
 def upgrade(engine: Engine, metadata: MetaData) -> str:
@@ -61,17 +83,18 @@ def upgrade(engine: Engine, metadata: MetaData) -> str:
         revision = current_revision(connection)
         if revision == HEAD:
             return HEAD  # another process did it while this one waited for the lock
+        if revision is None and not inspect(connection).get_table_names():
+            metadata.create_all(connection)
+            version_table.create(connection)
+            connection.execute(insert(version_table).values(version_num=HEAD))
+            logger.info("created the store's tables at schema %s", HEAD)
+            return HEAD
         from alembic import command
 
         config = alembic_config(connection)
-        if revision is None and not inspect(connection).get_table_names():
-            metadata.create_all(connection)
-            command.stamp(config, HEAD)
-            logger.info("created the store's tables at schema %s", HEAD)
-        else:
-            _refuse_unknown(config, revision, engine)
-            logger.info("upgrading the store from schema %s to %s", revision or "before revisions", HEAD)
-            command.upgrade(config, HEAD)
+        _refuse_unknown(config, revision, engine)
+        logger.info("upgrading the store from schema %s to %s", revision or "before revisions", HEAD)
+        command.upgrade(config, HEAD)
     return HEAD
 
 
