@@ -388,10 +388,34 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+# Timesteps per second on the reference machine (2 CPU cores, quiet, torch CPU build, each algorithm's
+# default environments): PPO from benchmarks/learning_check.py (500k steps in 21.6 min), A2C and DQN
+# from benchmarks/speed_truth.py (450 and 237; DQN measured with 4 envs), QR-DQN guessed 10 % under DQN.
+# The first guess of runs.train_estimate before a machine has measured itself, and the presets' CPU times.
+REFERENCE_STEPS_PER_SEC = {"ppo": 386.0, "a2c": 450.0, "dqn": 237.0, "qrdqn": 215.0}
+REFERENCE_CORES = 2
+# Not measured (no GPU here): PPO's update is 70-75 % of its CPU wall time; ~10x faster on a mid-range
+# GPU with the emulators unchanged gives ~2.5x the CPU rate.
+GPU_SPEEDUP_GUESS = 2.5
+
+
+def _about(seconds: float) -> str:
+    return f"{max(round(seconds / 60), 1)} min" if seconds < 90 * 60 else f"{round(seconds / 3600)} h"
+
+
+def expected_wall_text(algo: str, timesteps: int) -> str:
+    """``about 4 min on a 2-core CPU, about 2 min on a GPU (estimated)``: what a preset says it takes."""
+    cpu = timesteps / REFERENCE_STEPS_PER_SEC[algo]
+    return (
+        f"about {_about(cpu)} on a {REFERENCE_CORES}-core CPU, "
+        f"about {_about(cpu / GPU_SPEEDUP_GUESS)} on a GPU (estimated)"
+    )
+
+
 PRESETS: dict[str, dict[str, Any]] = {
     "quick_test": {
         "title": "Quick test",
-        "description": "100k PPO steps on Pong: a few minutes on a laptop, to see the whole pipeline.",
+        "description": f"100k PPO steps on Pong, to see the whole pipeline: {expected_wall_text('ppo', 100_000)}.",
         "config": {
             "game": {"id": "pong"},
             "train": {"algo": "ppo", "total_timesteps": 100_000},
@@ -400,17 +424,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "ppo_standard": {
         "title": "PPO standard",
-        "description": "10M PPO steps with the RL Zoo's Atari settings: the agent learns Breakout well.",
+        "description": "10M PPO steps with the RL Zoo's Atari settings: the agent learns Breakout well; "
+        f"{expected_wall_text('ppo', 10_000_000)}.",
         "config": {"game": {"id": "breakout"}, "train": {"algo": "ppo", "total_timesteps": 10_000_000}},
     },
     "dqn": {
         "title": "DQN",
-        "description": "DQN with a replay buffer: slower per step, often better sample efficiency.",
+        "description": "2M DQN steps with a replay buffer: slower per step, often better sample efficiency; "
+        f"{expected_wall_text('dqn', 2_000_000)}.",
         "config": {"game": {"id": "pong"}, "train": {"algo": "dqn", "total_timesteps": 2_000_000}},
     },
     "epic_5h": {
         "title": "Epic 5-hour",
-        "description": "A long PPO run rendered as a 5-hour learning journey, in Fast Mode.",
+        "description": "20M PPO steps rendered as a 5-hour learning journey, in Fast Mode; training "
+        f"{expected_wall_text('ppo', 20_000_000)}.",
         "config": {
             "game": {"id": "breakout"},
             "train": {"algo": "ppo", "total_timesteps": 20_000_000},
@@ -420,7 +447,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "epic_10h": {
         "title": "Epic 10-hour",
-        "description": "The 'watch an AI learn for 10 hours' format: 40M PPO steps, a 10-hour journey.",
+        "description": "The 'watch an AI learn for 10 hours' format: 40M PPO steps, a 10-hour journey; training "
+        f"{expected_wall_text('ppo', 40_000_000)}.",
         "config": {
             "game": {"id": "breakout"},
             "train": {"algo": "ppo", "total_timesteps": 40_000_000},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 import torch
 
-from retroml.config import build_config
+from retroml.config import PRESETS, REFERENCE_CORES, REFERENCE_STEPS_PER_SEC, build_config
 from retroml.engine.devices import torch_build
 from retroml.errors import InvalidInputError
 from retroml.runs.train_estimate import (
@@ -91,3 +92,16 @@ def test_a_cpu_machine_offers_auto_as_the_cpu_and_refuses_a_gpu_estimate(tmp_pat
 )
 def test_durations_are_shown_at_the_precision_an_estimate_has(seconds: float, text: str) -> None:
     assert estimate_duration(seconds) == text
+
+
+def test_every_preset_states_its_wall_time_on_a_cpu_and_an_estimated_one_on_a_gpu() -> None:
+    for preset in PRESETS.values():
+        assert "on a 2-core CPU, about" in preset["description"], preset["title"]
+        assert preset["description"].endswith("on a GPU (estimated)."), preset["title"]
+    assert "about 4 min on a 2-core CPU" in PRESETS["quick_test"]["description"]
+
+
+def test_the_first_guess_is_the_rate_the_presets_state(tmp_path: Path) -> None:
+    estimate = estimate_training(tmp_path, build_config({"train": {"algo": "dqn", "total_timesteps": 1000}}))
+    cores = os.cpu_count() or REFERENCE_CORES
+    assert estimate.steps_per_sec == pytest.approx(REFERENCE_STEPS_PER_SEC["dqn"] * max(1, (cores / 2) ** 0.5))

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from retroml.config import ZOO_ATARI_DEFAULTS, RunConfig
+from retroml.config import (
+    GPU_SPEEDUP_GUESS, REFERENCE_CORES, REFERENCE_STEPS_PER_SEC, ZOO_ATARI_DEFAULTS, RunConfig,
+)  # fmt: skip
 from retroml.engine.devices import detected_devices, resolve_device
 from retroml.runs.model import duration_text
 from retroml.video.calibration import NEW_WEIGHT, read_entries, read_entry, write_entry
@@ -28,15 +30,10 @@ from retroml.video.calibration import NEW_WEIGHT, read_entries, read_entry, writ
 # A leg shorter than this measures mostly start-up and the first rollout: it refines nothing.
 MIN_MEASURED_SECONDS = 3.0
 
-# The first guess, before this machine trained anything: timesteps/s measured on the reference
-# machine (2 CPU cores, torch 2.13 CPU build, the algorithm's default environments, Pong; see the
-# README table), and the seconds a run spends starting (imports, emulators, model) and saving.
-REFERENCE_CORES = 2
-FIRST_GUESS_STEPS_PER_SEC = {"ppo": 290.0, "a2c": 480.0, "dqn": 260.0, "qrdqn": 230.0}
+# The first guess, before this machine trained anything: the rates of the reference machine
+# (config.REFERENCE_STEPS_PER_SEC, the presets' stated times too) and the seconds a run spends
+# starting (imports, emulators, model) and saving.
 FIRST_GUESS_STARTUP_SECONDS = 8.0
-# Not measured here (no GPU on the reference machine): the update's share of PPO's wall time (70 %)
-# run about 10x faster on a mid-range GPU, the emulators unchanged: about 2.5x the CPU rate.
-GPU_FIRST_GUESS_FACTOR = 2.5
 
 
 @dataclass(frozen=True)
@@ -119,9 +116,9 @@ def _nearest(home: Path, algo: str, n_envs: int, device: str) -> tuple[int, Trai
 def _first_guess(algo: str, device: str) -> TrainSpeed:
     cores = os.cpu_count() or REFERENCE_CORES
     # More cores help the update and the emulators, less than linearly; never guess slower than the reference.
-    rate = FIRST_GUESS_STEPS_PER_SEC[algo] * max(1.0, (cores / REFERENCE_CORES) ** 0.5)
+    rate = REFERENCE_STEPS_PER_SEC[algo] * max(1.0, (cores / REFERENCE_CORES) ** 0.5)
     if _device_kind(device) == "cuda":
-        rate *= GPU_FIRST_GUESS_FACTOR
+        rate *= GPU_SPEEDUP_GUESS
     return TrainSpeed(rate, FIRST_GUESS_STARTUP_SECONDS, legs=0)
 
 
