@@ -68,8 +68,11 @@ class VideoEncoder:
     def write(self, rgb: np.ndarray) -> None:
         """Append one frame."""
         # OpenCV's RGB→I420 conversion is several times faster than libswscale's for these sizes.
-        yuv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        self.write_i420(np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8))
+
+    def write_i420(self, planes: np.ndarray) -> None:
+        """Append one frame already in I420 (``height * 3 / 2 × width``, as OpenCV and :mod:`.i420` lay it out)."""
+        frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
         frame.pts = self.frames
         self.frames += 1
         for packet in self._stream.encode(frame):

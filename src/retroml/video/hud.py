@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from retroml import milestones
+from retroml.video.i420 import I420Canvas, even_box
 from retroml.video.playback import Frame
 
 BACKGROUND = (12, 14, 22)
@@ -145,11 +146,16 @@ class GamePane:
             patch = fitted_text(text, self.size, width - self.size, TEXT if index == 0 else MUTED, BAND)
             paste(self.band, patch, x, 4 + index * (self.size + self.size // 3))
         self.stats_y = 4 + len(heading) * (self.size + self.size // 3)
-        self.game_width, self.game_height = tv_size(width, height - self.band_height - 2)
-        self.game_x = (width - self.game_width) // 2
-        self.game_y = self.band_height + 2 + (height - self.band_height - 2 - self.game_height) // 2
+        game_width, game_height = tv_size(width, height - self.band_height - 2)
+        # Even edges, so the game fills whole 2×2 colour samples of an I420 frame (see draw_i420).
+        self.game_x, self.game_y, self.game_width, self.game_height = even_box(
+            (width - game_width) // 2, self.band_height + 2 + (height - self.band_height - 2 - game_height) // 2,
+            game_width, game_height,
+        )  # fmt: skip
         self._stats: OrderedDict[tuple[int, float, float, str | None], np.ndarray] = OrderedDict()
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
+        self._i420: I420Canvas | None = None
+        self._band_shown: np.ndarray | None = None
 
     def draw(self, frame: Frame) -> np.ndarray:
         """The pane for ``frame`` (a view of an internal buffer, valid until the next call)."""
@@ -158,6 +164,22 @@ class GamePane:
         game = cv2.resize(frame.rgb, (self.game_width, self.game_height), interpolation=cv2.INTER_NEAREST)
         self.canvas[self.game_y : self.game_y + self.game_height, self.game_x : self.game_x + self.game_width] = game
         return self.canvas
+
+    def draw_i420(self, frame: Frame) -> np.ndarray:
+        """The pane for ``frame`` as :meth:`draw` paints it, in I420 for the encoder (a whole-frame pane only).
+
+        The band is converted only when its numbers change; the game at the console's resolution.
+        """
+        label = frame.note if frame.episode_frame < BANNER_SECONDS * self.fps else None
+        band = self._stats_band(frame.episode, frame.score, frame.best, label)
+        if self._i420 is None:
+            self._i420 = I420Canvas(self.canvas)
+        if band is not self._band_shown:
+            self.canvas[: self.band_height] = band
+            self._i420.update(self.canvas, 0, 0, self.width, self.band_height)
+            self._band_shown = band
+        self._i420.screen(frame.rgb, self.game_x, self.game_y, self.game_width, self.game_height)
+        return self._i420.planes
 
     def _stats_band(self, episode: int, score: float, best: float, label: str | None) -> np.ndarray:
         """The band with this episode's numbers, and the NEW EPISODE label (with why) when ``label`` is set."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from retroml.config import GameConfig
@@ -159,9 +161,9 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
             output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
         ) as encoder:
             if spec.title_frames:
-                card = _title_card(spec)
+                card = to_i420(_title_card(spec))
                 for _ in range(spec.title_frames):
-                    encoder.write(card)
+                    encoder.write_i420(card)
             streams = [playback.frames() for playback in playbacks]
             for _ in range(spec.skip_frames):
                 for stream in streams:
@@ -170,7 +172,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
                 current = [next(stream) for stream in streams]
                 if done == 0:
                     first_shown = [(frame.episode, frame.episode_frame) for frame in current]
-                encoder.write(draw(current))
+                encoder.write_i420(draw(current))
                 now = time.perf_counter()
                 if now - last_report > PROGRESS_EVERY_SEC:
                     if os.getppid() != parent:
@@ -224,38 +226,41 @@ def _title_card(spec: SegmentSpec) -> np.ndarray:
     return card
 
 
-def _painter(spec: SegmentSpec, playbacks: list[Playback]) -> Any:
+def to_i420(rgb: np.ndarray) -> np.ndarray:
+    """An RGB frame in the encoder's I420 layout."""
+    return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
+
+
+def _painter(spec: SegmentSpec, playbacks: list[Playback]) -> Callable[[list[Frame]], np.ndarray]:
+    """What turns the panes' frames into an I420 frame for the encoder.
+
+    One game on its own (the journey's layout, at any size) is painted in I420, converting only what
+    changed; the analytics, compare and grid layouts paint RGB, converted whole.
+    """
+    if spec.layout not in ("analytics", "compare") and len(spec.panes) == 1:
+        shown = spec.panes[0]
+        if spec.layout == "single" and is_story_frame(spec.width, spec.height):
+            story = StoryCanvas(
+                spec.width, spec.height, spec.game_title, spec.algo, shown.label, shown.curve, spec.timeline, spec.fps
+            )
+            return lambda frames: story.draw_i420(frames[0])
+        pane = GamePane(spec.width, spec.height, heading_for(spec.game_title, spec.algo, shown.label), spec.fps)
+        return lambda frames: pane.draw_i420(frames[0])
+    draw = _rgb_painter(spec, playbacks)
+    return lambda frames: to_i420(draw(frames))
+
+
+def _rgb_painter(spec: SegmentSpec, playbacks: list[Playback]) -> Callable[[list[Frame]], np.ndarray]:
     if spec.layout == "analytics":
         shown = spec.panes[0]
         heading = analytics_heading(spec.game_title, spec.algo, shown.label)
         canvas = AnalyticsCanvas.for_playback(playbacks[0], heading, shown.label, shown.curve)
-
-        def analytics(frames: list[Frame]) -> np.ndarray:
-            return canvas.draw(frames[0])
-
-        return analytics
+        return lambda frames: canvas.draw(frames[0])
     if spec.layout == "compare":
         title = f"{spec.game_title}  ·  {len(spec.panes)} runs at {spec.panes[0].label.pct_text} of their budgets"
         headings = [compare_heading(pane.caption or "", pane.algo or spec.algo, pane.label) for pane in spec.panes]
         labels = [pane.label for pane in spec.panes]
         return GridCanvas(spec.width, spec.height, title, labels, spec.fps, headings).draw
-    if len(spec.panes) == 1 and spec.layout == "single" and is_story_frame(spec.width, spec.height):
-        shown = spec.panes[0]
-        story = StoryCanvas(
-            spec.width, spec.height, spec.game_title, spec.algo, shown.label, shown.curve, spec.timeline, spec.fps
-        )
-
-        def wide(frames: list[Frame]) -> np.ndarray:
-            return story.draw(frames[0])
-
-        return wide
-    if len(spec.panes) == 1:
-        pane = GamePane(spec.width, spec.height, heading_for(spec.game_title, spec.algo, spec.panes[0].label), spec.fps)
-
-        def single(frames: list[Frame]) -> np.ndarray:
-            return pane.draw(frames[0])
-
-        return single
     title = f"{spec.game_title}  ·  {spec.algo.upper()}  ·  the same game at {len(spec.panes)} points of training"
     grid = GridCanvas(spec.width, spec.height, title, [pane.label for pane in spec.panes], spec.fps)
     return grid.draw

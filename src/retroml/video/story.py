@@ -27,6 +27,7 @@ from retroml.video.hud import (
     paste,
     tv_size,
 )
+from retroml.video.i420 import I420Canvas, even_box
 from retroml.video.playback import Frame
 
 # Wider than this and the frame has room beside a 4:3 game for the story panel (16:10 and 16:9).
@@ -59,8 +60,11 @@ class StoryCanvas:
         self.width, self.height, self.fps = width, height, fps
         self.scale = height / 720
         margin = round(24 * self.scale)
-        self.game_width, self.game_height = tv_size(width, round(height * GAME_SHARE))
-        self.game_x, self.game_y = margin, (height - self.game_height) // 2
+        game_width, game_height = tv_size(width, round(height * GAME_SHARE))
+        # Even edges, so the game fills whole 2×2 colour samples of the I420 frame (see draw_i420).
+        self.game_x, self.game_y, self.game_width, self.game_height = even_box(
+            margin, (height - game_height) // 2, game_width, game_height
+        )
         self.panel_x = self.game_x + self.game_width + margin
         self.panel_width = width - self.panel_x - margin
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
@@ -80,17 +84,36 @@ class StoryCanvas:
         paste(self.canvas, self._text("mean training score", 13, MUTED, PANEL), self.panel_x + 64, y + 6)
         self._draw_timeline(timeline, label.milestone_pct, self.game_y + self.game_height - timeline_height)
         self._stats: OrderedDict[tuple[int, float, float, str | None], np.ndarray] = OrderedDict()
+        self._i420: I420Canvas | None = None
+        self._stats_shown: np.ndarray | None = None
 
     def draw(self, frame: Frame) -> np.ndarray:
         """The frame for ``frame`` (a view of an internal buffer, valid until the next call)."""
-        label = frame.note if frame.episode_frame < BANNER_SECONDS * self.fps else None
-        stats = self._stats_block(frame.episode, frame.score, frame.best, label)
-        self.canvas[self.stats_y : self.stats_y + self.stats_height, self.panel_x : self.panel_x + self.panel_width] = (
-            stats
-        )
+        self._paint_stats(frame)
         game = cv2.resize(frame.rgb, (self.game_width, self.game_height), interpolation=cv2.INTER_NEAREST)
         self.canvas[self.game_y : self.game_y + self.game_height, self.game_x : self.game_x + self.game_width] = game
         return self.canvas
+
+    def draw_i420(self, frame: Frame) -> np.ndarray:
+        """The frame :meth:`draw` paints, in I420 for the encoder: only what changed is converted."""
+        if self._i420 is None:
+            self._i420 = I420Canvas(self.canvas)
+        if self._paint_stats(frame):
+            self._i420.update(self.canvas, self.panel_x, self.stats_y, self.panel_width, self.stats_height)
+        self._i420.screen(frame.rgb, self.game_x, self.game_y, self.game_width, self.game_height)
+        return self._i420.planes
+
+    def _paint_stats(self, frame: Frame) -> bool:
+        """Paint the episode's numbers into the canvas; ``True`` if they changed since the last frame."""
+        label = frame.note if frame.episode_frame < BANNER_SECONDS * self.fps else None
+        stats = self._stats_block(frame.episode, frame.score, frame.best, label)
+        if stats is self._stats_shown:
+            return False
+        self.canvas[self.stats_y : self.stats_y + self.stats_height, self.panel_x : self.panel_x + self.panel_width] = (
+            stats
+        )
+        self._stats_shown = stats
+        return True
 
     def _text(
         self, text: str, size: int, color: tuple[int, int, int], background: tuple[int, int, int] = BACKGROUND
