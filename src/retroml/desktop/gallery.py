@@ -4,17 +4,20 @@ The list comes from :meth:`RunService.videos`, so videos made by the CLI, the we
 desktop window on the same home show here too. Videos are grouped by run (a header per run, its
 journeys before its clips) and can be filtered by run and by kind. "Render" starts a detached render
 of any video kind (:meth:`RunService.start_render`) and shows its progress, with a Cancel, until the
-new video appears in the list.
+new video appears in the list. A rendered video's upload pack (chapters, WebVTT, thumbnail,
+description) opens from "Open upload pack folder" or, file by file, from the video's context menu.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import av
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -33,7 +37,7 @@ from retroml.desktop.player import PlayerWindow
 from retroml.desktop.prompts import plural
 from retroml.desktop.video_names import KINDS, VIDEO_NAMES, estimate_text, group_order, video_title
 from retroml.errors import RetroMLError
-from retroml.runs.model import Action, Run, RunStatus, video_kind
+from retroml.runs.model import PACK_FILES, Action, Run, RunStatus, video_kind
 from retroml.runs.service import RunService
 
 POSTER_SIZE = QSize(240, 135)
@@ -46,12 +50,21 @@ class GalleryTab(QWidget):
 
     :param service: the run service.
     :param report: shows a one-sentence outcome (the main window's status bar).
+    :param open_url: opens a file or folder with the desktop's own application (by default
+        :meth:`QDesktopServices.openUrl`).
     """
 
-    def __init__(self, service: RunService, report: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: RunService,
+        report: Any = None,
+        parent: QWidget | None = None,
+        open_url: Callable[[QUrl], Any] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.report = report or (lambda _message: None)
+        self.open_url = open_url or QDesktopServices.openUrl
         self.players: list[PlayerWindow] = []
         self._shown_ids: list[int] = []
         self._posters: dict[int, QIcon] = {}
@@ -67,6 +80,9 @@ class GalleryTab(QWidget):
         self.list.setWordWrap(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the grid wraps instead
         self.list.itemDoubleClicked.connect(self.play_item)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_pack_menu)
+        self.list.currentItemChanged.connect(lambda _item, _previous: self._update_pack_button())
         self.list.viewport().installEventFilter(self)  # run headers follow the view's width
         self.empty = QLabel("No videos yet. Clips appear while a run records; journeys when they are rendered.")
         self._videos: list[dict[str, Any]] = []
@@ -87,6 +103,10 @@ class GalleryTab(QWidget):
         filters.addWidget(self.run_filter, 1)
         filters.addWidget(self.shown_count)
         filters.addStretch(1)
+        self.pack_button = QPushButton("Open upload pack folder")
+        self.pack_button.setToolTip("Chapters, WebVTT, thumbnail and description of the chosen video, for a video site")
+        self.pack_button.clicked.connect(lambda: self.open_pack_folder())
+        filters.addWidget(self.pack_button)
 
         self._runs: list[Run] = []
         self.render_run = QComboBox()
@@ -229,6 +249,7 @@ class GalleryTab(QWidget):
                 self.list.addItem(item)
         self.shown_count.setText(f"{len(shown)} of {plural(len(self._videos), 'video')}")
         self.list.doItemsLayout()  # at once: a stale layout would keep the old list's scroll range
+        self._update_pack_button()
 
     def _add_header(self, text: str) -> None:
         # A header as wide as the view takes a row of its own in the icon grid.
@@ -288,6 +309,57 @@ class GalleryTab(QWidget):
         self.players.append(player)
         player.show()
         return player
+
+    # the upload pack --------------------------------------------------------------------------
+    def pack_names(self, item: QListWidgetItem | None) -> list[str]:
+        """The upload-pack files (names of ``PACK_FILES``) the video of ``item`` has, in that order."""
+        video = item.data(Qt.ItemDataRole.UserRole + 1) if item is not None else None
+        pack = ((video or {}).get("meta") or {}).get("pack") or {}
+        return [name for name in PACK_FILES if name in pack]
+
+    def pack_menu(self, item: QListWidgetItem) -> QMenu | None:
+        """The video's context menu: its upload pack folder and each of its files (``None`` without a pack)."""
+        if not self.pack_names(item):
+            return None
+        video_id = int(item.data(Qt.ItemDataRole.UserRole))
+        menu = QMenu(self)
+        menu.addAction("Open upload pack folder").triggered.connect(lambda: self.open_pack_folder(video_id))
+        for name in self.pack_names(item):
+            path = self._pack_file(video_id, name)
+            if path is not None:
+                action = menu.addAction(f"Open {path.name}")
+                action.triggered.connect(lambda _checked=False, path=path: self._open(path))
+        return menu
+
+    def open_pack_folder(self, video_id: int | None = None) -> None:
+        """Open the folder holding the upload pack of ``video_id`` (by default the chosen video's)."""
+        item = self.list.currentItem()
+        if video_id is None and item is not None and self.pack_names(item):
+            video_id = int(item.data(Qt.ItemDataRole.UserRole))
+        if video_id is None:
+            return
+        path = next((found for name in PACK_FILES if (found := self._pack_file(video_id, name))), None)
+        if path is not None:
+            self._open(path.parent)
+
+    def _pack_file(self, video_id: int, name: str) -> Path | None:
+        try:
+            return self.service.video_pack_file(video_id, name)
+        except RetroMLError as error:
+            self.report(f"Cannot open the upload pack: {error}")
+            return None
+
+    def _open(self, path: Path) -> None:
+        self.open_url(QUrl.fromLocalFile(str(path)))
+
+    def _show_pack_menu(self, position: QPoint) -> None:
+        item = self.list.itemAt(position)
+        menu = self.pack_menu(item) if item is not None else None
+        if menu is not None:
+            menu.exec(self.list.viewport().mapToGlobal(position))
+
+    def _update_pack_button(self) -> None:
+        self.pack_button.setEnabled(bool(self.pack_names(self.list.currentItem())))
 
     # rendering ------------------------------------------------------------------------------
     def _update_render_controls(self, runs: list[Run]) -> None:
