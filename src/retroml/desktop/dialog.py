@@ -1,6 +1,6 @@
 """The Start Training dialog: a preset, the game and budget, recording or Fast Mode; it starts the run.
 
-The config is built with :func:`retroml.config.build_config`, the same validation as the CLI and the
+The config is built with :func:`retroml.config.compose`, the same composition as the CLI and the
 web app, so a run started here is the same as ``retroml train … [--fast]``. A value the config refuses
 is shown as one sentence under the form and the dialog stays open. The devices this machine has and
 the training time estimate (:mod:`retroml.runs.train_estimate`) are found off the GUI thread: the
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.config import (
-    ALGOS, PRESETS, RunConfig, TrainConfig, apply_assignment, build_config, parse_budget, preset_config,
+    ALGOS, PRESETS, RunConfig, TrainConfig, compose, parse_budget, preset_config,
 )  # fmt: skip
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
@@ -292,7 +292,7 @@ class StartTrainingDialog(QDialog):
         super().done(result)
 
     def config_data(self) -> dict[str, Any]:
-        """The raw config the form describes (before validation)."""
+        """What the form's own fields say, nested as the config is (before the preset and overrides)."""
         train: dict[str, Any] = {
             "algo": self.algo.currentData(),
             "total_timesteps": parse_budget(self.timesteps.text()),
@@ -315,13 +315,12 @@ class StartTrainingDialog(QDialog):
         }
         if self.name.text().strip():
             data["name"] = self.name.text().strip()
-        for assignment in self.overrides.text().split():
-            data = apply_assignment(data, assignment)
         return data
 
     def build(self) -> RunConfig:
-        """The validated config, or an :class:`InvalidInputError` with one sentence."""
-        return build_config(self.config_data())
+        """The config composed as every face composes it (preset, fields, overrides), or an
+        :class:`InvalidInputError` with one sentence."""
+        return compose(self.preset.currentData(), fields=self.config_data(), overrides=self.overrides.text().split())
 
     def show_error(self, message: str) -> None:
         self.error.setText(message[:1].upper() + message[1:])

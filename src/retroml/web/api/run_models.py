@@ -14,24 +14,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator,
 )  # fmt: skip
 
 from retroml.config import (
     MAX_TIMESTEPS,
     Algo,
+    ComposeError,
     Layout,
     RunConfig,
-    apply_assignment,
-    merge,
+    compose,
     parse_budget,
     parse_duration,
-    preset_config,
-    validation_problems,
 )
 from retroml.engine.devices import resolve_device
 from retroml.errors import InvalidInputError
-from retroml.games import get_game
 from retroml.runs.model import Run, RunStatus
 from retroml.runs.service import ContinueMode
 from retroml.video.renders import VideoLayout
@@ -223,37 +220,21 @@ class RunWithBranches(Run):
 
 
 def to_run_config(body: TrainingConfig) -> RunConfig:
-    """Merge preset, form fields and overrides, then validate; a refused value raises :class:`FieldError`."""
-    try:
-        data: dict[str, Any] = preset_config(body.preset) if body.preset else {}
-    except InvalidInputError as error:
-        raise FieldError([("preset", str(error))]) from None
-    if body.game is not None:
-        try:
-            get_game(body.game)
-        except InvalidInputError as error:
-            raise FieldError([("game", str(error))]) from None
-    train = {name: getattr(body, name) for name in TOP_LEVEL_TRAIN_FIELDS if getattr(body, name) is not None}
-    flags: dict[str, Any] = {
+    """The form composed as every face composes a config; a refused value raises :class:`FieldError`."""
+    train = {name: getattr(body, name) for name in TOP_LEVEL_TRAIN_FIELDS}
+    fields: dict[str, Any] = {
         "name": body.name.strip() if body.name and body.name.strip() else None,
-        "game": {"id": body.game} if body.game else None,
-        "train": train or None,
+        "game": {"id": body.game},
+        "train": train,
         "recording": body.recording.model_dump() if body.recording else None,
         "render": body.render.model_dump() if body.render else None,
+        "fast_mode": True if body.fast_mode else None,  # off keeps what the preset says
     }
-    data = merge(data, {key: value for key, value in flags.items() if value is not None})
-    data["fast_mode"] = body.fast_mode or bool(data.get("fast_mode"))
-    for assignment in body.overrides:
-        try:
-            data = apply_assignment(data, assignment)
-        except InvalidInputError as error:
-            raise FieldError([("overrides", str(error))]) from None
     try:
-        config = RunConfig.model_validate(data)
-    except ValidationError as error:
+        config = compose(body.preset, fields=fields, overrides=body.overrides)
+    except ComposeError as error:
         # Each sentence names its setting (train.batch_size: …): typed in Overrides, nothing else would.
-        problems = [(_body_field(setting, body), sentence) for setting, sentence in validation_problems(error)]
-        raise FieldError(problems) from None
+        raise FieldError([(_body_field(where, body), sentence) for where, sentence in error.problems]) from None
     try:
         # A GPU this machine lacks is refused at the form's Device field (service.create would refuse it too).
         resolve_device(config.train.device)
@@ -265,8 +246,8 @@ def to_run_config(body: TrainingConfig) -> RunConfig:
 def _body_field(setting: str, body: TrainingConfig) -> str:
     """The body field a config error belongs to (``train.n_envs`` → ``n_envs``)."""
     parts = setting.split(".")
-    if parts[:1] == ["game"]:
-        return "game"
+    if parts[:1] in (["game"], ["preset"]):
+        return parts[0]
     if parts[:1] == ["train"]:
         if len(parts) > 1 and parts[1] in TOP_LEVEL_TRAIN_FIELDS:
             return parts[1]
