@@ -763,10 +763,8 @@ def ui(
 ) -> None:
     """Start the web app (http://127.0.0.1:8000)."""
     _check_address(host, port)
-    try:
-        from retroml.web.server import serve
-    except ImportError as error:
-        raise fail(f"the web app is not available in this install ({error})") from None
+    from retroml.web.server import serve
+
     try:
         serve(
             host=host,
@@ -806,7 +804,8 @@ def desktop(home: HomeOption = None, db: DbOption = None) -> None:
     try:
         from retroml.desktop.app import run_desktop
     except ImportError as error:
-        raise fail(f"the desktop app is not available in this install ({error})") from None
+        # Not a missing module of ours: Qt's own system libraries (libEGL, libxkbcommon) may be absent.
+        raise fail(f"the desktop app cannot start here: Qt could not load ({error})") from None
     raise typer.Exit(code=run_desktop(home=home, db=db))
 
 

@@ -332,7 +332,7 @@ def test_gallery_progress_line_goes_when_an_automatic_render_ends(qtbot, service
     assert window.sidebar.runs_label.text() == "Training now: 0 runs"
     assert window.sidebar.rendering_label.text() == "Rendering now: 1 run"
     save(window, "desktop-polish-gallery-auto-render.png")
-    # The trainer writes its end, as engine.worker does after the journey is written.
+    # The trainer writes its end, as runs.train_job does after the journey is written.
     service.store.update_run(run_id, status="completed", render_progress=1.0, pid=None, host=None)
     qtbot.waitUntil(lambda: not gallery.render_bar.isVisible(), timeout=5000)
     assert gallery.render_status.text() == "" and not gallery.cancel_button.isVisible()

@@ -9,7 +9,6 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +42,6 @@ def browser() -> Iterator[object]:
 
 
 def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
-    if importlib.util.find_spec("retroml.video.journey") is None:
-        pytest.skip("the journey renderer (retroml.video.journey) is not installed yet")
     url, home = server
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     console_errors: list[str] = []

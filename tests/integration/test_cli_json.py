@@ -75,4 +75,5 @@ def test_presets_json_is_the_preset_model() -> None:
     presets = TypeAdapter(list[Preset]).validate_python(json_of("presets", "--json"))
     assert presets == all_presets()
     quick = presets[0]
-    assert quick.id == "quick_test" and quick.effective.train.total_timesteps == quick.config["train"]["total_timesteps"]
+    assert quick.id == "quick_test"
+    assert quick.effective.train.total_timesteps == quick.config["train"]["total_timesteps"]

@@ -3,7 +3,6 @@ render, delete, and the live event stream while a run trains."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -121,8 +120,6 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     assert more.status_code == 200 and more.json()["total_timesteps"] == child["total_timesteps"] + 512
     wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=120, poll=0.5)
 
-    if importlib.util.find_spec("retroml.video.journey") is None:
-        pytest.skip("the journey renderer (retroml.video.journey) is not installed yet")
     # Before rendering: what it will make (a subset of milestones when the length is short) and cost.
     estimate = client.get(f"/api/runs/{run_id}/render/estimate?length=3s&layout=single").json()
     assert estimate["seconds"] == 3 and estimate["frames"] == 90 and estimate["expected_render_seconds"] > 0

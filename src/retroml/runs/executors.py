@@ -35,6 +35,11 @@ STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 SERVER_ONLY_ENV_VARS = frozenset({"RETROML_TOKEN"})
 
 
+# The modules a run's process runs: ``python -m <module> --home H --run-id R``.
+TRAIN_JOB = "retroml.runs.train_job"
+RENDER_JOB = "retroml.runs.render_job"
+
+
 def worker_command(module: str, home: Path, run_id: str) -> list[str]:
     """The command line of a training or render process: no secret on it (``ps`` shows it to every user)."""
     return [sys.executable, "-m", module, "--home", str(home), "--run-id", run_id]

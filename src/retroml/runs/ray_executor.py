@@ -2,7 +2,7 @@
 
 Ray does the scheduling: each run becomes a detached, named Ray actor that asks for the CPUs the run
 needs (its ``train.n_threads``, or the render workers) and, once a node grants them, starts the same
-worker process a local run would start (``python -m retroml.engine.worker …``) on that node. The
+worker process a local run would start (``python -m retroml.runs.train_job …``) on that node. The
 worker writes its status, heartbeats, metrics and checkpoints to the shared data home and store, so
 the faces see a cluster run exactly like a local one. Stop, pause and resume reach the process as
 signals through its actor; a node lost with its actor makes the run ``interrupted``.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from retroml.errors import InvalidInputError
-from retroml.runs.executors import PENDING_HOST, Launch, worker_command, worker_environment
+from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Launch, worker_command, worker_environment
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ CALL_TIMEOUT_SEC = 10.0
 class RunProcess:
     """The Ray actor behind one run: starts the worker process on its node and relays signals to it.
 
-    :param module: the worker module (``retroml.engine.worker`` or ``retroml.runs.render_job``).
+    :param module: the job module (``retroml.runs.train_job`` or ``retroml.runs.render_job``).
     :param home: the shared data home.
     :param run_id: the run.
     :param db_url: the store URL, passed to the process in its environment (never on its command line).
@@ -125,7 +125,7 @@ class RayExecutor:
             namespace=NAMESPACE,
             lifetime="detached",
             num_cpus=_cpus_wanted(home, run_id, module),
-            num_gpus=self.num_gpus if module.endswith("worker") else 0,
+            num_gpus=self.num_gpus if module == TRAIN_JOB else 0,
             max_restarts=0,
             max_concurrency=4,  # poll and signal calls answer while the process runs
         ).remote(module, str(home), run_id, db_url, str(log_path))
@@ -242,6 +242,6 @@ def _cpus_wanted(home: Path, run_id: str, module: str) -> float:
     from retroml.paths import run_paths
 
     config = read_config(run_paths(home, run_id).config)
-    if module.endswith("worker"):
+    if module == TRAIN_JOB:
         return float(config.train.n_threads or 1)
     return 1.0

@@ -37,15 +37,13 @@ from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, newe
 from retroml.engine.devices import resolve_device
 from retroml.errors import ConflictError, DamagedCheckpointError, InvalidInputError, NotFoundError, RetroMLError
 from retroml.paths import RunPaths, inside, open_in_home, resolve_home, run_paths
-from retroml.runs.executors import PENDING_HOST, Executor, LocalExecutor
+from retroml.runs.executors import PENDING_HOST, RENDER_JOB, TRAIN_JOB, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
 from retroml.runs.train_estimate import TrainingEstimate, estimate_training
 
 logger = logging.getLogger(__name__)
 
-WORKER_MODULE = "retroml.engine.worker"
-RENDER_MODULE = "retroml.runs.render_job"
 RENDER_REQUEST = "render_request.json"
 # How long a run's status and its process may disagree before the process's state is written back.
 REPAIR_GRACE_SEC = 0.5
@@ -278,7 +276,7 @@ class RunService:
         """Launch the training process of a queued run."""
         self._check(Action.START, self._row(run_id))
         paths = run_paths(self.home, run_id)
-        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, WORKER_MODULE)
+        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, TRAIN_JOB)
         waiting = "waiting for a cluster node with free CPUs" if launch.pid is None else None
         self.store.update_run(
             run_id,
@@ -533,10 +531,8 @@ class RunService:
             logger.info("rendering %s while it trains: the video covers the checkpoints saved so far", run_id)
         for other in compare_with:
             self.get(other)
-        try:
-            from retroml.video.renders import render_video
-        except ImportError as error:
-            raise InvalidInputError(f"video rendering is not available in this install ({error})") from None
+        from retroml.video.renders import render_video
+
         settings, layout = self._render_settings(run_id, length, layout)
         segment_runner = getattr(self.executor, "segment_runner", None)
         runner = None
@@ -621,7 +617,7 @@ class RunService:
         self.store.update_run(
             run_id, status=RunStatus.RENDERING, render_progress=0.0, message=None, pid=None, pid_started_at=None
         )
-        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_MODULE)
+        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_JOB)
         self.store.update_run(
             run_id,
             pid=launch.pid,
