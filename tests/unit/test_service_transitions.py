@@ -17,9 +17,10 @@ import pytest
 
 from retroml.config import build_config
 from retroml.errors import ConflictError, NotFoundError, RetroMLError
-from retroml.runs.executors import Launch
+
 from retroml.runs.model import RunStatus
-from retroml.runs.service import WORKER_MODULE, RunService
+from retroml.runs.executors import TRAIN_JOB, Launch
+from retroml.runs.service import RunService
 
 
 @dataclass
@@ -68,7 +69,7 @@ def test_a_created_run_launches_the_trainer_once_and_refuses_a_second_start(
     service: RunService, fake: FakeExecutor
 ) -> None:
     run = service.create(_config())
-    assert run.status is RunStatus.RUNNING and fake.launched == [(run.run_id, WORKER_MODULE)]
+    assert run.status is RunStatus.RUNNING and fake.launched == [(run.run_id, TRAIN_JOB)]
     with pytest.raises(ConflictError, match=f"run {run.run_id} is already running; stop it first"):
         service.start(run.run_id)
     assert len(fake.launched) == 1
