@@ -46,7 +46,7 @@ def test_a_measured_leg_gives_the_estimate_blended_with_later_ones(tmp_path: Pat
 
 
 def test_a_leg_too_short_to_measure_is_not_recorded(tmp_path: Path) -> None:
-    assert record_leg(tmp_path, "ppo", 8, "cpu", timesteps=256, train_seconds=1.0, wall_seconds=9.0) is None
+    assert record_leg(tmp_path, "ppo", 8, "cpu", timesteps=256, train_seconds=0.5, wall_seconds=9.0) is None
     assert measured_speed(tmp_path, "ppo", 8, "cpu") is None
 
 

@@ -27,8 +27,9 @@ from retroml.engine.devices import detected_devices, resolve_device
 from retroml.runs.model import duration_text
 from retroml.video.calibration import NEW_WEIGHT, read_entries, read_entry, write_entry
 
-# A leg shorter than this measures mostly start-up and the first rollout: it refines nothing.
-MIN_MEASURED_SECONDS = 3.0
+# A leg shorter than this measures little more than its first rollout: it refines nothing. (A
+# 4,000-step tiny PPO run trains for a few seconds on a quiet 2-core machine: that one counts.)
+MIN_MEASURED_SECONDS = 1.0
 
 # The first guess, before this machine trained anything: the rates of the reference machine
 # (config.REFERENCE_STEPS_PER_SEC, the presets' stated times too) and the seconds a run spends
