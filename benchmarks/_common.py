@@ -1,12 +1,16 @@
-"""Shared bits of the benchmarks: where results go and how tables print."""
+"""Shared bits of the benchmarks: where results go, how tables print, game names and the GPU switch."""
 
 from __future__ import annotations
 
 import json
 import platform
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from stable_baselines3.common.callbacks import BaseCallback
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -29,3 +33,53 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     print("|" + "---|" * len(headers))
     for row in rows:
         print("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def game_title(game: str) -> str:
+    """``space_invaders`` → ``SpaceInvaders``: the name of the game in gymnasium's Atari ids."""
+    return "".join(part.capitalize() for part in game.split("_"))
+
+
+def cuda_skipped(device: str) -> bool:
+    """True (after saying so) when ``device`` asks for a GPU this machine does not have."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"skipped: --device {device} needs a CUDA GPU and torch {torch.__version__} sees none")
+        return True
+    return False
+
+
+class PhaseTimer(BaseCallback):
+    """Splits wall time between collecting experience (rollouts) and the gradient updates after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rollout_sec = 0.0
+        self._mark = 0.0
+
+    def _on_rollout_start(self) -> None:
+        self._mark = time.perf_counter()
+
+    def _on_rollout_end(self) -> None:
+        self.rollout_sec += time.perf_counter() - self._mark
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def run_monitor(config: Any, steps: int) -> BaseCallback:
+    """RetroML's real run callback (metrics, heartbeats, milestones) writing to a real store in a temp home."""
+    from retroml import milestones
+    from retroml.engine.monitor import Leg, RunMonitor
+    from retroml.paths import run_paths
+    from retroml.store import Store
+
+    home = Path(tempfile.mkdtemp(prefix="retroml-bench-"))
+    store = Store(home)
+    paths = run_paths(home, "run-bench")
+    paths.make()
+    store.insert_run({"run_id": "run-bench", "name": "bench", "game": config.game.id, "algo": config.train.algo,
+                      "status": "running", "created_at": time.time(), "total_timesteps": steps, "legs": []})
+    leg = Leg(1, 0, steps, milestones.pending(config.milestones_pct, 0, steps, reached=[]))
+    return RunMonitor(store, "run-bench", paths, config, leg, threading.Event())

@@ -20,8 +20,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sb3_contrib import QRDQN
-from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
@@ -31,11 +29,16 @@ from stable_baselines3.common.vec_env import VecEnv
 from retroml.config import TrainConfig
 from retroml.engine.checkpoints import latest_timesteps
 from retroml.engine.devices import resolve_device
+from retroml.engine.thread_placement import PlacedA2C, PlacedDQN, PlacedPPO, PlacedQRDQN
 
 logger = logging.getLogger(__name__)
 
 REPLAY_BUFFER_FILE = "replay_buffer.pkl"
-ALGORITHM_CLASSES: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "dqn": DQN, "qrdqn": QRDQN}
+# SB3's classes with measured torch thread placement (:mod:`retroml.engine.thread_placement`); their
+# checkpoints are stock SB3 zips.
+ALGORITHM_CLASSES: dict[str, type[BaseAlgorithm]] = {
+    "ppo": PlacedPPO, "a2c": PlacedA2C, "dqn": PlacedDQN, "qrdqn": PlacedQRDQN,
+}
 
 
 def leg_progress_start(start_timesteps: int, budget: int) -> float:
