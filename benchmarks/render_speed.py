@@ -192,7 +192,7 @@ def main() -> None:
     print(f"projected 10-hour 30 fps 640×480 journey with 2 workers, from its CPU-seconds: {projected_cpu_min:.0f} min")
     print(f"the same from this run's wall time (the machine's load included): {projected_min:.0f} min")
     saved = save_results(
-        "render_speed",
+        "render_speed" if preset == RenderConfig().preset else f"render_speed_{preset}",
         {
             "frames": args.frames,
             "preset": preset,
