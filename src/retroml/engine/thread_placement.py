@@ -50,40 +50,47 @@ class PhaseThreads:
         self.seconds_per_call: dict[int, float] = {}
         self.calls = 0
         self._warm = False
+        self.chosen: int | None = None
         self._probe_interval = probe_every
         self._next_probe = probe_every
 
     def best(self) -> int:
-        measured = {count: seconds for count, seconds in self.seconds_per_call.items() if count in self.candidates}
-        return min(measured, key=measured.__getitem__) if measured else self.candidates[-1]
+        """The count in use: the faster one once both were measured (the most threads before that)."""
+        return self.chosen if self.chosen is not None else self.candidates[-1]
 
     def next_count(self) -> int:
         unmeasured = [count for count in self.candidates if count not in self.seconds_per_call]
         if unmeasured:
             return unmeasured[0]
-        best = self.best()
-        if self.calls >= self._next_probe and len(self.candidates) > 1:
-            return next(count for count in self.candidates if count != best)
-        return best
+        if self.chosen is not None and self.calls >= self._next_probe and len(self.candidates) > 1:
+            return next(count for count in self.candidates if count != self.chosen)
+        return self.best()
 
     def record(self, count: int, seconds: float) -> None:
         if not self._warm:
             # The first call builds oneDNN's kernels and the buffers: it would blame the first count.
             self._warm = True
             return
-        best_before = self.best() if len(self.seconds_per_call) == len(self.candidates) else None
         self.calls += 1
         previous = self.seconds_per_call.get(count)
-        probe = best_before is not None and count != best_before
+        probe = self.chosen is not None and count != self.chosen
         # A probe's last measurement is old news (the machine's load changes): it is replaced, not blended.
         self.seconds_per_call[count] = (
             seconds if previous is None or probe else (1 - SMOOTHING) * previous + SMOOTHING * seconds
         )
-        if probe:
-            # A probe: a slow count costs one slow call each time, so a probe that confirms the best
-            # doubles the wait before the next one; one that changes it starts over.
-            confirmed = self.best() == best_before
-            self._probe_interval = min(MAX_PROBE_INTERVAL, 2 * self._probe_interval) if confirmed else self.probe_every
+        if len(self.seconds_per_call) < len(self.candidates):
+            return
+        if self.chosen is None:
+            self.chosen = min(self.seconds_per_call, key=self.seconds_per_call.__getitem__)
+        elif probe:
+            # The choice changes only here, never because the count in use had a slow spell against an
+            # old number of the other: a slow count costs one slow call per probe, so a probe that
+            # confirms the choice doubles the wait before the next one, and one that changes it starts over.
+            if self.seconds_per_call[count] < self.seconds_per_call[self.chosen]:
+                self.chosen = count
+                self._probe_interval = self.probe_every
+            else:
+                self._probe_interval = min(MAX_PROBE_INTERVAL, 2 * self._probe_interval)
             self._next_probe = self.calls + self._probe_interval
 
     @contextmanager
