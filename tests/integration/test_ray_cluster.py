@@ -55,7 +55,6 @@ def cluster() -> Iterator[str]:
         os.environ.pop("RAY_ADDRESS", None)
 
 
-
 @pytest.fixture
 def service(cluster: str, tmp_path: Path, postgres_url: str) -> RunService:
     from retroml.runs.ray_executor import RayExecutor
@@ -137,3 +136,17 @@ def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunSer
     local_manifest = json.loads(local.with_suffix(".json").read_text(encoding="utf-8"))
     assert probe(local).frames == ray_frames == 180
     assert local_manifest["segments"] == ray_manifest["segments"]
+
+
+def test_a_gpu_run_is_refused_by_a_cluster_without_a_gpu_and_auto_trains_on_its_cpus(service: RunService) -> None:
+    from retroml.errors import InvalidInputError
+
+    # This cluster's head node was started without GPUs (this machine has none): nothing is created.
+    for device, words in (("cuda", "has no GPU for device cuda"), ("cuda:1", "ask for cuda or auto")):
+        with pytest.raises(InvalidInputError, match=words):
+            service.create(build_config(tiny_config("pong", steps=1024, train={"device": device})))
+    assert service.list_runs() == []
+    run = service.create(build_config(tiny_config("pong", steps=1024, train={"device": "auto", "n_threads": 1})))
+    finished = service.wait(run.run_id, timeout=240)
+    assert finished.status == "completed", finished.message
+    assert finished.device == "cpu"

@@ -47,6 +47,9 @@ class FakeExecutor:
     def is_alive(self, row: dict[str, Any]) -> bool:
         return self.alive
 
+    def check_device(self, device: str) -> None:
+        pass
+
     def is_frozen(self, row: dict[str, Any]) -> bool | None:
         return self.frozen if self.alive else None
 

@@ -80,6 +80,10 @@ class Executor(Protocol):
         """Whether the run's process is stopped by SIGSTOP (``None``: cannot tell from here)."""
         ...
 
+    def check_device(self, device: str) -> None:
+        """Refuse (one sentence) a ``train.device`` the machines this executor runs on do not have."""
+        ...
+
 
 class LocalExecutor:
     """Runs each training process as a detached child of this machine.
@@ -93,6 +97,12 @@ class LocalExecutor:
     def __init__(self) -> None:
         self.host = socket.gethostname()
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def check_device(self, device: str) -> None:
+        """This machine must have the GPU a run asks for (``auto`` always works)."""
+        from retroml.engine.devices import resolve_device
+
+        resolve_device(device)
 
     def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
         command = worker_command(module, home, run_id)

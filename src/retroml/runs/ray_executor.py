@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from retroml.engine.devices import check_device_spelling
 from retroml.errors import InvalidInputError
 from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Launch, worker_command, worker_environment
 
@@ -91,12 +92,14 @@ class RayExecutor:
     """Places runs on a Ray cluster (see the module docstring).
 
     :param address: the cluster (``host:port``); ``None``: ``$RAY_ADDRESS`` or ``auto``.
-    :param num_gpus: GPUs each training run asks for (0 on CPU clusters).
+
+    A training run asks Ray for the GPU its ``train.device`` needs (:func:`gpus_wanted`), so it is placed
+    on a node that has one; renders never ask for a GPU (playback runs on the CPU).
     """
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_gpus: float = 0.0) -> None:
+    def __init__(self, address: str | None = None) -> None:
         try:
             import ray
         except ImportError:
@@ -104,7 +107,6 @@ class RayExecutor:
                 "the Ray executor needs the cluster extra: pip install 'retroml[cluster]'"
             ) from None
         self.ray: Any = ray
-        self.num_gpus = num_gpus
         self.address = address or os.environ.get("RAY_ADDRESS") or "auto"
         if not ray.is_initialized():
             _check_reachable(self.address)
@@ -125,7 +127,7 @@ class RayExecutor:
             namespace=NAMESPACE,
             lifetime="detached",
             num_cpus=_cpus_wanted(home, run_id, module),
-            num_gpus=self.num_gpus if module == TRAIN_JOB else 0,
+            num_gpus=gpus_wanted(_device_asked(home, run_id), self.cluster_gpus()) if module == TRAIN_JOB else 0,
             max_restarts=0,
             max_concurrency=4,  # poll and signal calls answer while the process runs
         ).remote(module, str(home), run_id, db_url, str(log_path))
@@ -164,6 +166,26 @@ class RayExecutor:
 
     def is_frozen(self, row: dict[str, Any]) -> bool | None:
         return None  # a pause on a cluster node is what the store says it is
+
+    def cluster_gpus(self) -> float:
+        """GPUs of the whole cluster (0 on a CPU-only cluster)."""
+        return float(self.ray.cluster_resources().get("GPU", 0))
+
+    def check_device(self, device: str) -> None:
+        """Refuse a GPU run the cluster has no GPU for (one sentence); the node that trains it picks the GPU."""
+        try:
+            asked = check_device_spelling(device)
+        except ValueError as error:
+            raise InvalidInputError(f"device {error}") from None
+        if asked.startswith("cuda:") and asked != "cuda:0":
+            raise InvalidInputError(
+                f"on a Ray cluster each run gets the one GPU Ray gives it, not {asked}; ask for cuda or auto"
+            )
+        if asked.startswith("cuda") and self.cluster_gpus() < 1:
+            raise InvalidInputError(
+                f"the Ray cluster at {self.address} has no GPU for device {asked}; use --device cpu or auto, "
+                "or add a node with a GPU (`ray start --num-gpus 1 …`)"
+            )
 
     def cluster_cpus(self) -> int:
         """CPUs of the whole cluster: the default number of journey segments rendered at once."""
@@ -234,6 +256,23 @@ def _check_reachable(address: str) -> None:
 
 def actor_name(run_id: str) -> str:
     return f"retroml-{run_id}"
+
+
+def gpus_wanted(device: str, cluster_gpus: float) -> float:
+    """The GPUs a training run asks Ray for: one for ``cuda``/``cuda:N``, one for ``auto`` on a cluster
+    that has GPUs, none for ``cpu``. Ray then shows the run's process just that GPU (as ``cuda:0``)."""
+    if device == "cpu":
+        return 0.0
+    if device == "auto":
+        return 1.0 if cluster_gpus >= 1 else 0.0
+    return 1.0
+
+
+def _device_asked(home: Path, run_id: str) -> str:
+    from retroml.config import read_config
+    from retroml.paths import run_paths
+
+    return read_config(run_paths(home, run_id).config).train.device
 
 
 def _cpus_wanted(home: Path, run_id: str, module: str) -> float:

@@ -34,7 +34,6 @@ from sqlalchemy.exc import DBAPIError
 
 from retroml.disk import disk_is_full
 from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, newest_loadable
-from retroml.engine.devices import resolve_device
 from retroml.errors import ConflictError, DamagedCheckpointError, InvalidInputError, NotFoundError, RetroMLError
 from retroml.paths import RunPaths, inside, open_in_home, resolve_home, run_paths
 from retroml.runs.executors import PENDING_HOST, RENDER_JOB, TRAIN_JOB, Executor, LocalExecutor
@@ -228,8 +227,8 @@ class RunService:
     # creating and starting ---------------------------------------------------------------------
     def create(self, config: RunConfig, start: bool = True, lineage: dict[str, Any] | None = None) -> Run:
         """Create a run folder with its frozen ``config.yaml``, index it, and (by default) start it."""
-        # Here, not in the trainer: a GPU this machine lacks is refused before a run exists.
-        resolve_device(config.train.device)
+        # Here, not in the trainer: a GPU the machines that train lack is refused before a run exists.
+        self.executor.check_device(config.train.device)
         run_id = new_run_id()
         name = config.name or default_name(config)
         config = config.model_copy(update={"name": name})
