@@ -50,6 +50,12 @@ class FakeExecutor:
     def check_device(self, device: str) -> None:
         pass
 
+    def segment_runner(self) -> None:
+        return None
+
+    def render_workers(self) -> None:
+        return None
+
     def is_frozen(self, row: dict[str, Any]) -> bool | None:
         return self.frozen if self.alive else None
 

@@ -15,13 +15,16 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psutil
 
 from retroml.errors import ConflictError
 from retroml.paths import open_in_home
 from retroml.store import DB_ENV_VAR
+
+if TYPE_CHECKING:
+    from retroml.video.journey import SegmentRunner
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,14 @@ class Executor(Protocol):
         """Refuse (one sentence) a ``train.device`` the machines this executor runs on do not have."""
         ...
 
+    def segment_runner(self) -> SegmentRunner | None:
+        """Where a render's segments run: ``None`` for this machine's process pool."""
+        ...
+
+    def render_workers(self) -> int | None:
+        """How many segments render at once unless asked: ``None`` for this machine's cores."""
+        ...
+
 
 class LocalExecutor:
     """Runs each training process as a detached child of this machine.
@@ -103,6 +114,12 @@ class LocalExecutor:
         from retroml.engine.devices import resolve_device
 
         resolve_device(device)
+
+    def segment_runner(self) -> SegmentRunner | None:
+        return None  # the renderer's own process pool, on this machine
+
+    def render_workers(self) -> int | None:
+        return None
 
     def launch(self, home: Path, run_id: str, db_url: str, log_path: Path, module: str) -> Launch:
         command = worker_command(module, home, run_id)

@@ -22,11 +22,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retroml.engine.devices import check_device_spelling
 from retroml.errors import InvalidInputError
 from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Launch, worker_command, worker_environment
+
+if TYPE_CHECKING:
+    from retroml.video.journey import SegmentRunner
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +194,11 @@ class RayExecutor:
         """CPUs of the whole cluster: the default number of journey segments rendered at once."""
         return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
 
-    def segment_runner(self) -> Callable[[Sequence[Any], int, Callable[[], None]], Iterator[dict[str, Any]]]:
+    def render_workers(self) -> int:
+        """As many segments at once as the cluster has CPUs."""
+        return self.cluster_cpus()
+
+    def segment_runner(self) -> SegmentRunner:
         """Render journey segments as Ray tasks (one CPU each, at most ``workers`` in flight).
 
         Each task runs ``retroml.video.segment.render_segment`` on whatever node has a free CPU and

@@ -533,12 +533,9 @@ class RunService:
         from retroml.video.renders import render_video
 
         settings, layout = self._render_settings(run_id, length, layout)
-        segment_runner = getattr(self.executor, "segment_runner", None)
-        runner = None
-        if segment_runner is not None:
-            # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
-            workers = workers or self.executor.cluster_cpus()  # type: ignore[attr-defined]
-            runner = segment_runner()
+        # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
+        runner = self.executor.segment_runner()
+        workers = workers or self.executor.render_workers()
         return render_video(
             self.store, run_id, settings, layout, compare_with, workers=workers, music=music, progress=progress,
             runner=runner,
