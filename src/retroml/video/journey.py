@@ -474,6 +474,8 @@ def render_and_join(
     plan.work_dir.mkdir(parents=True)
     partial = plan.output.with_name(f".{plan.output.name}.partial")
     started = time.perf_counter()
+    # Before this render is measured: afterwards the estimate would be this render's own time.
+    expected_seconds = plan.expected_render_seconds(workers)
     try:
         results = _render_segments(store, plan, workers, progress, runner)
         marks = [chapter.as_av(number) for number, chapter in enumerate(upload_pack.chapters(plan.segments))]
@@ -486,7 +488,7 @@ def render_and_join(
         )
         logger.info(
             "render of %s took %.1f s (expected %.1f s), %.1f MB (expected %.1f MB)", plan.run_id, wall,
-            plan.expected_render_seconds(workers), info.size_bytes / 1e6, plan.expected_bytes() / 1e6,
+            expected_seconds, info.size_bytes / 1e6, plan.expected_bytes() / 1e6,
         )
     except Exception as error:
         # A segment, the join, or a progress row in the store: whichever met the full disk first.
