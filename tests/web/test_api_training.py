@@ -79,7 +79,7 @@ def test_pause_resume_stop_and_conflicts_on_a_training_run(client: TestClient, s
 
 def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, service: RunService) -> None:
     run_id = client.post("/api/runs", json={**TINY, "name": "parent"}).json()["run_id"]
-    wait_until(lambda: status(client, run_id) in ("completed", "failed"), timeout=120, poll=0.5)
+    wait_until(lambda: status(client, run_id) in ("completed", "failed"), timeout=240, poll=0.5)
     run = client.get(f"/api/runs/{run_id}").json()
     assert run["status"] == "completed", client.get(f"/api/runs/{run_id}/logs").json()
     assert run["progress"] == 1.0 and run["timesteps"] >= 2048 and run["remaining_timesteps"] == 0
@@ -108,8 +108,8 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     assert continued.json()["leg"] == 2 and continued.json()["total_timesteps"] == run["timesteps"] + 2048
     planned = [milestone for milestone in continued.json()["milestones"] if not milestone["reached"]]
     assert planned and planned[-1]["label"] == "100 %" and planned[-1]["timesteps"] == run["timesteps"] + 2048
-    wait_until(lambda: status(client, run_id) == "completed", timeout=120, poll=0.5)
-    wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=120, poll=0.5)
+    wait_until(lambda: status(client, run_id) == "completed", timeout=240, poll=0.5)
+    wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=240, poll=0.5)
     after = client.get(f"/api/runs/{run_id}").json()
     assert len(after["legs"]) == 2 and after["progress"] == 1.0
     assert after["training_seconds"] > run["training_seconds"]
@@ -118,7 +118,7 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     # The branch trains a little more with an explicit budget.
     more = client.post(f"/api/runs/{child['run_id']}/continue", json={"mode": "more", "steps": 512})
     assert more.status_code == 200 and more.json()["total_timesteps"] == child["total_timesteps"] + 512
-    wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=120, poll=0.5)
+    wait_until(lambda: status(client, child["run_id"]) in ("completed", "failed"), timeout=240, poll=0.5)
 
     # Before rendering: what it will make (a subset of milestones when the length is short) and cost.
     estimate = client.get(f"/api/runs/{run_id}/render/estimate?length=3s&layout=single").json()
@@ -129,7 +129,7 @@ def test_continue_branch_render_and_delete_a_finished_run(client: TestClient, se
     rendering = client.post(f"/api/runs/{run_id}/render", json={"length": "3s", "layout": "single"})
     assert rendering.status_code == 202 and rendering.json()["status"] == "rendering"
     assert client.post(f"/api/runs/{run_id}/render", json={}).status_code == 409
-    wait_until(lambda: bool(client.get(f"/api/videos?run_id={run_id}&kind=journey").json()), timeout=120, poll=0.5)
+    wait_until(lambda: bool(client.get(f"/api/videos?run_id={run_id}&kind=journey").json()), timeout=240, poll=0.5)
     wait_until(lambda: status(client, run_id) == "completed", timeout=30)
     journey = client.get(f"/api/videos?run_id={run_id}").json()[0]
     assert journey["kind"] == "journey" and journey["length"] == "3s" and journey["poster_url"]
