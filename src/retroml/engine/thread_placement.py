@@ -5,7 +5,7 @@ native env, whose own C++ threads emulate the games; an update runs forward and 
 minibatches. torch's OpenMP threads spin for a while after each parallel region, and on a busy machine
 (2 cores shared with the emulator threads, or with other work) a barrier waits for a thread that is not
 even scheduled: measured on this 2-core machine under load, one torch thread did a PPO minibatch update
-2.6× faster than two, a batch-of-8 forward pass 15× faster. On an idle machine two threads win the update.
+2.6× faster than two, a batch-of-8 forward pass 9-19× faster. On an idle machine two threads win the update.
 No fixed number is right everywhere, so each phase *measures*: it tries one thread and all of them,
 keeps the faster (a moving average of seconds per call), and re-tries the other now and then, because
 the load of a shared machine changes. The thread count does not change what is computed, only how
