@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from retroml.config import RenderConfig
+
 FASTSTART = {"movflags": "+faststart"}
 
 
@@ -45,7 +47,7 @@ class VideoEncoder:
         height: int,
         fps: int = 30,
         crf: int = 23,
-        preset: str = "veryfast",
+        preset: str = RenderConfig().preset,
         threads: int = 0,
         faststart: bool = True,
     ) -> None:

@@ -81,7 +81,7 @@ class SegmentSpec:
     height: int = 480
     fps: int = 30
     crf: int = 23
-    preset: str = "veryfast"
+    preset: str = RENDER_DEFAULTS.preset
     threads: int = 1
     seed: int = 0
     sampled: bool = False
