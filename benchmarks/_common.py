@@ -20,8 +20,11 @@ def save_results(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
-        "benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.platform(),
-        "cpus": __import__("os").cpu_count(), **data,
+        "benchmark": name,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": platform.platform(),
+        "cpus": __import__("os").cpu_count(),
+        **data,
     }
     path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return path
@@ -79,7 +82,17 @@ def run_monitor(config: Any, steps: int) -> BaseCallback:
     store = Store(home)
     paths = run_paths(home, "run-bench")
     paths.make()
-    store.insert_run({"run_id": "run-bench", "name": "bench", "game": config.game.id, "algo": config.train.algo,
-                      "status": "running", "created_at": time.time(), "total_timesteps": steps, "legs": []})
+    store.insert_run(
+        {
+            "run_id": "run-bench",
+            "name": "bench",
+            "game": config.game.id,
+            "algo": config.train.algo,
+            "status": "running",
+            "created_at": time.time(),
+            "total_timesteps": steps,
+            "legs": [],
+        }
+    )
     leg = Leg(1, 0, steps, milestones.pending(config.milestones_pct, 0, steps, reached=[]))
     return RunMonitor(store, "run-bench", paths, config, leg, threading.Event())

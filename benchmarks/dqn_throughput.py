@@ -57,13 +57,19 @@ def make_model(kind: str, config: RunConfig, device: str) -> BaseAlgorithm:
 
 
 def train_speed(kind: str, args: argparse.Namespace, seed: int) -> dict[str, Any]:
-    config = build_config({
-        "game": {"id": args.game},
-        "train": {
-            "algo": "dqn", "total_timesteps": args.steps, "seed": seed, "device": args.device,
-            "buffer_size": args.buffer_size, "learning_starts": args.learning_starts,
-        },
-    })
+    config = build_config(
+        {
+            "game": {"id": args.game},
+            "train": {
+                "algo": "dqn",
+                "total_timesteps": args.steps,
+                "seed": seed,
+                "device": args.device,
+                "buffer_size": args.buffer_size,
+                "learning_starts": args.learning_starts,
+            },
+        }
+    )
     model = make_model(kind, config, args.device)
     timer = PhaseTimer()
     callbacks: list[BaseCallback] = [timer]
@@ -75,7 +81,8 @@ def train_speed(kind: str, args: argparse.Namespace, seed: int) -> dict[str, Any
     assert model.env is not None
     model.env.close()
     result: dict[str, Any] = {
-        "steps_per_sec": model.num_timesteps / elapsed, "rollout_share": timer.rollout_sec / elapsed,
+        "steps_per_sec": model.num_timesteps / elapsed,
+        "rollout_share": timer.rollout_sec / elapsed,
     }
     for phase in ("rollout_threads", "update_threads"):
         if hasattr(model, phase):
@@ -108,8 +115,12 @@ def main() -> int:
 
     speed = {kind: median(kind, "steps_per_sec") for kind in kinds}
     rows: list[list[Any]] = [
-        [kind, f"{speed[kind]:.0f}", f"{100 * median(kind, 'rollout_share'):.0f} %",
-         f"{100 * (1 - median(kind, 'rollout_share')):.0f} %"]
+        [
+            kind,
+            f"{speed[kind]:.0f}",
+            f"{100 * median(kind, 'rollout_share'):.0f} %",
+            f"{100 * (1 - median(kind, 'rollout_share')):.0f} %",
+        ]
         for kind in kinds
     ]
     print_table(["pipeline", f"DQN steps/s ({args.device})", "collecting", "updates"], rows)
@@ -117,11 +128,21 @@ def main() -> int:
     for kind, ratio in ratios.items():
         print(f"{kind} / stock DQN steps/s: {ratio:.2f}× (target for retroml ≥ 1.3×)")
     suffix = "" if args.device == "cpu" else "_" + args.device.replace(":", "")
-    save_results(f"dqn_throughput{suffix}", {
-        "game": args.game, "steps": args.steps, "learning_starts": args.learning_starts,
-        "buffer_size": args.buffer_size, "rounds": args.rounds, "device": args.device,
-        "torch_threads": torch.get_num_threads(), "runs": results, "ratio": ratios.get("retroml"), "ratios": ratios,
-    })
+    save_results(
+        f"dqn_throughput{suffix}",
+        {
+            "game": args.game,
+            "steps": args.steps,
+            "learning_starts": args.learning_starts,
+            "buffer_size": args.buffer_size,
+            "rounds": args.rounds,
+            "device": args.device,
+            "torch_threads": torch.get_num_threads(),
+            "runs": results,
+            "ratio": ratios.get("retroml"),
+            "ratios": ratios,
+        },
+    )
     return 0
 
 

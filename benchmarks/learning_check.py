@@ -43,10 +43,14 @@ def main() -> int:
     args = parser.parse_args()
     home = args.home or tempfile.mkdtemp(prefix="retroml-learning-")
     service = RunService(home)
-    config = build_config({
-        "game": {"id": args.game}, "train": {"algo": "ppo", "total_timesteps": args.steps},
-        "recording": {"enabled": False}, "milestones_pct": [0, 50, 100],
-    })
+    config = build_config(
+        {
+            "game": {"id": args.game},
+            "train": {"algo": "ppo", "total_timesteps": args.steps},
+            "recording": {"enabled": False},
+            "milestones_pct": [0, 50, 100],
+        }
+    )
     started = time.monotonic()
     run = service.create(config)
     run = service.wait(run.run_id, timeout=6 * 3600, poll=5.0)
@@ -61,11 +65,20 @@ def main() -> int:
         ["game", "PPO steps", "trained mean (last 100)", "random mean (100)", "ratio", "minutes"],
         [[args.game, f"{args.steps:,}", f"{trained:.2f}", f"{random_mean:.2f}", f"{ratio:.1f}×", f"{minutes:.1f}"]],
     )
-    save_results("learning_check", {
-        "game": args.game, "steps": args.steps, "trained_mean_last100": trained,
-        "random_mean_100": random_mean, "ratio": ratio, "minutes": minutes, "run_id": run.run_id,
-        "episodes": run.episodes, "passed": ratio >= 3.0,
-    })
+    save_results(
+        "learning_check",
+        {
+            "game": args.game,
+            "steps": args.steps,
+            "trained_mean_last100": trained,
+            "random_mean_100": random_mean,
+            "ratio": ratio,
+            "minutes": minutes,
+            "run_id": run.run_id,
+            "episodes": run.episodes,
+            "passed": ratio >= 3.0,
+        },
+    )
     print("PASS" if ratio >= 3.0 else "FAIL", f"(target ≥ 3×; run {run.run_id} in {home})")
     return 0 if ratio >= 3.0 else 1
 

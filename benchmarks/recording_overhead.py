@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import print_table, save_results
-
 import ale_py
 import gymnasium as gym
+
+from _common import print_table, save_results
 
 # At import, so that SubprocVecEnv's workers (which import this module) know the ALE ids too.
 gym.register_envs(ale_py)

@@ -72,7 +72,13 @@ def train_tiny_run(home: Path) -> tuple[Any, str]:
 
 
 def ours_per_worker(
-    checkpoint: Path, frames: int, width: int, height: int, work: Path, layout: str = "single", panes: int = 1,
+    checkpoint: Path,
+    frames: int,
+    width: int,
+    height: int,
+    work: Path,
+    layout: str = "single",
+    panes: int = 1,
     preset: str = "veryfast",
 ) -> dict[str, float]:
     """One segment in this process: ``panes`` copies of the checkpoint in ``layout``."""

@@ -61,10 +61,12 @@ def make_model(kind: str, config: RunConfig, device: str) -> BaseAlgorithm:
 
 
 def train_speed(kind: str, game: str, steps: int, seed: int, device: str) -> dict[str, Any]:
-    config = build_config({
-        "game": {"id": game},
-        "train": {"algo": "ppo", "total_timesteps": steps, "seed": seed, "n_envs": N_ENVS, "device": device},
-    })
+    config = build_config(
+        {
+            "game": {"id": game},
+            "train": {"algo": "ppo", "total_timesteps": steps, "seed": seed, "n_envs": N_ENVS, "device": device},
+        }
+    )
     model = make_model(kind, config, device)
     timer = PhaseTimer()
     callbacks: list[BaseCallback] = [timer]
@@ -76,7 +78,8 @@ def train_speed(kind: str, game: str, steps: int, seed: int, device: str) -> dic
     assert model.env is not None
     model.env.close()
     result: dict[str, Any] = {
-        "steps_per_sec": model.num_timesteps / elapsed, "rollout_share": timer.rollout_sec / elapsed,
+        "steps_per_sec": model.num_timesteps / elapsed,
+        "rollout_share": timer.rollout_sec / elapsed,
     }
     for phase in ("rollout_threads", "update_threads"):
         if hasattr(model, phase):
@@ -124,8 +127,13 @@ def main() -> int:
 
     speed = {kind: median(kind, "steps_per_sec") for kind in kinds}
     rows: list[list[Any]] = [
-        [kind, f"{speed[kind]:.0f}", f"{ceilings.get(kind.split('-')[0], 0):.0f}",
-         f"{100 * median(kind, 'rollout_share'):.0f} %", f"{100 * (1 - median(kind, 'rollout_share')):.0f} %"]
+        [
+            kind,
+            f"{speed[kind]:.0f}",
+            f"{ceilings.get(kind.split('-')[0], 0):.0f}",
+            f"{100 * median(kind, 'rollout_share'):.0f} %",
+            f"{100 * (1 - median(kind, 'rollout_share')):.0f} %",
+        ]
         for kind in kinds
     ]
     print_table(["pipeline", f"PPO steps/s ({args.device})", "env-only steps/s", "rollouts", "updates"], rows)
@@ -133,11 +141,21 @@ def main() -> int:
     for kind, ratio in ratios.items():
         print(f"{kind} / stock PPO steps/s: {ratio:.2f}× (target for retroml ≥ 1.5×)")
     suffix = "" if args.device == "cpu" else "_" + args.device.replace(":", "")
-    save_results(f"train_throughput{suffix}", {
-        "game": args.game, "steps": args.steps, "rounds": args.rounds, "n_envs": N_ENVS, "device": args.device,
-        "torch_threads": torch.get_num_threads(), "runs": results, "ceiling_steps_per_sec": ceilings,
-        "ratio": ratios.get("retroml"), "ratios": ratios,
-    })
+    save_results(
+        f"train_throughput{suffix}",
+        {
+            "game": args.game,
+            "steps": args.steps,
+            "rounds": args.rounds,
+            "n_envs": N_ENVS,
+            "device": args.device,
+            "torch_threads": torch.get_num_threads(),
+            "runs": results,
+            "ceiling_steps_per_sec": ceilings,
+            "ratio": ratios.get("retroml"),
+            "ratios": ratios,
+        },
+    )
     return 0
 
 

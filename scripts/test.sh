@@ -8,6 +8,7 @@ if [[ "${1:-}" == "--fast" ]]; then
     shift
     . .venv/bin/activate
     ruff check src tests benchmarks
+    ruff format --check src tests benchmarks
     exec python -m pytest -q tests/unit "$@"
 fi
 RETROML_SYSTEM_PACKAGES="scripts/system_packages.txt scripts/system_packages_test.txt" RETROML_EXTRAS=dev,cluster scripts/setup.sh
@@ -17,5 +18,6 @@ scripts/build_frontend.sh
 scripts/gen_api_types.sh --check
 (cd frontend && npm test)
 ruff check src tests benchmarks
+ruff format --check src tests benchmarks
 mypy
 python -m pytest -q --durations=25 "$@"

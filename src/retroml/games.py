@@ -95,7 +95,7 @@ def get_game(game_id: str) -> Game:
 @cache
 def action_meanings(game_id: str) -> tuple[str, ...]:
     """The names of this game's minimal action set, in the order the agent's action index uses."""
-    from ale_py import ALEInterface, Action, LoggerMode, roms
+    from ale_py import Action, ALEInterface, LoggerMode, roms
 
     ale = ALEInterface()
     ale.setLoggerMode(LoggerMode.Error)

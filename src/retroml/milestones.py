@@ -27,9 +27,7 @@ def pending(milestones_pct: Sequence[int], origin: int, total: int, reached: Ite
     """The milestones still to save: those planned beyond the last one reached (all, if none was)."""
     last = max(reached, default=None)
     return {
-        pct: target
-        for pct, target in targets(milestones_pct, origin, total).items()
-        if last is None or target > last
+        pct: target for pct, target in targets(milestones_pct, origin, total).items() if last is None or target > last
     }
 
 

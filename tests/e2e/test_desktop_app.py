@@ -15,6 +15,7 @@ import pytest
 import yaml
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox, QDialog
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.desktop.app import MainWindow
@@ -22,7 +23,6 @@ from retroml.desktop.dialog import FAST_MODE_TRADE_OFF, StartTrainingDialog
 from retroml.desktop.prompts import ContinueChoice, ContinueDialog
 from retroml.runs.model import Action, Run, RunStatus
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config, wait_until
 
 # Qt reads this when pytest-qt creates the QApplication, after these imports.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -13,16 +13,15 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from tests.integration.conftest import tiny_config
 
 from retroml.config import build_config
 from retroml.desktop.app import MainWindow
 from retroml.desktop.gallery import PLACEHOLDER, POSTER_SIZE
 from retroml.desktop.player import VideoDecoder
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config
 
 # Qt reads this when pytest-qt creates the QApplication, after these imports.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -18,6 +18,8 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
+from tests.e2e.test_desktop_gallery import FPS, FRAMES, write_mp4
+from tests.integration.conftest import tiny_config
 
 from retroml.config import build_config
 from retroml.desktop.app import MainWindow
@@ -26,8 +28,6 @@ from retroml.desktop.player import clock
 from retroml.desktop.prompts import close_box, close_question
 from retroml.runs.model import Action, Run, RunStatus
 from retroml.runs.service import RunService
-from tests.e2e.test_desktop_gallery import FPS, FRAMES, write_mp4
-from tests.integration.conftest import tiny_config
 
 # Qt reads this when pytest-qt creates the QApplication, after these imports.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -318,9 +318,7 @@ def test_gallery_groups_by_run_filters_by_kind_and_tells_legs_apart(qtbot, servi
 
 
 def test_gallery_progress_line_goes_when_an_automatic_render_ends(qtbot, service: RunService) -> None:  # type: ignore[no-untyped-def]
-    run_id = make_run(
-        service, "auto-render", status="rendering", host=ELSEWHERE, timesteps=2_000, render_progress=0.99
-    )
+    run_id = make_run(service, "auto-render", status="rendering", host=ELSEWHERE, timesteps=2_000, render_progress=0.99)
     window = make_window(qtbot, service)
     gallery = window.gallery
     window.tabs.setCurrentWidget(gallery)
@@ -440,4 +438,3 @@ def test_a_render_keeps_the_chosen_run_disables_render_and_can_be_cancelled(qtbo
     assert gallery.render_button.isEnabled()
     assert not list(service.paths(run_id).videos.glob("*.mp4"))
     save(window, "desktop-polish-gallery-cancelled.png")
-

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
+from tests.e2e.test_desktop_gallery import FPS, FRAMES, home, window, write_mp4
+from tests.integration.conftest import tiny_config
 
 from retroml.config import build_config
 from retroml.desktop.app import MainWindow
 from retroml.runs.model import PACK_FILES
 from retroml.runs.service import RunService
 from retroml.video.upload_pack import PackFiles
-from tests.e2e.test_desktop_gallery import FPS, FRAMES, home, window, write_mp4
-from tests.integration.conftest import tiny_config
 
 __all__ = ["home", "window"]  # fixtures, used by name
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from tests.e2e.web_server import chromium, running_server, shot
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.desktop.dialog import StartTrainingDialog
 from retroml.desktop.progress_tab import ProgressTab
 from retroml.engine.devices import torch_build
 from retroml.runs.service import RunService
-from tests.e2e.web_server import chromium, running_server, shot
-from tests.integration.conftest import tiny_config, wait_until
 
 playwright = pytest.importorskip("playwright.sync_api")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from tests.e2e.web_server import chromium, running_server, shot
 
 playwright = pytest.importorskip("playwright.sync_api")

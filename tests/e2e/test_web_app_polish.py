@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from tests.e2e.web_server import ARTIFACTS, ROOT, chromium, running_server, shot, start_ui, wait_for
 
 from retroml.runs.service import RunService
-from tests.e2e.web_server import ARTIFACTS, ROOT, chromium, running_server, shot, start_ui, wait_for
 
 playwright = pytest.importorskip("playwright.sync_api")
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from ale_py.env import AtariEnv
+from tests.integration.conftest import tiny_config
 
 from retroml.config import GameConfig, RenderConfig, build_config
 from retroml.engine.algos import build_model
@@ -21,7 +22,6 @@ from retroml.video.encoder import probe
 from retroml.video.hud import MilestoneLabel
 from retroml.video.journey import plan_journey, render_run_journey
 from retroml.video.playback import Frame, Playback
-from tests.integration.conftest import tiny_config
 
 LABEL = MilestoneLabel(50, 1000, 3, 1.5)
 CURVE = ((256, 0.0), (512, 1.0), (1000, 1.5))

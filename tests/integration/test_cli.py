@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.integration.conftest import tiny_config, wait_until
 from typer.testing import CliRunner
 
 from retroml.cli import app
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config, wait_until
 
 runner = CliRunner()
 
@@ -122,8 +122,22 @@ def test_train_fast_from_config_file_with_flags_and_list(home: str, tmp_path: Pa
         encoding="utf-8",
     )
     code, output = run_cli(
-        "train", "--home", home, "--config", str(config), "--steps", "1_024", "--seed", "3", "--fast",
-        "--name", "breakout try 2", "--set", "train.n_epochs=1", "--set", "milestones_pct=[0,100]",
+        "train",
+        "--home",
+        home,
+        "--config",
+        str(config),
+        "--steps",
+        "1_024",
+        "--seed",
+        "3",
+        "--fast",
+        "--name",
+        "breakout try 2",
+        "--set",
+        "train.n_epochs=1",
+        "--set",
+        "milestones_pct=[0,100]",
     )
     assert code == 0, output
     assert "completed" in output

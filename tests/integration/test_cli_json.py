@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
+from tests.integration.conftest import tiny_config
 from typer.testing import CliRunner
 
 from retroml.cli import app
@@ -14,7 +15,6 @@ from retroml.config import Preset, all_presets, build_config
 from retroml.games import all_games
 from retroml.runs.model import Run, RunStatus
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config
 
 runner = CliRunner()
 

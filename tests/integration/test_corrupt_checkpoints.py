@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import tiny_config
+from tests.web.conftest import local_client
 from typer.testing import CliRunner
 
 from retroml.cli import app
@@ -16,8 +18,6 @@ from retroml.engine.checkpoints import checkpoint_damage, list_milestones
 from retroml.errors import DamagedCheckpointError
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.integration.conftest import tiny_config
-from tests.web.conftest import local_client
 
 # 4 envs × 64 steps per update: the 0 %, 50 % and 100 % milestones hold three different sets of weights.
 STEPS = 1024

@@ -9,12 +9,12 @@ import pytest
 import torch
 import yaml
 from stable_baselines3 import PPO
+from tests.integration.conftest import tiny_config
+from tests.integration.test_cli import run_cli
 
 from retroml.engine.algos import load_policy
 from retroml.engine.devices import torch_build
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config
-from tests.integration.test_cli import run_cli
 
 
 def tiny_run_file(tmp_path: Path, device: str) -> str:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 from stable_baselines3 import PPO
+from tests.integration.conftest import tiny_config, wait_until
+from tests.web.conftest import local_client
 
 from retroml.config import build_config
 from retroml.runs.model import Action
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.integration.conftest import tiny_config, wait_until
-from tests.web.conftest import local_client
 
 TRAINING_FIX = r"free some space, then continue the run \(nothing before the last checkpoint is lost\)\."
 

@@ -18,6 +18,7 @@ import pytest
 import torch
 from PIL import Image
 from stable_baselines3 import A2C, PPO
+from tests.integration.conftest import tiny_config
 
 from retroml import milestones
 from retroml.config import GameConfig, RenderConfig, build_config
@@ -27,7 +28,6 @@ from retroml.runs.service import RunService
 from retroml.video.encoder import probe
 from retroml.video.journey import plan_journey, render_run_journey, run_in_pool
 from retroml.video.playback import Playback
-from tests.integration.conftest import tiny_config
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C}
 EVERY_MILESTONE = {"min_play_seconds": 0}

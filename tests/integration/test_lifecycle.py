@@ -10,13 +10,13 @@ import time
 import pytest
 import yaml
 from stable_baselines3 import DQN, PPO
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.engine.checkpoints import list_milestones
 from retroml.errors import ConflictError, InvalidInputError, NotFoundError
 from retroml.runs.model import Action
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config, wait_until
 
 LONG = 2_000_000  # a budget these tests never finish: they stop or kill the run first
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 from pathlib import Path
+
 import av
 import numpy as np
 import pytest
 from PIL import Image
+from tests.integration.conftest import tiny_config
 
 from retroml.config import GameConfig, build_config
 from retroml.runs.service import RunService
 from retroml.video.hud import ACCENT, BACKGROUND, DISPLAY_ASPECT, GamePane, MilestoneLabel
 from retroml.video.playback import Playback, load_playback_policy
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment, title_lines
-from tests.integration.conftest import tiny_config
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # x264 keeps a still picture still (skipped blocks); a change on the Atari screen is a jump of tens of levels.
@@ -178,8 +179,19 @@ def test_a_16_9_journey_shows_the_game_large_and_the_story_beside_it(
     config = service.config(pong)
     label = MilestoneLabel(milestone_pct=50, timesteps=256, training_episodes=0, training_score_mean=None)
     pane = PaneSpec(str(service.paths(pong).checkpoints / "latest.zip"), label, curve=((128, -21.0), (256, -20.0)))
-    spec = SegmentSpec(0, str(tmp_path / "wide.mp4"), config.game, "Pong", "ppo", (pane,), 0, 45, width=width,
-                       height=height, timeline=(0.0, 50.0, 100.0))
+    spec = SegmentSpec(
+        0,
+        str(tmp_path / "wide.mp4"),
+        config.game,
+        "Pong",
+        "ppo",
+        (pane,),
+        0,
+        45,
+        width=width,
+        height=height,
+        timeline=(0.0, 50.0, 100.0),
+    )
     render_segment(spec)
     frame = decoded(tmp_path / "wide.mp4")[-1]
     save_png(f"pong_story_{width}x{height}.png", frame)

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config, wait_until
 
 # Token authentication on both ends, with a token made for this test session (a fresh machine has no
 # ~/.ray/auth_token, and `ray start` refuses to run without one), and every Ray address on the loopback

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import yaml
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.runs.service import RunService
 from retroml.video.encoder import probe
-from tests.integration.conftest import tiny_config, wait_until
 
 MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.integration.conftest import tiny_config
 from typer.testing import CliRunner
 
 from retroml.cli import app
 from retroml.config import build_config
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ import stat
 from pathlib import Path
 
 import pytest
+from tests.integration.conftest import tiny_config, wait_until
 
 from retroml.config import build_config
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
 from retroml.store import DB_ENV_VAR
 from retroml.web.auth import TOKEN_ENV_VAR
-from tests.integration.conftest import tiny_config, wait_until
 
 
 def _proc(pid: int, name: str) -> list[str]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import yaml
 from stable_baselines3 import DQN, PPO
+from tests.integration.conftest import tiny_config
 
 from retroml.config import GameConfig, build_config
 from retroml.engine.checkpoints import list_milestones
 from retroml.engine.envs import AtariNativeVecEnv
 from retroml.runs.model import Run
 from retroml.runs.service import RunService
-from tests.integration.conftest import tiny_config
 
 MILESTONES = [0, 10, 50, 100]
 
@@ -73,9 +72,7 @@ def test_fast_mode_config_yaml_says_so(service: RunService, dqn_pong: Run) -> No
         "timelapse_fps": 0.0, "timelapse_segment_minutes": 10.0,
     }  # fmt: skip
     assert written["render"]["auto"] is True
-    assert not service.paths(dqn_pong.run_id).clips.exists() or not any(
-        service.paths(dqn_pong.run_id).clips.iterdir()
-    )
+    assert not service.paths(dqn_pong.run_id).clips.exists() or not any(service.paths(dqn_pong.run_id).clips.iterdir())
 
 
 def test_metrics_count_real_episodes_not_rollouts(service: RunService, ppo_breakout: Run) -> None:

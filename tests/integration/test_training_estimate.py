@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 import yaml
+from tests.integration.conftest import tiny_config
+from tests.integration.test_cli import run_cli
 
 from retroml.config import build_config
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
 from retroml.runs.train_estimate import measured_speed
-from tests.integration.conftest import tiny_config
-from tests.integration.test_cli import run_cli
 
 
 def test_a_training_estimate_is_within_30_percent_once_this_machine_trained_one(tmp_path: Path) -> None:

@@ -17,9 +17,8 @@ import pytest
 
 from retroml.config import build_config
 from retroml.errors import ConflictError, NotFoundError, RetroMLError
-
-from retroml.runs.model import RunStatus
 from retroml.runs.executors import TRAIN_JOB, Launch
+from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 from sqlalchemy import Column, Float, Integer, String
+from tests.conftest import PostgresServer
 
 from retroml.errors import InvalidInputError
 from retroml.store import PatientWriter, Store
-from tests.conftest import PostgresServer
 
 GIB = 2**30
 

@@ -13,7 +13,11 @@ from retroml.config import PRESETS, REFERENCE_CORES, REFERENCE_STEPS_PER_SEC, bu
 from retroml.engine.devices import torch_build
 from retroml.errors import InvalidInputError
 from retroml.runs.train_estimate import (
-    device_choices, estimate_duration, estimate_training, measured_speed, record_leg,
+    device_choices,
+    estimate_duration,
+    estimate_training,
+    measured_speed,
+    record_leg,
 )  # fmt: skip
 from retroml.video.calibration import CALIBRATION_FILE, record_render, render_cost
 

@@ -11,12 +11,27 @@ from retroml.video.upload_pack import MIN_CHAPTER_SECONDS, chapters, timestamp, 
 def segments(seconds: list[float], fps: int = 30) -> list[SegmentSpec]:
     specs = []
     for index, length in enumerate(seconds):
-        label = MilestoneLabel(milestone_pct=index * 10.0, timesteps=index * 1000, training_episodes=index,
-                               training_score_mean=None if index == 0 else float(index), untrained=index == 0)
+        label = MilestoneLabel(
+            milestone_pct=index * 10.0,
+            timesteps=index * 1000,
+            training_episodes=index,
+            training_score_mean=None if index == 0 else float(index),
+            untrained=index == 0,
+        )
         frames = round(length * fps)
-        specs.append(SegmentSpec(index=index, output=f"/tmp/{index}.mp4", game=GameConfig(id="pong"), game_title="Pong",
-                                 algo="ppo", panes=(PaneSpec("x.zip", label),), title_frames=frames // 4,
-                                 play_frames=frames - frames // 4, fps=fps))
+        specs.append(
+            SegmentSpec(
+                index=index,
+                output=f"/tmp/{index}.mp4",
+                game=GameConfig(id="pong"),
+                game_title="Pong",
+                algo="ppo",
+                panes=(PaneSpec("x.zip", label),),
+                title_frames=frames // 4,
+                play_frames=frames - frames // 4,
+                fps=fps,
+            )
+        )
     return specs
 
 
@@ -46,7 +61,9 @@ def test_a_tail_shorter_than_ten_seconds_joins_the_last_chapter() -> None:
 def test_description_lines_and_webvtt_cues() -> None:
     marks = chapters(segments([12.0, 3600.0, 20.0]))
     assert youtube_chapters(marks).splitlines() == [
-        "00:00 untrained", "00:12 10 % — 1,000 steps", "1:00:12 20 % — 2,000 steps"
+        "00:00 untrained",
+        "00:12 10 % — 1,000 steps",
+        "1:00:12 20 % — 2,000 steps",
     ]
     vtt = webvtt_chapters(marks)
     assert vtt.startswith("WEBVTT\n\n1\n00:00:00.000 --> 00:00:12.000\nuntrained\n")

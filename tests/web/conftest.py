@@ -11,12 +11,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
+from tests.integration.conftest import tiny_config
 
 from retroml.config import build_config
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.integration.conftest import tiny_config
 
 FPS = 15
 FRAMES = 30

@@ -6,12 +6,12 @@ import socket
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import local_client
 
 from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.web.auth import COOKIE, TOKEN_ENV_VAR, token_for_host
 from retroml.web.server import create_app, serve
-from tests.web.conftest import local_client
 
 TOKEN = "s3cret-token"
 

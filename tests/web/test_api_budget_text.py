@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.conftest import queued_run
 
 from retroml.runs.service import RunService
-from tests.web.conftest import queued_run
 
 
 @pytest.mark.parametrize(("text", "timesteps"), [("2.5k", 2500), ("20,000", 20_000), ("1_000", 1000), ("2e3", 2000)])

@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from tests.integration.conftest import wait_until
+from tests.web.conftest import JSON
 
 from retroml.runs.model import RunStatus
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.integration.conftest import wait_until
-from tests.web.conftest import JSON
 
 REQUESTS = 200
 READERS = 16

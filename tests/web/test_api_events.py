@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.web.conftest import queued_run, register_video
 
 from retroml.runs.service import RunService
 from retroml.web.api.events import Cursor, RunEventStream
-from tests.web.conftest import queued_run, register_video
 
 
 def parse_sse(text: str) -> list[dict[str, Any]]:

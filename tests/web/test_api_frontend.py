@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import local_client
 
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.web.conftest import local_client
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ from schemathesis.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.web.conftest import JSON, queued_run  # noqa: E402
 
 from retroml.runs.service import RunService  # noqa: E402
 from retroml.web.server import create_app  # noqa: E402
-from tests.web.conftest import JSON, queued_run  # noqa: E402
 
 EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -8,9 +8,9 @@ import io
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from tests.web.conftest import queued_run
 
 from retroml.runs.service import RunService
-from tests.web.conftest import queued_run
 
 TINY = {"game": "pong", "algo": "ppo", "total_timesteps": 2000, "n_envs": 4}
 

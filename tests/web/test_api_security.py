@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import JSON, LOCAL_URL, local_client, queued_run
 
 from retroml.runs.service import RunService
 from retroml.web.auth import COOKIE
 from retroml.web.server import create_app
-from tests.web.conftest import JSON, LOCAL_URL, local_client, queued_run
 
 EVIL = "https://evil.example"
 TOKEN = "s3cret-token"

@@ -7,11 +7,11 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.conftest import wait_until
+from tests.web.conftest import local_client
 
 from retroml.runs.service import RunService
 from retroml.web.server import create_app
-from tests.web.conftest import local_client
-from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.expensive
 

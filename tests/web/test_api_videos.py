@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import queued_run, register_video
 
 from retroml.runs.service import RunService
-from tests.web.conftest import queued_run, register_video
 
 
 def test_list_every_clip_and_journey_with_run_game_milestone_length_size_and_poster(
@@ -131,7 +131,9 @@ def test_comparisons_highlights_and_time_lapses_are_their_own_kinds(client: Test
         made[layout] = register_video(service, run_id, "journey", f"render_{layout}", {"layout": layout}, timesteps=9)
     kinds = {video["id"]: video["kind"] for video in client.get("/api/videos").json()}
     assert kinds == {
-        made["single"]: "journey", made["compare"]: "comparison", made["highlights"]: "highlights",
+        made["single"]: "journey",
+        made["compare"]: "comparison",
+        made["highlights"]: "highlights",
         made["timelapse"]: "time-lapse",
     }
     assert [video["id"] for video in client.get("/api/videos?kind=time-lapse").json()] == [made["timelapse"]]

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from retroml.errors import RetroMLError
 from retroml.cli.common import (
-    app,
-    HomeOption,
     DbOption,
     ExecutorOption,
+    HomeOption,
     RayAddressOption,
+    app,
     fail,
     service_for,
 )
+from retroml.errors import RetroMLError
 
 if TYPE_CHECKING:
     pass

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from retroml.config import Preset, all_presets
-from retroml.games import Game, all_games
 from retroml.cli.common import (
+    JsonOption,
     app,
     console,
-    JsonOption,
     print_json,
 )
+from retroml.config import Preset, all_presets
+from retroml.games import Game, all_games
 
 if TYPE_CHECKING:
     pass

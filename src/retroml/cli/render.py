@@ -9,19 +9,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from retroml.config import parse_duration
-from retroml.errors import RetroMLError
-from retroml.runs.model import duration_text
 from retroml.cli.common import (
-    app,
-    console,
-    HomeOption,
     DbOption,
     ExecutorOption,
+    HomeOption,
     RayAddressOption,
+    app,
+    console,
     fail,
     service_for,
 )
+from retroml.config import parse_duration
+from retroml.errors import RetroMLError
+from retroml.runs.model import duration_text
 
 if TYPE_CHECKING:
     pass

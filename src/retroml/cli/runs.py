@@ -10,29 +10,29 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Column, Table
 
+from retroml.cli.common import (
+    DbOption,
+    ExecutorOption,
+    HomeOption,
+    JsonOption,
+    RayAddressOption,
+    console,
+    fail,
+    follow,
+    literal,
+    number_column,
+    parse_steps,
+    percent,
+    print_json,
+    run_action,
+    runs_app,
+    score,
+    service_for,
+    speed,
+    status_text,
+)
 from retroml.errors import RetroMLError
 from retroml.runs.model import Run, RunStatus, duration_text
-from retroml.cli.common import (
-    runs_app,
-    console,
-    HomeOption,
-    DbOption,
-    JsonOption,
-    ExecutorOption,
-    RayAddressOption,
-    print_json,
-    literal,
-    fail,
-    service_for,
-    parse_steps,
-    status_text,
-    percent,
-    speed,
-    score,
-    number_column,
-    follow,
-    run_action,
-)
 
 if TYPE_CHECKING:
     from retroml.runs.service import RunService

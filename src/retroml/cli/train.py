@@ -9,27 +9,27 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from retroml.cli.common import (
+    DbOption,
+    ExecutorOption,
+    HomeOption,
+    RayAddressOption,
+    app,
+    console,
+    fail,
+    follow,
+    literal,
+    parse_steps,
+    percent,
+    score,
+    service_for,
+    speed,
+    status_text,
+)
 from retroml.config import ALGOS, compose, load_yaml
 from retroml.errors import RetroMLError
 from retroml.games import get_game
 from retroml.runs.model import ENDED_STATUSES
-from retroml.cli.common import (
-    app,
-    console,
-    HomeOption,
-    DbOption,
-    ExecutorOption,
-    RayAddressOption,
-    literal,
-    fail,
-    service_for,
-    parse_steps,
-    status_text,
-    percent,
-    speed,
-    score,
-    follow,
-)
 
 if TYPE_CHECKING:
     from retroml.runs.service import RunService

@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.config import (
-    ALGOS, PRESETS, RunConfig, TrainConfig, compose, parse_budget, preset_config,
+    ALGOS,
+    PRESETS,
+    RunConfig,
+    TrainConfig,
+    compose,
+    parse_budget,
+    preset_config,
 )  # fmt: skip
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games

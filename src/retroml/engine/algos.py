@@ -37,7 +37,10 @@ REPLAY_BUFFER_FILE = "replay_buffer.pkl"
 # SB3's classes with measured torch thread placement (:mod:`retroml.engine.thread_placement`); their
 # checkpoints are stock SB3 zips.
 ALGORITHM_CLASSES: dict[str, type[BaseAlgorithm]] = {
-    "ppo": PlacedPPO, "a2c": PlacedA2C, "dqn": PlacedDQN, "qrdqn": PlacedQRDQN,
+    "ppo": PlacedPPO,
+    "a2c": PlacedA2C,
+    "dqn": PlacedDQN,
+    "qrdqn": PlacedQRDQN,
 }
 
 

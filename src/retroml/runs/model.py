@@ -342,7 +342,9 @@ class VideoKind(StrEnum):
 
 
 _KIND_OF_LAYOUT = {
-    "compare": VideoKind.COMPARISON, "highlights": VideoKind.HIGHLIGHTS, "timelapse": VideoKind.TIMELAPSE
+    "compare": VideoKind.COMPARISON,
+    "highlights": VideoKind.HIGHLIGHTS,
+    "timelapse": VideoKind.TIMELAPSE,
 }
 # The files of an upload pack beside a rendered video (retroml.video.upload_pack), by name.
 PACK_FILES = ("chapters", "webvtt", "thumbnail", "description")

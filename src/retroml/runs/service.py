@@ -15,10 +15,12 @@ import signal
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable, Sequence
 from typing import Any, Literal
+
+from sqlalchemy.exc import DBAPIError
 
 from retroml import milestones
 from retroml.config import (
@@ -30,8 +32,6 @@ from retroml.config import (
     read_config,
     to_yaml,
 )
-from sqlalchemy.exc import DBAPIError
-
 from retroml.disk import disk_is_full
 from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, newest_loadable
 from retroml.errors import ConflictError, DamagedCheckpointError, InvalidInputError, NotFoundError, RetroMLError
@@ -537,7 +537,14 @@ class RunService:
         runner = self.executor.segment_runner()
         workers = workers or self.executor.render_workers()
         return render_video(
-            self.store, run_id, settings, layout, compare_with, workers=workers, music=music, progress=progress,
+            self.store,
+            run_id,
+            settings,
+            layout,
+            compare_with,
+            workers=workers,
+            music=music,
+            progress=progress,
             runner=runner,
         )
 

@@ -21,7 +21,11 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from retroml.config import (
-    GPU_SPEEDUP_GUESS, REFERENCE_CORES, REFERENCE_STEPS_PER_SEC, ZOO_ATARI_DEFAULTS, RunConfig,
+    GPU_SPEEDUP_GUESS,
+    REFERENCE_CORES,
+    REFERENCE_STEPS_PER_SEC,
+    ZOO_ATARI_DEFAULTS,
+    RunConfig,
 )  # fmt: skip
 from retroml.engine.devices import detected_devices, resolve_device
 from retroml.runs.model import duration_text

@@ -142,7 +142,9 @@ def _record_speed(store: Store, run_id: str, outcome: LegOutcome) -> None:
     if speed is not None:
         logger.info(
             "measured %.0f timesteps/s over %.0f s of training, %.1f s around it (kept for estimates)",
-            timesteps / seconds, seconds, wall - seconds,
+            timesteps / seconds,
+            seconds,
+            wall - seconds,
         )
 
 

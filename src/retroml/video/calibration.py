@@ -86,8 +86,14 @@ def render_cost(home: Path, layout: str, resolution: str, workers: int) -> Rende
 
 
 def record_render(
-    home: Path, layout: str, resolution: str, pane_frames: int, workers: int, wall_seconds: float,
-    video_seconds: float, size_bytes: int,
+    home: Path,
+    layout: str,
+    resolution: str,
+    pane_frames: int,
+    workers: int,
+    wall_seconds: float,
+    video_seconds: float,
+    size_bytes: int,
 ) -> RenderCost | None:
     """Blend a finished render into the measurement; a failure to write is logged, never raised."""
     if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:

@@ -198,7 +198,11 @@ def join_segments(
 
 
 def _copy_segment(
-    part: Path, container: av.container.OutputContainer, video: av.VideoStream, offset: int, time_base: Fraction,
+    part: Path,
+    container: av.container.OutputContainer,
+    video: av.VideoStream,
+    offset: int,
+    time_base: Fraction,
     extradata: bytes | None,
 ) -> int:
     """Mux the packets of ``part`` shifted by ``offset`` (in ``time_base``); returns the offset after it."""

@@ -66,8 +66,10 @@ class MilestoneLabel:
 
     def title_line(self) -> str:
         """``10 % — 200,000 steps — mean score 4.2`` (the title card's main line)."""
-        score = "no episode finished yet" if self.training_score_mean is None else (
-            f"mean score {self.training_score_mean:,.1f}"
+        score = (
+            "no episode finished yet"
+            if self.training_score_mean is None
+            else (f"mean score {self.training_score_mean:,.1f}")
         )
         return f"{self.pct_text} — {self.timesteps:,} steps — {score}"
 

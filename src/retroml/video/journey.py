@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-from functools import lru_cache
 import io
 import json
 import logging
@@ -22,6 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,13 +35,13 @@ from retroml.games import get_game
 from retroml.paths import RunPaths, run_paths
 from retroml.runs.model import Run
 from retroml.store import Store
+from retroml.video import upload_pack
 from retroml.video.analytics import SIZE as ANALYTICS_SIZE
 from retroml.video.analytics import training_curve
 from retroml.video.background import die_with_parent
 from retroml.video.calibration import RenderCost, record_render, render_cost
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.hud import MilestoneLabel
-from retroml.video import upload_pack
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
 logger = logging.getLogger(__name__)
@@ -247,8 +247,7 @@ def _labelled_checkpoints(
     if files and len(damaged) == len(files):
         names = ", ".join(f"{path.name} ({why})" for path, why in damaged.items())
         raise DamagedCheckpointError(
-            f"none of the checkpoints of run {run_id} loads ({names}), so there is nothing to render; "
-            "train a new run"
+            f"none of the checkpoints of run {run_id} loads ({names}), so there is nothing to render; train a new run"
         )
     found = [
         labelled(checkpoint.path, checkpoint.milestone_pct, checkpoint.timesteps)
@@ -466,8 +465,13 @@ def render_and_join(
     workers = min(workers, len(plan.segments))
     logger.info(
         "render of %s: %d segments, %s (%d frames); expected about %.0f MB in about %.0f s with %d workers",
-        plan.run_id, len(plan.segments), plan.settings.length, plan.frames, plan.expected_bytes() / 1e6,
-        plan.expected_render_seconds(workers), workers,
+        plan.run_id,
+        len(plan.segments),
+        plan.settings.length,
+        plan.frames,
+        plan.expected_bytes() / 1e6,
+        plan.expected_render_seconds(workers),
+        workers,
     )
     if plan.subset_note:
         logger.info("the journey of %s %s", plan.run_id, plan.subset_note)
@@ -483,12 +487,22 @@ def render_and_join(
         os.replace(partial, plan.output)
         wall = time.perf_counter() - started
         record_render(
-            store.home, plan.segments[0].layout, plan.resolution, plan.pane_frames, workers, wall, info.duration,
+            store.home,
+            plan.segments[0].layout,
+            plan.resolution,
+            plan.pane_frames,
+            workers,
+            wall,
+            info.duration,
             info.size_bytes,
         )
         logger.info(
-            "render of %s took %.1f s (expected %.1f s), %.1f MB (expected %.1f MB)", plan.run_id, wall,
-            expected_seconds, info.size_bytes / 1e6, plan.expected_bytes() / 1e6,
+            "render of %s took %.1f s (expected %.1f s), %.1f MB (expected %.1f MB)",
+            plan.run_id,
+            wall,
+            expected_seconds,
+            info.size_bytes / 1e6,
+            plan.expected_bytes() / 1e6,
         )
     except Exception as error:
         # A segment, the join, or a progress row in the store: whichever met the full disk first.

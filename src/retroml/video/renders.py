@@ -80,9 +80,7 @@ def render_video(
     if layout == "highlights":
         from retroml.video.highlights import render_highlights
 
-        return render_highlights(
-            store, run_id, settings.length, settings, workers=workers, progress=progress, **pool
-        )
+        return render_highlights(store, run_id, settings.length, settings, workers=workers, progress=progress, **pool)
     from retroml.video.timelapse import render_timelapse
 
     return render_timelapse(store, run_id, settings.length, settings, progress=progress)

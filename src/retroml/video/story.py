@@ -69,8 +69,11 @@ class StoryCanvas:
         self.panel_width = width - self.panel_x - margin
         self.canvas = np.full((height, width, 3), BACKGROUND, dtype=np.uint8)
         cv2.rectangle(
-            self.canvas, (self.game_x - 2, self.game_y - 2),
-            (self.game_x + self.game_width + 1, self.game_y + self.game_height + 1), PANEL, thickness=2,
+            self.canvas,
+            (self.game_x - 2, self.game_y - 2),
+            (self.game_x + self.game_width + 1, self.game_y + self.game_height + 1),
+            PANEL,
+            thickness=2,
         )
         y = self.game_y
         y = self._line(f"{game_title}", 34, TEXT, y)
@@ -134,8 +137,12 @@ class StoryCanvas:
             column = self.panel_width // 3
             for index, (name, value) in enumerate((("EPISODE", episode), ("SCORE", score), ("BEST", best))):
                 paste(block, self._text(name, 13, MUTED), index * column, 0)
-                paste(block, self._text(f"{value:,.0f}", 40, TEXT if index else MUTED), index * column,
-                      round(20 * self.scale))
+                paste(
+                    block,
+                    self._text(f"{value:,.0f}", 40, TEXT if index else MUTED),
+                    index * column,
+                    round(20 * self.scale),
+                )
             if label is not None:
                 text = f"NEW EPISODE: {label}, reset" if label else "NEW EPISODE"
                 paste(block, self._text(text, 15, (20, 20, 20), ACCENT), 0, round(84 * self.scale))
@@ -160,4 +167,3 @@ class StoryCanvas:
         paste(self.canvas, self._text("0 %", 12, MUTED), left - radius, y + radius * 2 + 2)
         end = self._text("100 %", 12, MUTED)
         paste(self.canvas, end, right - end.shape[1] + radius, y + radius * 2 + 2)
-

@@ -37,7 +37,7 @@ from retroml.paths import RunPaths, run_paths
 from retroml.store import Store
 from retroml.video.background import Feeder, drain
 from retroml.video.encoder import VideoEncoder, probe, save_poster
-from retroml.video.hud import ACCENT, BAND, BACKGROUND, MUTED, TEXT, paste, text_image, title_card
+from retroml.video.hud import ACCENT, BACKGROUND, BAND, MUTED, TEXT, paste, text_image, title_card
 from retroml.video.journey import TITLE_SECONDS, Progress
 
 logger = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+
 from fastapi import APIRouter, Response
 
 from retroml.games import Game, all_games, get_game

@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 from retroml.config import RunConfig, parse_duration
 from retroml.errors import InvalidInputError
 from retroml.runs.model import Run, RunStatus
+from retroml.video.renders import VideoLayout
 from retroml.web.api.run_models import (
     BranchBody,
     BranchSummary,
@@ -28,7 +29,6 @@ from retroml.web.api.run_models import (
     TrainingConfig,
     to_run_config,
 )
-from retroml.video.renders import VideoLayout
 from retroml.web.dependencies import Service, SinceId
 
 router = APIRouter(tags=["runs"])
