@@ -29,7 +29,7 @@ from retroml.config import (
 )  # fmt: skip
 from retroml.engine.devices import detected_devices, resolve_device
 from retroml.runs.model import duration_text
-from retroml.video.calibration import NEW_WEIGHT, read_entries, read_entry, write_entry
+from retroml.video.calibration import blend, read_entries, read_entry, write_entry
 
 # A leg shorter than this measures little more than its first rollout: it refines nothing. (A
 # 4,000-step tiny PPO run trains for a few seconds on a quiet 2-core machine: that one counts.)
@@ -94,8 +94,8 @@ def record_leg(
     before = measured_speed(home, algo, n_envs, device)
     if before is not None:
         measured = TrainSpeed(
-            NEW_WEIGHT * measured.steps_per_sec + (1 - NEW_WEIGHT) * before.steps_per_sec,
-            NEW_WEIGHT * measured.startup_seconds + (1 - NEW_WEIGHT) * before.startup_seconds,
+            blend(measured.steps_per_sec, before.steps_per_sec),
+            blend(measured.startup_seconds, before.startup_seconds),
             before.legs + 1,
         )
     write_entry(home, _key(algo, n_envs, device), asdict(measured), "the training leg's measured speed")

@@ -20,7 +20,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 CALIBRATION_FILE = "calibration.json"
-NEW_WEIGHT = 0.5  # the latest render's share in the blended measurement
+NEW_WEIGHT = 0.5  # the latest measurement's share in the blended one (renders and training legs)
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,11 @@ def render_cost(home: Path, layout: str, resolution: str, workers: int) -> Rende
         return None
 
 
+def blend(latest: float, before: float) -> float:
+    """A measured quantity with the latest measurement weighted in (:data:`NEW_WEIGHT`)."""
+    return NEW_WEIGHT * latest + (1 - NEW_WEIGHT) * before
+
+
 def record_render(
     home: Path,
     layout: str,
@@ -102,8 +107,8 @@ def record_render(
     before = render_cost(home, layout, resolution, workers)
     if before is not None:
         measured = RenderCost(
-            NEW_WEIGHT * measured.worker_seconds_per_frame + (1 - NEW_WEIGHT) * before.worker_seconds_per_frame,
-            NEW_WEIGHT * measured.bytes_per_second + (1 - NEW_WEIGHT) * before.bytes_per_second,
+            blend(measured.worker_seconds_per_frame, before.worker_seconds_per_frame),
+            blend(measured.bytes_per_second, before.bytes_per_second),
             before.renders + 1,
         )
     write_entry(home, _key(layout, resolution, workers), asdict(measured), "the render's measured speed")
