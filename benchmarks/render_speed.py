@@ -83,7 +83,7 @@ def ours_per_worker(
 ) -> dict[str, float]:
     """One segment in this process: ``panes`` copies of the checkpoint in ``layout``."""
     from retroml.config import GameConfig
-    from retroml.video.hud import MilestoneLabel
+    from retroml.video.frames import MilestoneLabel
     from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
     label = MilestoneLabel(100, 4096, 10, 1.0)
@@ -109,7 +109,7 @@ def ours_journey(service: Any, run_id: str, frames: int, workers: int, preset: s
 
     seconds = frames // 30
     with Measure() as measure:
-        render_run_journey(service.store, run_id, RenderConfig(length=f"{seconds}s", preset=preset), workers=workers)
+        render_run_journey(service.raw_store, run_id, RenderConfig(length=f"{seconds}s", preset=preset), workers=workers)
     return {"fps": seconds * 30 / measure.wall, "fps_per_cpu_sec": seconds * 30 / measure.cpu}
 
 

@@ -17,11 +17,11 @@ from retroml.config import GameConfig, RenderConfig, build_config
 from retroml.engine.algos import build_model
 from retroml.engine.envs import AtariNativeVecEnv
 from retroml.runs.service import RunService
-from retroml.video.analytics import AnalyticsCanvas, Inspection, analytics_heading, training_curve
+from retroml.video.analytics import AnalyticsCanvas, analytics_heading, training_curve
 from retroml.video.encoder import probe
-from retroml.video.hud import MilestoneLabel
+from retroml.video.frames import Frame, Inspection, MilestoneLabel
 from retroml.video.journey import plan_journey, render_run_journey
-from retroml.video.playback import Frame, Playback
+from retroml.video.playback import Playback
 
 LABEL = MilestoneLabel(50, 1000, 3, 1.5)
 CURVE = ((256, 0.0), (512, 1.0), (1000, 1.5))
@@ -155,8 +155,8 @@ def test_an_analytics_journey_is_a_1280x720_video_with_the_training_curve(
     service: RunService, run_id: str, tmp_path: Path
 ) -> None:
     settings = RenderConfig(layout="analytics", length="6s")  # resolution stays 640x480: analytics ignores it
-    plan = plan_journey(service.store, run_id, settings, tmp_path)
-    metrics = service.store.metrics(run_id)
+    plan = plan_journey(service.raw_store, run_id, settings, tmp_path)
+    metrics = service.raw_store.metrics(run_id)
     for segment in plan.segments:
         (pane,) = segment.panes
         assert (segment.layout, segment.width, segment.height) == ("analytics", 1280, 720)
@@ -168,7 +168,7 @@ def test_an_analytics_journey_is_a_1280x720_video_with_the_training_curve(
         assert list(pane.curve) == expected
     assert plan.segments[-1].panes[0].curve, "the tiny run finished episodes, so the last checkpoint has a curve"
 
-    video = render_run_journey(service.store, run_id, settings, workers=1)
+    video = render_run_journey(service.raw_store, run_id, settings, workers=1)
     info = probe(video)
     assert (info.codec, info.width, info.height, info.fps) == ("h264", 1280, 720, 30.0)
     assert info.frames == plan.frames == 180

@@ -16,8 +16,9 @@ from retroml.errors import InvalidInputError, NotFoundError
 from retroml.runs.service import RunService
 from retroml.video.compare import ComparedRun, common_milestones, render_compare
 from retroml.video.encoder import probe
+from retroml.video.frames import MilestoneLabel
 from retroml.video.highlights import SCAN_EPISODES, SCAN_SECONDS, render_highlights
-from retroml.video.hud import GridCanvas, MilestoneLabel, compare_heading
+from retroml.video.hud import GridCanvas, compare_heading
 from retroml.video.playback import Playback, load_playback_policy
 
 # Four checkpoints: highlights scan them in two processes when given two workers.
@@ -68,7 +69,7 @@ def decoded(video: Path, indices: set[int]) -> dict[int, np.ndarray]:
 
 def test_compare_plays_the_runs_side_by_side_at_common_milestones(service: RunService, runs: list[str]) -> None:
     ppo, a2c = runs
-    video = render_compare(service.store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=2)
+    video = render_compare(service.raw_store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=2)
     assert video == service.paths(ppo).videos / f"breakout__compare__{ppo}__vs__{a2c}__6s.mp4"
     info = probe(video)
     assert (info.codec, info.width, info.height, info.fps, info.frames) == ("h264", 640, 480, 30.0, 180)
@@ -88,10 +89,10 @@ def test_compare_plays_the_runs_side_by_side_at_common_milestones(service: RunSe
             assert sum(episode["frames"] for episode in pane["episodes"]) == segment["play_frames"]
     assert sum(segment["frames"] for segment in segments) == info.frames
 
-    (row,) = [row for row in service.videos(ppo) if row["kind"] == "journey"]
+    (row,) = [row for row in service.renders.videos(ppo) if row["kind"] == "journey"]
     assert row["path"] == str(video.relative_to(service.home))
     assert (row["meta"]["layout"], row["meta"]["runs"]) == ("compare", runs)
-    assert service.video_poster(row["id"]).stat().st_size > 1000
+    assert service.renders.video_poster(row["id"]).stat().st_size > 1000
 
 
 def test_compare_panes_start_from_the_same_game_state(service: RunService, runs: list[str]) -> None:
@@ -105,7 +106,7 @@ def test_compare_panes_start_from_the_same_game_state(service: RunService, runs:
     weights = [policy.policy.state_dict() for policy in policies]
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
 
-    video = render_compare(service.store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=1)
+    video = render_compare(service.raw_store, runs, SETTINGS.model_copy(update={"length": "6s"}), workers=1)
     first = manifest_of(video)["segments"][0]
     plays = range(first["title_frames"], first["frames"])
     frames = decoded(video, set(plays))
@@ -155,7 +156,7 @@ def test_a_comparison_that_cannot_be_made_is_refused_with_a_sentence(
     ]
     for error, sentence, run_ids in refusals:
         with pytest.raises(error, match=sentence):
-            render_compare(service.store, run_ids, settings, workers=1)
+            render_compare(service.raw_store, run_ids, settings, workers=1)
     assert not list(service.paths(runs[0]).videos.glob(".render-*"))
 
 
@@ -172,7 +173,7 @@ def test_runs_without_a_milestone_in_common_are_refused() -> None:
 
 def test_highlights_show_only_the_episodes_their_manifest_names(service: RunService, runs: list[str]) -> None:
     ppo = runs[0]
-    video = render_highlights(service.store, ppo, "12s", SETTINGS, workers=2)
+    video = render_highlights(service.raw_store, ppo, "12s", SETTINGS, workers=2)
     assert video == service.paths(ppo).videos / f"breakout__ppo__{ppo}__highlights_12s.mp4"
     info = probe(video)
     assert info.codec == "h264" and abs(info.frames - 12 * 30) <= 1
@@ -210,7 +211,7 @@ def test_highlights_show_only_the_episodes_their_manifest_names(service: RunServ
             assert clip["episode_score"] == max(scores)
         playback.close()
 
-    (row,) = [row for row in service.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"]
+    (row,) = [row for row in service.renders.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"]
     assert row["path"] == str(video.relative_to(service.home))
 
 
@@ -218,12 +219,12 @@ def test_highlights_that_cannot_be_made_are_refused_with_a_sentence(
     service: RunService, runs: list[str], untrained: dict[str, str]
 ) -> None:
     with pytest.raises(NotFoundError, match=r"^there is no run run-nothere$"):
-        render_highlights(service.store, "run-nothere", "10s")
+        render_highlights(service.raw_store, "run-nothere", "10s")
     with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no highlights; train it first$"):
-        render_highlights(service.store, untrained["pong"], "10s")
+        render_highlights(service.raw_store, untrained["pong"], "10s")
     with pytest.raises(InvalidInputError, match=r"^'ten' is not a duration"):
-        render_highlights(service.store, runs[0], "ten")
+        render_highlights(service.raw_store, runs[0], "ten")
     too_long = r"^the checkpoints played only \d+s of episodes, too little for 10m of highlights; ask for at most \d+s$"
     with pytest.raises(InvalidInputError, match=too_long):
-        render_highlights(service.store, runs[0], "10m", SETTINGS)
+        render_highlights(service.raw_store, runs[0], "10m", SETTINGS)
     assert not list(service.paths(runs[0]).videos.glob(".render-*"))

@@ -19,7 +19,8 @@ from tests.integration.conftest import tiny_config
 
 from retroml.config import GameConfig, build_config
 from retroml.runs.service import RunService
-from retroml.video.hud import ACCENT, BACKGROUND, DISPLAY_ASPECT, GamePane, MilestoneLabel
+from retroml.video.frames import MilestoneLabel
+from retroml.video.hud import ACCENT, BACKGROUND, DISPLAY_ASPECT, GamePane
 from retroml.video.playback import Playback, load_playback_policy
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment, title_lines
 
@@ -80,7 +81,7 @@ def save_png(name: str, frame: np.ndarray) -> None:
 
 
 def test_a_breakout_journey_keeps_moving(service: RunService, breakout: str) -> None:
-    segments = play_frames(service.render(breakout, length="20s", workers=1))
+    segments = play_frames(service.renders.render(breakout, length="20s", workers=1))
     band = GamePane(640, 480, ["", ""], 30).band_height
     shares = [moving_share(frames, band) for frames in segments]
     every = [frame for frames in segments for frame in frames]
@@ -103,7 +104,7 @@ def test_pong_best_is_never_below_the_score(service: RunService, pong: str) -> N
 
 
 def test_the_game_has_the_shape_a_tv_gave_it(service: RunService, pong: str) -> None:
-    video = service.render(pong, length="4s", workers=1)
+    video = service.renders.render(pong, length="4s", workers=1)
     frame = play_frames(video)[-1][-1]
     save_png("pong_journey_last_frame.png", frame)
     pane = GamePane(640, 480, ["", ""], 30)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retroml.config import GameConfig
-from retroml.video.hud import MilestoneLabel
+from retroml.video.frames import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec
 from retroml.video.upload_pack import MIN_CHAPTER_SECONDS, chapters, timestamp, webvtt_chapters, youtube_chapters
 

@@ -33,8 +33,9 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from retroml.video.hud import ACCENT, BACKGROUND, MUTED, TEXT, GamePane, MilestoneLabel, paste, text_image
-from retroml.video.playback import EMULATOR_HZ, Frame, Playback
+from retroml.video.frames import Frame, Inspection, MilestoneLabel
+from retroml.video.hud import ACCENT, BACKGROUND, MUTED, TEXT, GamePane, paste, text_image
+from retroml.video.playback import EMULATOR_HZ, Playback
 
 SIZE = WIDTH, HEIGHT = 1280, 720
 VALUE_SECONDS = 4.0
@@ -47,25 +48,6 @@ GRID = (48, 54, 74)
 HEAT = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(-1, 1), cv2.COLORMAP_INFERNO)[:, 0, ::-1].copy()
 
 ScoreKind = Literal["probabilities", "q-values"]
-
-
-@dataclass(frozen=True)
-class Inspection:
-    """What the policy computed for one observation: the one that chose the action on screen.
-
-    :param observation: the 4×84×84 uint8 frame stack the policy saw (as in training).
-    :param action: index (in the game's action-meaning order) of the action played.
-    :param scores: one number per action: probabilities (PPO/A2C, summing to 1) or Q-values (DQN,
-        QR-DQN as the mean of the quantiles).
-    :param value: V(s) from the critic (PPO/A2C) or the largest Q-value (DQN/QR-DQN).
-    :param activations: per convolution layer, its output's mean over channels (height × width).
-    """
-
-    observation: np.ndarray
-    action: int
-    scores: np.ndarray
-    value: float
-    activations: tuple[np.ndarray, ...]
 
 
 class PolicyInspector:

@@ -17,7 +17,7 @@ from retroml.errors import InvalidInputError, NotFoundError
 from retroml.games import get_game
 from retroml.paths import run_paths
 from retroml.store import Store
-from retroml.video.hud import MilestoneLabel
+from retroml.video.frames import MilestoneLabel
 from retroml.video.journey import (
     TITLE_SECONDS,
     JourneyPlan,

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from retroml import milestones
+from retroml.video.frames import Frame, MilestoneLabel
 from retroml.video.i420 import I420Canvas, even_box
-from retroml.video.playback import Frame
 
 BACKGROUND = (12, 14, 22)
 BAND = (24, 28, 44)
@@ -31,47 +29,6 @@ BANNER_SECONDS = 1.5
 ATARI_WIDTH, ATARI_HEIGHT = 160, 210
 STELLA_NTSC_WIDTH_SCALE = 2 * 0.91
 DISPLAY_ASPECT = ATARI_WIDTH * STELLA_NTSC_WIDTH_SCALE / ATARI_HEIGHT
-
-
-@dataclass(frozen=True)
-class MilestoneLabel:
-    """What a checkpoint is, for the HUD and the title card (all from the run's files and metrics).
-
-    :param milestone_pct: where the checkpoint lies in the run's current plan, in percent
-        (:func:`retroml.milestones.percent` of its timesteps), not the percentage in its file name: a
-        run trained "N more" reads its first leg as 0 … 50 % and its second as 60 … 100 %.
-    :param timesteps: timesteps trained when it was saved.
-    :param training_episodes: training episodes finished by then.
-    :param training_score_mean: mean score of the last training episodes then (``None`` before any).
-    :param milestone: saved at a planned milestone (``latest.zip`` is not).
-    :param untrained: no update had changed the weights yet (the initial ones).
-    """
-
-    milestone_pct: float
-    timesteps: int
-    training_episodes: int
-    training_score_mean: float | None
-    milestone: bool = True
-    untrained: bool = False
-
-    @property
-    def pct_text(self) -> str:
-        """``10 %``, ``2.5 %`` or ``untrained``."""
-        return "untrained" if self.untrained else milestones.label(self.milestone_pct)
-
-    @property
-    def trained_text(self) -> str:
-        """``10 % trained`` or ``untrained`` (the HUD's first line)."""
-        return self.pct_text if self.untrained else f"{self.pct_text} trained"
-
-    def title_line(self) -> str:
-        """``10 % — 200,000 steps — mean score 4.2`` (the title card's main line)."""
-        score = (
-            "no episode finished yet"
-            if self.training_score_mean is None
-            else (f"mean score {self.training_score_mean:,.1f}")
-        )
-        return f"{self.pct_text} — {self.timesteps:,} steps — {score}"
 
 
 # DejaVu (Debian's fonts-dejavu-core, installed by scripts/setup.sh) has the dashes and the middle

@@ -41,7 +41,7 @@ from retroml.video.analytics import training_curve
 from retroml.video.background import die_with_parent
 from retroml.video.calibration import RenderCost, record_render, render_cost
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
-from retroml.video.hud import MilestoneLabel
+from retroml.video.frames import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
 logger = logging.getLogger(__name__)

@@ -17,45 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import cv2
 import numpy as np
 
 from retroml.config import GameConfig, RenderConfig
-
-if TYPE_CHECKING:
-    from retroml.video.analytics import Inspection, PolicyInspector
+from retroml.video.frames import Frame, Inspection, Inspector
 
 EMULATOR_HZ = 60
 # ale-py's default episode cap (108,000 emulator frames = 30 minutes of play), as in training.
 MAX_EPISODE_FRAMES = 108_000
 # A playback made without render settings plays as a render with the defaults does (same seed, same frames).
 RENDER_DEFAULTS = RenderConfig()
-
-
-@dataclass
-class Frame:
-    """One video frame and what the HUD must say about it.
-
-    :param rgb: the console screen, 210×160×3.
-    :param episode: playback episode number, starting at 1.
-    :param score: the game score of this episode so far (unclipped, over all lives).
-    :param best: the best episode score of this playback: the finished episodes' and this one's so far
-        (never below ``score``; in a first Pong game it is the score, negative as it is).
-    :param episode_frame: video frames since this episode started (0 on its first frame).
-    :param note: why the last episode ended early, shown with the NEW EPISODE label ("" if it did not).
-    :param inspection: what the policy computed for the observation that chose the action being played
-        (only with an ``inspector``; the frames of one agent step share the same object).
-    """
-
-    rgb: np.ndarray
-    episode: int
-    score: float
-    best: float
-    episode_frame: int
-    note: str = ""
-    inspection: Inspection | None = None
 
 
 @dataclass
@@ -94,7 +68,7 @@ class Playback:
     still_seconds: float = RENDER_DEFAULTS.still_seconds
     epsilon: float = RENDER_DEFAULTS.epsilon
     fps: int = 30
-    inspector: PolicyInspector | None = None
+    inspector: Inspector | None = None
     episodes: list[Episode] = field(default_factory=list)
 
     def __post_init__(self) -> None:

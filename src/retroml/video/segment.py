@@ -20,8 +20,9 @@ import numpy as np
 from retroml.config import GameConfig
 from retroml.video.analytics import AnalyticsCanvas, analytics_heading, draw_curve
 from retroml.video.encoder import VideoEncoder
-from retroml.video.hud import GamePane, GridCanvas, MilestoneLabel, compare_heading, heading_for, title_card
-from retroml.video.playback import RENDER_DEFAULTS, Frame, Playback, load_playback_policy
+from retroml.video.frames import Frame, MilestoneLabel
+from retroml.video.hud import GamePane, GridCanvas, compare_heading, heading_for, title_card
+from retroml.video.playback import RENDER_DEFAULTS, Playback, load_playback_policy
 from retroml.video.story import StoryCanvas, is_story_frame
 
 PROGRESS_EVERY_SEC = 1.0

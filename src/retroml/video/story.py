@@ -16,19 +16,18 @@ import cv2
 import numpy as np
 
 from retroml.video.analytics import PANEL, draw_curve
+from retroml.video.frames import Frame, MilestoneLabel
 from retroml.video.hud import (
     ACCENT,
     BACKGROUND,
     BANNER_SECONDS,
     MUTED,
     TEXT,
-    MilestoneLabel,
     fitted_text,
     paste,
     tv_size,
 )
 from retroml.video.i420 import I420Canvas, even_box
-from retroml.video.playback import Frame
 
 # Wider than this and the frame has room beside a 4:3 game for the story panel (16:10 and 16:9).
 STORY_ASPECT = 1.55

@@ -24,7 +24,8 @@ from PIL import Image
 from retroml.runs.model import duration_text
 from retroml.video.analytics import PANEL, draw_curve
 from retroml.video.encoder import frame_at
-from retroml.video.hud import ACCENT, BACKGROUND, MUTED, TEXT, MilestoneLabel, fitted_text, paste, text_image
+from retroml.video.frames import MilestoneLabel
+from retroml.video.hud import ACCENT, BACKGROUND, MUTED, TEXT, fitted_text, paste, text_image
 from retroml.video.segment import SegmentSpec
 
 MIN_CHAPTER_SECONDS = 10.0  # YouTube ignores chapters shorter than this
