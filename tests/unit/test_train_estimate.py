@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from retroml.calibration import CALIBRATION_FILE, record_render, render_cost
 from retroml.config import PRESETS, REFERENCE_CORES, REFERENCE_STEPS_PER_SEC, build_config
 from retroml.engine.devices import torch_build
 from retroml.errors import InvalidInputError
@@ -19,7 +20,6 @@ from retroml.runs.train_estimate import (
     measured_speed,
     record_leg,
 )  # fmt: skip
-from retroml.video.calibration import CALIBRATION_FILE, record_render, render_cost
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="the answers of a machine without a GPU")
 

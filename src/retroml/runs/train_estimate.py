@@ -3,7 +3,7 @@
 Every training leg that ends records what it measured — timesteps per second over its training
 (collect + update cycles, milestone saves included) and the seconds around it (process start,
 imports, emulators, model; the final checkpoint) — keyed by algorithm, environments and device, in
-``<home>/calibration.json`` beside the render measurements (:mod:`retroml.video.calibration`),
+``<home>/calibration.json`` beside the render measurements (:mod:`retroml.calibration`),
 blended with earlier legs so one odd run does not swing it. An estimate uses the measurement of the
 same settings; else one of the same algorithm and device with the nearest environment count; else a
 first guess from the rates measured on the reference machine below, labelled as such.
@@ -15,11 +15,12 @@ wall time here, and ALE games differ far less than algorithms do.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from retroml.calibration import read_entries, read_measurement, record_measurement
 from retroml.config import (
     GPU_SPEEDUP_GUESS,
     REFERENCE_CORES,
@@ -29,7 +30,6 @@ from retroml.config import (
 )  # fmt: skip
 from retroml.engine.devices import detected_devices, resolve_device
 from retroml.runs.model import duration_text
-from retroml.video.calibration import blend, read_entries, read_entry, write_entry
 
 # A leg shorter than this measures little more than its first rollout: it refines nothing. (A
 # 4,000-step tiny PPO run trains for a few seconds on a quiet 2-core machine: that one counts.)
@@ -77,11 +77,7 @@ def _key(algo: str, n_envs: int, device: str) -> str:
 
 def measured_speed(home: Path, algo: str, n_envs: int, device: str) -> TrainSpeed | None:
     """The blended measurement for these settings, or ``None`` before the first such leg."""
-    entry = read_entry(home, _key(algo, n_envs, device))
-    try:
-        return TrainSpeed(**entry) if entry else None
-    except TypeError:
-        return None
+    return read_measurement(home, _key(algo, n_envs, device), TrainSpeed)
 
 
 def record_leg(
@@ -91,15 +87,7 @@ def record_leg(
     if timesteps <= 0 or train_seconds < MIN_MEASURED_SECONDS:
         return None
     measured = TrainSpeed(timesteps / train_seconds, max(wall_seconds - train_seconds, 0.0))
-    before = measured_speed(home, algo, n_envs, device)
-    if before is not None:
-        measured = TrainSpeed(
-            blend(measured.steps_per_sec, before.steps_per_sec),
-            blend(measured.startup_seconds, before.startup_seconds),
-            before.legs + 1,
-        )
-    write_entry(home, _key(algo, n_envs, device), asdict(measured), "the training leg's measured speed")
-    return measured
+    return record_measurement(home, _key(algo, n_envs, device), measured, "the training leg's measured speed")
 
 
 def _nearest(home: Path, algo: str, n_envs: int, device: str) -> tuple[int, TrainSpeed] | None:

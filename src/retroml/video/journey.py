@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from retroml import milestones
+from retroml.calibration import RenderCost, record_render, render_cost
 from retroml.config import RenderConfig, parse_duration, read_config
 from retroml.disk import RENDER_FIX, disk_full_sentence, is_disk_full
 from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, list_milestones
@@ -39,7 +40,6 @@ from retroml.video import upload_pack
 from retroml.video.analytics import SIZE as ANALYTICS_SIZE
 from retroml.video.analytics import training_curve
 from retroml.video.background import die_with_parent
-from retroml.video.calibration import RenderCost, record_render, render_cost
 from retroml.video.encoder import VideoInfo, join_segments, save_poster
 from retroml.video.frames import MilestoneLabel
 from retroml.video.segment import PaneSpec, SegmentSpec, render_segment

@@ -1,11 +1,11 @@
-"""What a render costs on this machine, measured: every finished render refines the estimate of the next.
+"""What renders and training cost on this machine, measured: every finished one refines the estimate of the next.
 
 A fixed frames-per-second constant was 10–40× off (process start-up, model loading, a busy or a fast
 machine). Each render records, per layout and resolution, the wall seconds one worker spent per
-pane-frame (start-up included) and the bytes per second of video it wrote, in
-``<home>/calibration.json`` (training's measured speed lives in the same file:
-:mod:`retroml.runs.train_estimate`); estimates use the measurement once there is one, blended with later
-ones so a single odd render does not swing them.
+pane-frame (start-up included) and the bytes per second of video it wrote; each training leg its
+speed (:mod:`retroml.runs.train_estimate`). Both live in ``<home>/calibration.json``; estimates use
+the measurement once there is one, blended with later ones so a single odd render or leg does not
+swing them.
 """
 
 from __future__ import annotations
@@ -13,14 +13,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 logger = logging.getLogger(__name__)
 
 CALIBRATION_FILE = "calibration.json"
 NEW_WEIGHT = 0.5  # the latest measurement's share in the blended one (renders and training legs)
+
+# A measurement: a frozen dataclass of measured numbers, the count of what it blends last.
+Measurement = TypeVar("Measurement", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,11 @@ def write_entry(home: Path, key: str, entry: dict[str, Any], what: str) -> None:
         logger.warning("could not record %s in %s: %s", what, path, error)
 
 
-def render_cost(home: Path, layout: str, resolution: str, workers: int) -> RenderCost | None:
-    """The measured cost of ``layout`` at ``resolution`` with ``workers``, or ``None`` before the first such render."""
-    entry = read_entry(home, _key(layout, resolution, workers))
+def read_measurement(home: Path, key: str, kind: type[Measurement]) -> Measurement | None:
+    """The measurement under ``key`` as a ``kind``, or ``None`` before the first one (or if it does not fit)."""
+    entry = read_entry(home, key)
     try:
-        return RenderCost(**entry) if isinstance(entry, dict) else None
+        return kind(**entry) if entry else None
     except TypeError:
         return None
 
@@ -88,6 +94,26 @@ def render_cost(home: Path, layout: str, resolution: str, workers: int) -> Rende
 def blend(latest: float, before: float) -> float:
     """A measured quantity with the latest measurement weighted in (:data:`NEW_WEIGHT`)."""
     return NEW_WEIGHT * latest + (1 - NEW_WEIGHT) * before
+
+
+def record_measurement(home: Path, key: str, measured: Measurement, what: str) -> Measurement:
+    """Blend ``measured`` into the measurement under ``key`` and write it; returns the blended one.
+
+    Each number is blended (:func:`blend`) and the count, the last field, goes up by one. A failure to
+    write is logged (``what`` names it), never raised.
+    """
+    before = read_measurement(home, key, type(measured))
+    if before is not None:
+        *numbers, count = (field.name for field in fields(measured))
+        blended = {name: blend(getattr(measured, name), getattr(before, name)) for name in numbers}
+        measured = replace(measured, **blended, **{count: getattr(before, count) + 1})
+    write_entry(home, key, asdict(measured), what)
+    return measured
+
+
+def render_cost(home: Path, layout: str, resolution: str, workers: int) -> RenderCost | None:
+    """The measured cost of ``layout`` at ``resolution`` with ``workers``, or ``None`` before the first such render."""
+    return read_measurement(home, _key(layout, resolution, workers), RenderCost)
 
 
 def record_render(
@@ -104,12 +130,4 @@ def record_render(
     if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:
         return None
     measured = RenderCost(wall_seconds * max(1, workers) / pane_frames, size_bytes / video_seconds)
-    before = render_cost(home, layout, resolution, workers)
-    if before is not None:
-        measured = RenderCost(
-            blend(measured.worker_seconds_per_frame, before.worker_seconds_per_frame),
-            blend(measured.bytes_per_second, before.bytes_per_second),
-            before.renders + 1,
-        )
-    write_entry(home, _key(layout, resolution, workers), asdict(measured), "the render's measured speed")
-    return measured
+    return record_measurement(home, _key(layout, resolution, workers), measured, "the render's measured speed")
