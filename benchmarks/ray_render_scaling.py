@@ -61,7 +61,7 @@ def timed_render(service: Any, run_id: str, length: str, runner: Any, workers: i
 
     work = service.paths(run_id).videos / f".bench-{time.monotonic_ns()}"
     work.mkdir(parents=True)
-    plan = plan_journey(service.store, run_id, RenderConfig(length=length), work, threads=1)
+    plan = plan_journey(service.raw_store, run_id, RenderConfig(length=length), work, threads=1)
     started = time.perf_counter()
     for _result in runner(plan.segments, workers, lambda: None):
         pass

@@ -57,7 +57,7 @@ def retroml_steps_per_sec(home: Path, steps: int, clip_seconds: float) -> tuple[
     rows = service.metrics(run_id)
     first, last = rows[0], rows[-1]
     rate = (last["timesteps"] - first["timesteps"]) / (last["wall_time"] - first["wall_time"])
-    clips = [video for video in service.videos(run_id) if video["kind"] == "clip"]
+    clips = [video for video in service.renders.videos(run_id) if video["kind"] == "clip"]
     return rate, len(clips)
 
 

@@ -109,7 +109,9 @@ def ours_journey(service: Any, run_id: str, frames: int, workers: int, preset: s
 
     seconds = frames // 30
     with Measure() as measure:
-        render_run_journey(service.raw_store, run_id, RenderConfig(length=f"{seconds}s", preset=preset), workers=workers)
+        render_run_journey(
+            service.raw_store, run_id, RenderConfig(length=f"{seconds}s", preset=preset), workers=workers
+        )
     return {"fps": seconds * 30 / measure.wall, "fps_per_cpu_sec": seconds * 30 / measure.cpu}
 
 

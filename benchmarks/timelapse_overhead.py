@@ -42,7 +42,7 @@ def steps_per_sec(home: Path, steps: int, timelapse_fps: float) -> tuple[float, 
     rows = service.metrics(run_id)
     first, last = rows[0], rows[-1]
     rate = (last["timesteps"] - first["timesteps"]) / (last["wall_time"] - first["wall_time"])
-    parts = service.store.artifacts(run_id, ["timelapse_part"])
+    parts = service.raw_store.artifacts(run_id, ["timelapse_part"])
     return rate, sum(part["meta"]["frames"] for part in parts)
 
 

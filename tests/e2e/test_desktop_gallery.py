@@ -59,7 +59,7 @@ def register_video(other: RunService, run_id: str, kind: str, name: str, **value
     Image.fromarray(first).save(videos / f"{name}.jpg", quality=85)
     relative = (videos / f"{name}.mp4").relative_to(other.home).as_posix()
     poster = (videos / f"{name}.jpg").relative_to(other.home).as_posix()
-    other.store.add_artifact(
+    other.raw_store.add_artifact(
         run_id,
         kind,
         relative,
@@ -87,7 +87,7 @@ def cli_videos(home: Path) -> tuple[str, list[str]]:
     other.stop(run_id)
     journey = register_video(other, run_id, "journey", f"pong__ppo__{run_id}__journey_3s")
     clip = register_video(other, run_id, "clip", "milestone_050pct", milestone_pct=50, timesteps=1000)
-    other.store.dispose()
+    other.raw_store.dispose()
     return run_id, [journey, clip]
 
 
@@ -176,7 +176,7 @@ def test_a_damaged_video_is_reported_not_raised(qtbot, home: Path, window: MainW
     run_id = other.create(build_config(tiny_config()), start=False).run_id
     broken = other.paths(run_id).videos / "broken.mp4"
     broken.write_bytes(b"this is not an MP4 file")
-    video_id = other.store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)
+    video_id = other.raw_store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)
     window.gallery.refresh()
     assert window.gallery.video_ids() == [video_id]
     assert window.gallery.play(video_id) is None

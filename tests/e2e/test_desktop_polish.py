@@ -57,7 +57,7 @@ def make_run(service: RunService, name: str, **values: Any) -> str:
     if values.get("host") == ELSEWHERE:
         values.setdefault("pid", 4242)
         values.setdefault("heartbeat_at", time.time() + 600)
-    service.store.update_run(run_id, **values)
+    service.raw_store.update_run(run_id, **values)
     return run_id
 
 
@@ -69,7 +69,7 @@ def add_video(service: RunService, run_id: str, name: str, kind: str, layout: st
     meta: dict[str, Any] = {"poster": (videos / f"{name}.jpg").relative_to(service.home).as_posix(), "fps": FPS}
     if layout is not None:
         meta["layout"] = layout
-    return service.store.add_artifact(
+    return service.raw_store.add_artifact(
         run_id,
         kind,
         (videos / f"{name}.mp4").relative_to(service.home).as_posix(),
@@ -83,7 +83,7 @@ def add_video(service: RunService, run_id: str, name: str, kind: str, layout: st
 def service(tmp_path: Path) -> Iterator[RunService]:
     service = RunService(tmp_path / "home")
     yield service
-    service.store.dispose()
+    service.raw_store.dispose()
 
 
 def make_window(qtbot, service: RunService, **answers: object) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -331,7 +331,7 @@ def test_gallery_progress_line_goes_when_an_automatic_render_ends(qtbot, service
     assert window.sidebar.rendering_label.text() == "Rendering now: 1 run"
     save(window, "desktop-polish-gallery-auto-render.png")
     # The trainer writes its end, as runs.train_job does after the journey is written.
-    service.store.update_run(run_id, status="completed", render_progress=1.0, pid=None, host=None)
+    service.raw_store.update_run(run_id, status="completed", render_progress=1.0, pid=None, host=None)
     qtbot.waitUntil(lambda: not gallery.render_bar.isVisible(), timeout=5000)
     assert gallery.render_status.text() == "" and not gallery.cancel_button.isVisible()
     assert gallery.render_button.isEnabled()
@@ -384,9 +384,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunServi
     yield service, run_id
     for run in service.list_runs():
         if Action.CANCEL_RENDER in run.actions:
-            service.cancel_render(run.run_id)
+            service.renders.cancel_render(run.run_id)
         service.wait(run.run_id, timeout=60)
-    service.store.dispose()
+    service.raw_store.dispose()
 
 
 @pytest.mark.expensive
@@ -434,7 +434,7 @@ def test_a_render_keeps_the_chosen_run_disables_render_and_can_be_cancelled(qtbo
     name = service.get(run_id).name
     qtbot.waitUntil(lambda: not gallery.render_bar.isVisible(), timeout=5000)
     assert gallery.render_status.text() == f"The render of {name} was cancelled; no video was made."
-    assert service.videos(run_id) == [] and gallery.render_run.currentData() == run_id
+    assert service.renders.videos(run_id) == [] and gallery.render_run.currentData() == run_id
     assert gallery.render_button.isEnabled()
     assert not list(service.paths(run_id).videos.glob("*.mp4"))
     save(window, "desktop-polish-gallery-cancelled.png")

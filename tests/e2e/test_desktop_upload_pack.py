@@ -31,14 +31,14 @@ def test_a_journey_s_upload_pack_opens_from_the_desktop_gallery(qtbot, home: Pat
     pack = PackFiles.beside(video)
     for name in PACK_FILES:
         getattr(pack, name).write_bytes(b"x")
-    packed = other.store.add_artifact(
+    packed = other.raw_store.add_artifact(
         run_id, "journey", video.relative_to(home).as_posix(), duration_sec=FRAMES / FPS,
         size_bytes=video.stat().st_size, meta={"fps": FPS, "pack": pack.relative_to(home)},
     )  # fmt: skip
     clip = other.paths(run_id).videos / "milestone_050pct.mp4"
     write_mp4(clip)
-    other.store.add_artifact(run_id, "clip", clip.relative_to(home).as_posix(), duration_sec=FRAMES / FPS)
-    other.store.dispose()
+    other.raw_store.add_artifact(run_id, "clip", clip.relative_to(home).as_posix(), duration_sec=FRAMES / FPS)
+    other.raw_store.dispose()
 
     gallery = window.gallery
     opened: list[Path] = []

@@ -203,7 +203,7 @@ def test_a_failed_run_says_why_in_plain_words_and_offers_only_what_can_work(serv
     body = {"game": "pong", "total_timesteps": 2000, "n_envs": 2, "name": "failed-at-once", "overrides": TINY}
     run_id = httpx.post(f"{url}/api/runs?start=false", json=body, timeout=30).json()["run_id"]
     # What the worker records when SB3 refuses the model (before any checkpoint): its raw assertion.
-    RunService(home).store.update_run(
+    RunService(home).raw_store.update_run(
         run_id, status="failed", exit_code=1, ended_at=time.time(), message=SB3_BATCH_ASSERTION
     )
     run = httpx.get(f"{url}/api/runs/{run_id}").json()

@@ -211,7 +211,9 @@ def test_highlights_show_only_the_episodes_their_manifest_names(service: RunServ
             assert clip["episode_score"] == max(scores)
         playback.close()
 
-    (row,) = [row for row in service.renders.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"]
+    (row,) = [
+        row for row in service.renders.videos(ppo) if row["kind"] == "journey" and row["meta"]["layout"] == "highlights"
+    ]
     assert row["path"] == str(video.relative_to(service.home))
 
 

@@ -31,7 +31,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     run_id = service.create(config).run_id
     run = service.wait(run_id, timeout=300)
     assert run.status == "completed", service.logs(run_id)
-    service.store.dispose()
+    service.raw_store.dispose()
     return home, run_id
 
 
@@ -139,7 +139,7 @@ def test_render_skips_the_checkpoints_that_do_not_load_and_names_them(
     damaged = milestone(service, run_id, 50)
     cut_short(damaged)
     with caplog.at_level(logging.WARNING):
-        video = service.render(run_id, length="3s", workers=1)
+        video = service.renders.render(run_id, length="3s", workers=1)
     skipped = [record.getMessage() for record in caplog.records if "skipping" in record.getMessage()]
     assert skipped == [f"skipping {damaged.relative_to(service.home)}: it is damaged (not a zip file, or cut short)"]
     manifest = json.loads(video.with_suffix(".json").read_text(encoding="utf-8"))
@@ -153,5 +153,5 @@ def test_render_with_no_checkpoint_that_loads_is_one_sentence(copy: tuple[RunSer
     for path in checkpoints(service, run_id).glob("*.zip"):
         cut_short(path)
     with pytest.raises(DamagedCheckpointError, match=f"none of the checkpoints of run {run_id} loads"):
-        service.render(run_id, length="3s", workers=1)
+        service.renders.render(run_id, length="3s", workers=1)
     assert not list(service.paths(run_id).videos.glob("*.mp4"))

@@ -83,7 +83,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     config = build_config(tiny_config("pong", 1024, milestones_pct=[0, 100], recording={"enabled": False}))
     run_id = service.create(config).run_id
     assert service.wait(run_id, timeout=300).status == "completed", service.logs(run_id)
-    service.store.dispose()
+    service.raw_store.dispose()
     return home, run_id
 
 
@@ -116,7 +116,7 @@ def test_a_checkpoint_save_on_a_full_disk_fails_the_run_and_records_why(disk: Sm
     assert not list(latest.parent.glob(".*.tmp"))
     assert Action.CONTINUE in run.actions
     # The failure is in the store itself (and run.json), not only in what this read shows.
-    assert service.store.get_run(run_id)["message"] == run.message  # type: ignore[index]
+    assert service.raw_store.get_run(run_id)["message"] == run.message  # type: ignore[index]
 
 
 def test_reads_work_while_the_disk_is_full_and_changes_get_a_507(disk: SmallDisk) -> None:
@@ -127,8 +127,8 @@ def test_reads_work_while_the_disk_is_full_and_changes_get_a_507(disk: SmallDisk
     # A run whose trainer died without a word: reading it repairs its status, which is a write.
     dead = service.create(build_config(tiny_config("pong", 1024)), start=False).run_id
     host = socket.gethostname()
-    service.store.update_run(dead, status="running", pid=gone.pid, pid_started_at=time.time(), host=host)
-    service.store.dispose()  # the last connection closed: SQLite removes -wal and -shm, a reader must remake them
+    service.raw_store.update_run(dead, status="running", pid=gone.pid, pid_started_at=time.time(), host=host)
+    service.raw_store.dispose()  # the last connection closed: SQLite removes -wal and -shm, a reader must remake them
     disk.fill()
     assert disk.free_bytes < 64 * 1024
     reader = RunService(disk.root / "home")
@@ -148,8 +148,8 @@ def test_reads_work_while_the_disk_is_full_and_changes_get_a_507(disk: SmallDisk
     disk.free()
     time.sleep(2.5)  # a read-only connection opened on the full disk is replaced after two seconds
     assert reader.get(dead).status == "interrupted"
-    assert reader.store.get_run(dead)["status"] == "interrupted"  # type: ignore[index]
-    reader.store.dispose()
+    assert reader.raw_store.get_run(dead)["status"] == "interrupted"  # type: ignore[index]
+    reader.raw_store.dispose()
 
 
 def test_a_render_that_fills_the_disk_ends_with_one_sentence_and_leaves_no_video(
@@ -159,7 +159,7 @@ def test_a_render_that_fills_the_disk_ends_with_one_sentence_and_leaves_no_video
     shutil.copytree(source, disk.root / "home")
     service = RunService(disk.root / "home")
     videos = service.paths(run_id).videos
-    service.start_render(run_id, length="30s", workers=1)
+    service.renders.start_render(run_id, length="30s", workers=1)
     try:
         wait_until(lambda: any(videos.glob(".render-*/segment_*.mp4")), timeout=120)
         disk.fill()
@@ -178,7 +178,7 @@ def test_a_render_that_fills_the_disk_ends_with_one_sentence_and_leaves_no_video
 
 def test_the_cli_on_a_full_disk_says_so_in_one_sentence(disk: SmallDisk) -> None:
     home = disk.root / "home"
-    RunService(home).store.dispose()
+    RunService(home).raw_store.dispose()
     disk.fill()
     command = [sys.executable, "-m", "retroml.cli", "train", "--home", str(home), "--game", "pong", "--steps", "1000"]
     ended = subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -59,7 +59,7 @@ def run_id(service: RunService) -> str:
 
 @pytest.fixture(scope="module")
 def journey(service: RunService, run_id: str) -> Path:
-    return service.render(run_id, length="12s", workers=1)
+    return service.renders.render(run_id, length="12s", workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -139,13 +139,13 @@ def test_a_journey_plays_each_set_of_weights_at_the_requested_length(
         assert [episode["episode"] for episode in episodes] == list(range(1, len(episodes) + 1))
         assert episodes[-1]["end"] == "cut"
         assert sum(episode["frames"] for episode in episodes) == segment["play_frames"]
-    saved = {Path(row["path"]).name: row for row in service.store.artifacts(run_id, ["checkpoint"])}
+    saved = {Path(row["path"]).name: row for row in service.raw_store.artifacts(run_id, ["checkpoint"])}
     for pane in panes:
         assert pane["training_episodes"] == saved[pane["checkpoint"]]["episodes"]
 
-    journey_rows = [row for row in service.videos(run_id) if row["kind"] == "journey"]
+    journey_rows = [row for row in service.renders.videos(run_id) if row["kind"] == "journey"]
     assert [row["path"] for row in journey_rows] == [str(video.relative_to(service.home))]
-    assert service.video_poster(journey_rows[0]["id"]).stat().st_size > 1000
+    assert service.renders.video_poster(journey_rows[0]["id"]).stat().st_size > 1000
     assert video.name == f"breakout__ppo__{run_id}__journey_12s.mp4"
 
 
@@ -174,7 +174,7 @@ def test_a_journey_ends_on_the_final_weights(service: RunService, a2c_run_id: st
     assert same_weights("a2c", latest, last_milestone)
     before_last = list_milestones(folder)[-2].path
     assert not same_weights("a2c", before_last, last_milestone)
-    panes = panes_of(service.render(a2c_run_id, length="4s", workers=1))
+    panes = panes_of(service.renders.render(a2c_run_id, length="4s", workers=1))
     final = panes[-1]
     assert same_weights("a2c", folder / final["checkpoint"], latest)
     assert (final["label"], final["timesteps"]) == ("100 %", service.get(a2c_run_id).timesteps)
@@ -184,7 +184,7 @@ def test_a_journey_ends_on_the_final_weights(service: RunService, a2c_run_id: st
 def test_a_run_trained_more_reads_forward_in_timesteps_and_percentages(
     service: RunService, trained_more_run_id: str
 ) -> None:
-    panes = panes_of(service.render(trained_more_run_id, length="6s", workers=1))
+    panes = panes_of(service.renders.render(trained_more_run_id, length="6s", workers=1))
     steps = [pane["timesteps"] for pane in panes]
     percentages = [pane["milestone_pct"] for pane in panes]
     assert all(earlier < later for earlier, later in pairwise(steps)), steps
@@ -197,9 +197,9 @@ def test_a_run_trained_more_reads_forward_in_timesteps_and_percentages(
 
 
 def test_two_workers_render_the_same_journey_as_one(service: RunService, run_id: str) -> None:
-    one = service.render(run_id, length="8s", workers=1)
+    one = service.renders.render(run_id, length="8s", workers=1)
     manifest_one, frames_one = manifest_of(one), probe(one).frames
-    two = service.render(run_id, length="8s", workers=2)
+    two = service.renders.render(run_id, length="8s", workers=2)
     assert two == one
     manifest_two = manifest_of(two)
     assert probe(two).frames == frames_one
@@ -208,7 +208,7 @@ def test_two_workers_render_the_same_journey_as_one(service: RunService, run_id:
 
 def test_grid_layout_shows_four_milestones_per_frame(service: RunService, run_id: str, journey: Path) -> None:
     settings = RenderConfig(length="6s", layout="grid", resolution="1280x720")
-    video = render_run_journey(service.store, run_id, settings, workers=2)
+    video = render_run_journey(service.raw_store, run_id, settings, workers=2)
     info = probe(video)
     assert (info.width, info.height) == (1280, 720)
     assert abs(info.frames - 180) <= 2
@@ -232,7 +232,7 @@ def test_music_is_muxed_and_cut_to_the_video(service: RunService, run_id: str, t
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
-    video = service.render(run_id, length="4s", workers=1, music=music)
+    video = service.renders.render(run_id, length="4s", workers=1, music=music)
     assert probe(video).audio_codec == "aac"
     with av.open(str(video)) as container:
         audio = container.streams.audio[0]
@@ -278,7 +278,7 @@ def test_manifest_scores_match_a_replay_of_the_same_segment(service: RunService,
     """A segment's episodes in the manifest are those the same checkpoint plays with the same seed."""
     from retroml.video.playback import load_playback_policy
 
-    video = service.render(run_id, length="12s", workers=2)
+    video = service.renders.render(run_id, length="12s", workers=2)
     segment = manifest_of(video)["segments"][-1]
     pane = segment["panes"][0]
     checkpoint = service.paths(run_id).checkpoints / pane["checkpoint"]
@@ -291,7 +291,7 @@ def test_manifest_scores_match_a_replay_of_the_same_segment(service: RunService,
 
 
 def test_a_cancelled_render_leaves_no_video(service: RunService, run_id: str) -> None:
-    before = {row["path"] for row in service.videos(run_id)}
+    before = {row["path"] for row in service.renders.videos(run_id)}
     videos = service.paths(run_id).videos
 
     def cancelled_after_one(segments: Any, workers: int, tick: Any) -> Iterator[dict[str, Any]]:
@@ -300,27 +300,27 @@ def test_a_cancelled_render_leaves_no_video(service: RunService, run_id: str) ->
 
     settings = RenderConfig(length="9s")
     with pytest.raises(KeyboardInterrupt):
-        render_run_journey(service.store, run_id, settings, workers=1, runner=cancelled_after_one)
+        render_run_journey(service.raw_store, run_id, settings, workers=1, runner=cancelled_after_one)
     assert not (videos / f"breakout__ppo__{run_id}__journey_9s.mp4").exists()
     assert not [path for path in videos.iterdir() if path.name.startswith(".")]
-    assert {row["path"] for row in service.videos(run_id)} == before
+    assert {row["path"] for row in service.renders.videos(run_id)} == before
 
 
 def test_rendering_a_run_without_checkpoints_says_so(service: RunService) -> None:
     config = build_config(tiny_config("pong", 2000))
     run_id = service.create(config, start=False).run_id
     with pytest.raises(InvalidInputError, match=r"has no checkpoint yet, so it has no journey to render"):
-        service.render(run_id, length="10s")
+        service.renders.render(run_id, length="10s")
     shutil.rmtree(service.paths(run_id).root)
 
 
 def test_a_journey_comes_with_its_upload_pack(service: RunService, run_id: str) -> None:
     """Chapters (description lines, WebVTT, inside the MP4) at segment starts, a 1280×720 thumbnail, a description."""
-    video = service.render(run_id, length="48s", workers=2)
+    video = service.renders.render(run_id, length="48s", workers=2)
     manifest = manifest_of(video)
     starts = {segment["start_frame"] / manifest["fps"] for segment in manifest["segments"]}
-    pack = service.store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["pack"]
-    home = service.store.home
+    pack = service.raw_store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["pack"]
+    home = service.raw_store.home
     lines = (home / pack["chapters"]).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("00:00 untrained")
     with av.open(str(video)) as container:
@@ -346,7 +346,7 @@ def test_a_journey_comes_with_its_upload_pack(service: RunService, run_id: str) 
     early, late = pixels[150:500, 40:620], pixels[150:500, 660:1240]
     assert early.std() > 10 and late.std() > 10  # game frames, not an empty background
     # The poster is a moment of play (the best one), not a title card on the dark background.
-    poster = np.asarray(Image.open(home / service.store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["poster"]))
+    poster = np.asarray(Image.open(home / service.raw_store.artifacts(run_id, kinds=["journey"])[-1]["meta"]["poster"]))
     card_colour = np.all(np.abs(poster.astype(int) - (12, 14, 22)) <= 6, axis=2)
     assert card_colour.mean() < 0.3, card_colour.mean()
 
@@ -355,8 +355,8 @@ def test_a_short_journey_shows_a_followable_subset_of_milestones(
     service: RunService, run_id: str, tmp_path: Path
 ) -> None:
     """20 s cannot give 8 milestones 4 s of play each: the first, the last and one between, and the faces say so."""
-    every = plan_journey(service.store, run_id, RenderConfig(length="20s", min_play_seconds=0), tmp_path)
-    plan = plan_journey(service.store, run_id, RenderConfig(length="20s"), tmp_path)
+    every = plan_journey(service.raw_store, run_id, RenderConfig(length="20s", min_play_seconds=0), tmp_path)
+    plan = plan_journey(service.raw_store, run_id, RenderConfig(length="20s"), tmp_path)
     labels = [segment.panes[0].label for segment in plan.segments]
     assert len(every.segments) == plan.milestones_available > len(plan.segments) == 3
     assert labels[0] == every.segments[0].panes[0].label and labels[-1] == every.segments[-1].panes[0].label
@@ -374,13 +374,13 @@ def test_a_render_estimate_is_within_30_percent_once_this_machine_rendered_one(
     # Two workers: a pool of fresh processes each time, as every real render starts (one renders in-process).
     # Two renders measure (the first of a session also reads the libraries from disk).
     for _ in range(2):
-        render_run_journey(service.store, run_id, settings, workers=2)
-    plan = plan_journey(service.store, run_id, settings, service.paths(run_id).videos / ".estimate")
+        render_run_journey(service.raw_store, run_id, settings, workers=2)
+    plan = plan_journey(service.raw_store, run_id, settings, service.paths(run_id).videos / ".estimate")
     cost = plan.measured_cost(2)
     assert cost is not None and cost.renders == 2
     expected_seconds, expected_bytes = plan.expected_render_seconds(2), plan.expected_bytes()
     started = time.perf_counter()
-    video = render_run_journey(service.store, run_id, settings, workers=2)
+    video = render_run_journey(service.raw_store, run_id, settings, workers=2)
     took = time.perf_counter() - started
     assert abs(expected_seconds - took) / took <= 0.3, (expected_seconds, took)
     assert abs(expected_bytes - video.stat().st_size) / video.stat().st_size <= 0.3

@@ -206,7 +206,7 @@ def test_signals_never_reach_a_process_that_is_not_the_runs(service: RunService)
     try:
         started = psutil.Process(bystander.pid).create_time()
         remote = service.create(build_config(tiny_config()), start=False).run_id
-        service.store.update_run(
+        service.raw_store.update_run(
             remote, status="running", pid=bystander.pid, pid_started_at=started, host="another-machine",
             heartbeat_at=time.time(),
         )  # fmt: skip
@@ -217,7 +217,7 @@ def test_signals_never_reach_a_process_that_is_not_the_runs(service: RunService)
         assert service.get(remote).status == "running"  # nothing changed on either side
 
         local = service.create(build_config(tiny_config()), start=False).run_id
-        service.store.update_run(
+        service.raw_store.update_run(
             local, status="running", pid=bystander.pid, pid_started_at=started, host=service.executor.host,
             heartbeat_at=time.time(),
         )  # fmt: skip
@@ -237,7 +237,7 @@ def test_a_locked_database_delays_the_trainers_writes_but_never_fails_training(s
     wait_until(lambda: len(service.metrics(run_id)) >= 2, timeout=120)
     blocker = sqlite3.connect(service.home / "retroml.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
-    locked_at = service.store.metrics(run_id)[-1]["timesteps"]
+    locked_at = service.raw_store.metrics(run_id)[-1]["timesteps"]
     time.sleep(8)  # four times the trainer's 2 s lock wait
     blocker.execute("COMMIT")
     blocker.close()

@@ -77,7 +77,7 @@ def test_two_runs_train_in_parallel_on_the_cluster(service: RunService) -> None:
         assert (checkpoints / "latest.zip").is_file()
         assert any(checkpoints.glob("milestone_100pct_*.zip"))
     # A second face on the same store sees the cluster runs as they are.
-    other = RunService(service.home, db_url=service.store.url)
+    other = RunService(service.home, db_url=service.raw_store.url)
     assert {run.run_id: run.status for run in other.list_runs()} == {run.run_id: "completed" for run in finished}
 
 
@@ -128,10 +128,10 @@ def test_a_journey_rendered_as_ray_tasks_equals_the_local_render(service: RunSer
     shown = next(run for run in runs if run["run_id"] == run_id)
     assert shown["executor"] == "ray" and shown["status"] == "completed" and shown["host"]
 
-    on_ray = service.render(run_id, length="6s", workers=2)
+    on_ray = service.renders.render(run_id, length="6s", workers=2)
     ray_manifest = json.loads(on_ray.with_suffix(".json").read_text(encoding="utf-8"))
     ray_frames = probe(on_ray).frames
-    local = RunService(service.home, db_url=service.store.url).render(run_id, length="6s", workers=1)
+    local = RunService(service.home, db_url=service.raw_store.url).renders.render(run_id, length="6s", workers=1)
     assert local == on_ray
     local_manifest = json.loads(local.with_suffix(".json").read_text(encoding="utf-8"))
     assert probe(local).frames == ray_frames == 180

@@ -17,19 +17,19 @@ def test_a_normal_run_films_one_clip_per_milestone(tmp_path) -> None:
     config = build_config(tiny_config("breakout", 2000, recording={"milestone_clip_seconds": 1.0}))
     run_id = service.create(config).run_id
     # Clips are listed while the run trains, not only at the end.
-    wait_until(lambda: any(row["kind"] == "clip" for row in service.videos(run_id)), timeout=120)
+    wait_until(lambda: any(row["kind"] == "clip" for row in service.renders.videos(run_id)), timeout=120)
     run = service.wait(run_id, timeout=240)
     assert run.status == "completed", service.logs(run_id)
-    clips = [video for video in service.videos(run_id) if video["kind"] == "clip"]
+    clips = [video for video in service.renders.videos(run_id) if video["kind"] == "clip"]
     assert sorted(clip["milestone_pct"] for clip in clips) == MILESTONES
     for clip in clips:
         path = service.home / clip["path"]
         assert path.parent == service.paths(run_id).clips
         info = probe(path)
         assert (info.codec, info.fps, info.frames) == ("h264", 30.0, 30)
-        assert service.video_poster(clip["id"]).is_file()
+        assert service.renders.video_poster(clip["id"]).is_file()
         assert clip["meta"]["episodes"][0]["episode"] == 1
-    assert not [video for video in service.videos(run_id) if video["kind"] == "journey"]
+    assert not [video for video in service.renders.videos(run_id) if video["kind"] == "journey"]
     assert "0 dropped" in "\n".join(service.logs(run_id, tail=50))
 
 
@@ -51,7 +51,7 @@ def test_fast_mode_films_nothing_live_and_renders_the_journey_once(tmp_path) -> 
     run = service.get(run_id)
     assert run.status == "completed", service.logs(run_id)
     assert "rendering" in statuses
-    videos = service.videos(run_id)
+    videos = service.renders.videos(run_id)
     assert [video["kind"] for video in videos] == ["journey"]
     assert not service.paths(run_id).clips.exists() or not any(service.paths(run_id).clips.iterdir())
     info = probe(service.home / videos[0]["path"])

@@ -27,10 +27,10 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     config = build_config(tiny_config("breakout", 1024, milestones_pct=[0, 50, 100], recording={"enabled": False}))
     run = service.wait(service.create(config, start=True).run_id, timeout=300)
     assert run.status == RunStatus.COMPLETED, service.logs(run.run_id)
-    rows = service.store.metrics(run.run_id)
+    rows = service.raw_store.metrics(run.run_id)
     # What continue does after a crash: rows past the checkpoint it restarts from are hidden, not deleted.
-    assert service.store.supersede_metrics(run.run_id, rows[len(rows) // 2]["timesteps"]) > 0
-    service.store.dispose()
+    assert service.raw_store.supersede_metrics(run.run_id, rows[len(rows) // 2]["timesteps"]) > 0
+    service.raw_store.dispose()
     return home, run.run_id
 
 
@@ -52,12 +52,12 @@ def what_a_user_sees(service: RunService, run_id: str) -> dict[str, Any]:
     return {
         "run": run.model_dump(),
         "metrics": [{key: value for key, value in row.items() if key != "id"} for row in service.metrics(run_id)],
-        "files": [{key: value for key, value in row.items() if key != "id"} for row in service.store.artifacts(run_id)],
+        "files": [{key: value for key, value in row.items() if key != "id"} for row in service.artifacts(run_id)],
     }
 
 
 def close(service: RunService) -> None:
-    service.store.dispose()
+    service.raw_store.dispose()
 
 
 def test_a_deleted_index_is_rebuilt_when_the_home_opens(
@@ -68,7 +68,7 @@ def test_a_deleted_index_is_rebuilt_when_the_home_opens(
     assert before["run"]["status"] == "completed" and before["run"]["legs"]
     assert len([m for m in before["run"]["milestones"] if m["reached"]]) == 3
     assert before["metrics"] and before["run"]["score_best"] is not None
-    last_event_seen = service.store.events(run_id, limit=100_000)[-1]["id"]
+    last_event_seen = service.raw_store.events(run_id, limit=100_000)[-1]["id"]
     close(service)
     (home / "retroml.db").unlink()
 
@@ -79,7 +79,7 @@ def test_a_deleted_index_is_rebuilt_when_the_home_opens(
     assert "1 runs recovered" in caplog.text
     assert [run.run_id for run in service.list_runs()] == [run_id]
     # A live page that saw the lost index's events resumes from the last id it saw: newer ones follow it.
-    assert service.store.events(run_id)[0]["id"] > last_event_seen
+    assert service.raw_store.events(run_id)[0]["id"] > last_event_seen
 
     service.delete(run_id)
     assert not (home / "runs" / run_id).exists()
@@ -103,7 +103,7 @@ def test_a_run_that_was_training_when_the_index_was_lost_reads_as_interrupted(ho
     service = RunService(home)
     gone = subprocess.Popen(["true"])
     gone.wait()
-    service.store.update_run(run_id, status=RunStatus.RUNNING, pid=gone.pid, pid_started_at=1.0, ended_at=None)
+    service.raw_store.update_run(run_id, status=RunStatus.RUNNING, pid=gone.pid, pid_started_at=1.0, ended_at=None)
     close(service)
     (home / "retroml.db").unlink()
 
@@ -114,7 +114,7 @@ def test_a_run_that_was_training_when_the_index_was_lost_reads_as_interrupted(ho
 
 def test_runs_reindex_command_says_what_it_found_and_twice_changes_nothing(home: Path, run_id: str) -> None:
     service = RunService(home)
-    metrics_rows, files = len(service.metrics(run_id)), len(service.store.artifacts(run_id))
+    metrics_rows, files = len(service.metrics(run_id)), len(service.raw_store.artifacts(run_id))
     close(service)
     (home / "retroml.db").unlink()
     (home / "runs" / "not-a-run").mkdir()
@@ -131,7 +131,7 @@ def test_runs_reindex_command_says_what_it_found_and_twice_changes_nothing(home:
     service = RunService(home)
     assert len(service.list_runs()) == 1
     assert len(service.metrics(run_id)) == metrics_rows
-    assert len(service.store.artifacts(run_id)) == files
+    assert len(service.raw_store.artifacts(run_id)) == files
 
 
 def test_runs_indexed_before_their_folders_kept_everything_get_the_files_on_reindex(home: Path, run_id: str) -> None:

@@ -41,9 +41,9 @@ def test_a_worker_gets_the_db_url_by_environment_and_never_the_web_token(
     run = service.create(build_config(tiny_config("pong", 100_000, recording={"enabled": False})))
     assert run.pid is not None
     command, environment = _proc(run.pid, "cmdline"), _proc(run.pid, "environ")
-    assert not any("s3cret-pw" in part or service.store.url in part for part in command), command
+    assert not any("s3cret-pw" in part or service.raw_store.url in part for part in command), command
     assert "--db" not in command
-    assert f"{DB_ENV_VAR}={service.store.url}" in environment
+    assert f"{DB_ENV_VAR}={service.raw_store.url}" in environment
     assert not any(part.startswith(f"{TOKEN_ENV_VAR}=") for part in environment)
     # The worker found its store through the environment: its first checkpoint is in the index.
     wait_until(lambda: any(milestone.reached for milestone in service.get(run.run_id).milestones), timeout=180)

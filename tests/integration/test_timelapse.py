@@ -25,7 +25,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
     # if that never comes: a run of a million steps must not outlive its test).
     try:
         wait_until(
-            lambda: service.get(run_id).timesteps >= 2500 and bool(service.store.artifacts(run_id, ["timelapse_part"])),
+            lambda: service.get(run_id).timesteps >= 2500 and bool(service.artifacts(run_id, ("timelapse_part",))),
             timeout=180,
             poll=0.2,
         )
@@ -33,7 +33,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
         service.stop(run_id)
     run = service.wait(run_id, timeout=120, poll=0.2)
     assert run.status == "stopped", service.logs(run_id)
-    parts = service.store.artifacts(run_id, ["timelapse_part"])
+    parts = service.raw_store.artifacts(run_id, ["timelapse_part"])
     assert len(parts) >= 2, service.logs(run_id)
     assert [part["meta"]["part"] for part in parts] == list(range(len(parts)))
     timesteps = []
@@ -46,7 +46,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
     # Every captured frame is in a listed part, the one the stop cut short included.
     assert f"time-lapse: {len(timesteps)} frames captured, 0 dropped" in "\n".join(service.logs(run_id, tail=50))
 
-    output = render_timelapse(service.store, run_id, length="4s")
+    output = render_timelapse(service.raw_store, run_id, length="4s")
     info = probe(output)
     assert info.codec == "h264" and info.frames == 120
     assert abs(info.duration - 4.0) <= 0.04
@@ -54,7 +54,7 @@ def test_a_stopped_run_keeps_every_frame_and_renders_a_timelapse_of_exact_length
     manifest = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
     assert manifest["layout"] == "timelapse" and manifest["captured_frames"] == len(timesteps)
     assert output.with_suffix(".jpg").is_file()
-    [video] = service.videos(run_id)
+    [video] = service.renders.videos(run_id)
     assert video["kind"] == "journey" and video["meta"]["layout"] == "timelapse"
 
 
@@ -70,5 +70,5 @@ def test_a_run_without_capture_is_refused_in_one_sentence(tmp_path) -> None:
     service = RunService(tmp_path / "home")
     run_id = service.create(build_config(tiny_config("pong", 2000)), start=False).run_id
     with pytest.raises(InvalidInputError) as refused:
-        render_timelapse(service.store, run_id, length="4s")
+        render_timelapse(service.raw_store, run_id, length="4s")
     assert str(refused.value) == f"run {run_id} recorded no time-lapse; train with recording.timelapse_fps > 0"

@@ -77,7 +77,7 @@ def register_video(
     (``meta``: what else the renderer records, e.g. its ``layout``)."""
     video = service.paths(run_id).videos / f"{name}.mp4"
     write_mp4(video)
-    return service.store.add_artifact(
+    return service.raw_store.add_artifact(
         run_id,
         kind,
         video.relative_to(service.home).as_posix(),

@@ -37,7 +37,7 @@ def service(tmp_path: Path, db_url: str | None) -> Iterator[RunService]:
         if run.active and run.pid:
             service.stop(run.run_id)
             service.wait(run.run_id, timeout=60)
-    service.store.dispose()
+    service.raw_store.dispose()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_a_first_connection_replays_status_metrics_videos_log_and_the_run(
     client: TestClient, service: RunService
 ) -> None:
     run_id = queued_run(service)
-    service.store.add_metrics(run_id, metrics_row(512))
+    service.raw_store.add_metrics(run_id, metrics_row(512))
     register_video(service, run_id, "clip", "clip_000pct", milestone_pct=0)
     service.paths(run_id).log.write_text("".join(f"line {index}\n" for index in range(250)), encoding="utf-8")
 
@@ -63,14 +63,14 @@ def test_a_first_connection_replays_status_metrics_videos_log_and_the_run(
 
 def test_last_event_id_resumes_exactly_where_the_client_left_off(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
-    service.store.add_metrics(run_id, metrics_row(512))
+    service.raw_store.add_metrics(run_id, metrics_row(512))
     log = service.paths(run_id).log
     log.write_text("first\nsecond\n", encoding="utf-8")
     last_id = read(client, run_id)[-1]["id"]
 
     # While the client is away: new metrics, a status change, a video, more log lines.
-    service.store.add_metrics(run_id, metrics_row(1024))
-    service.store.update_run(run_id, status="stopped", message="stopped by the test")
+    service.raw_store.add_metrics(run_id, metrics_row(1024))
+    service.raw_store.update_run(run_id, status="stopped", message="stopped by the test")
     register_video(service, run_id, "journey", "journey_5s", milestone_pct=100)
     with open(log, "a", encoding="utf-8") as handle:
         handle.write("third\nfourth\n")
@@ -91,7 +91,7 @@ def test_last_event_id_resumes_exactly_where_the_client_left_off(client: TestCli
 def test_the_since_parameter_works_like_last_event_id(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     first = read(client, run_id)
-    service.store.add_metrics(run_id, metrics_row(2048))
+    service.raw_store.add_metrics(run_id, metrics_row(2048))
     response = client.get(f"/api/runs/{run_id}/events?follow=false&since={first[-1]['id']}")
     assert [message["event"] for message in parse_sse(response.text)] == ["metrics", "run"]
 
@@ -99,9 +99,9 @@ def test_the_since_parameter_works_like_last_event_id(client: TestClient, servic
 def test_metrics_a_later_leg_superseded_are_not_replayed(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     for timesteps in (512, 1024, 1536):
-        service.store.add_metrics(run_id, metrics_row(timesteps))
+        service.raw_store.add_metrics(run_id, metrics_row(timesteps))
     # A new leg restarts from the checkpoint at 512 timesteps: the rows after it are hidden.
-    service.store.supersede_metrics(run_id, 512)
+    service.raw_store.supersede_metrics(run_id, 512)
     replayed = [message["data"]["timesteps"] for message in read(client, run_id) if message["event"] == "metrics"]
     assert replayed == [512]
     assert [row["timesteps"] for row in client.get(f"/api/runs/{run_id}/metrics").json()] == [512]

@@ -109,7 +109,7 @@ def test_metrics_since_and_as_csv(client: TestClient, service: RunService) -> No
     run_id = queued_run(service)
     for step in (512, 1024, 1536):
         row = {"leg": 1, "timesteps": step, "episodes": step // 512, "score_mean": -21.0 + step / 512, "wall_time": 1.0}
-        service.store.add_metrics(run_id, row)
+        service.raw_store.add_metrics(run_id, row)
     rows = client.get(f"/api/runs/{run_id}/metrics").json()
     assert [row["timesteps"] for row in rows] == [512, 1024, 1536]
     newer = client.get(f"/api/runs/{run_id}/metrics?since={rows[0]['id']}").json()

@@ -18,7 +18,7 @@ def test_list_every_clip_and_journey_with_run_game_milestone_length_size_and_pos
     breakout = queued_run(service, game="breakout", name="breakout-run")
     clip = register_video(service, pong, "clip", "clip_050pct", milestone_pct=50, timesteps=1000)
     journey = register_video(service, breakout, "journey", "journey_5s", milestone_pct=100, timesteps=2000)
-    service.store.add_artifact(pong, "checkpoint", f"runs/{pong}/checkpoints/latest.zip")
+    service.raw_store.add_artifact(pong, "checkpoint", f"runs/{pong}/checkpoints/latest.zip")
 
     videos = client.get("/api/videos").json()
     assert [video["id"] for video in videos] == [journey, clip]
@@ -34,13 +34,13 @@ def test_list_every_clip_and_journey_with_run_game_milestone_length_size_and_pos
 
 def test_a_clip_is_named_by_the_milestone_its_run_shows_now(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)  # 2,000 timesteps planned
-    service.store.add_artifact(
+    service.raw_store.add_artifact(
         run_id, "checkpoint", f"runs/{run_id}/checkpoints/milestone_050pct_1000.zip", milestone_pct=50, timesteps=1000
     )
     clip = register_video(service, run_id, "clip", "clip_050pct", milestone_pct=50, timesteps=1000)
     assert client.get("/api/videos").json()[0]["milestone_label"] == "50 %"
     # Trained 2,000 more: the clip filmed at 1,000 timesteps is now the 25 % milestone of 4,000.
-    service.store.update_run(run_id, total_timesteps=4000)
+    service.raw_store.update_run(run_id, total_timesteps=4000)
     video = client.get("/api/videos").json()[0]
     assert video["id"] == clip and video["milestone_label"] == "25 %" and video["milestone_pct"] == 50
 
@@ -48,7 +48,7 @@ def test_a_clip_is_named_by_the_milestone_its_run_shows_now(client: TestClient, 
 def test_a_video_whose_file_is_gone_is_not_listed(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     video_id = register_video(service, run_id, "clip", "clip_000pct")
-    service.video_file(video_id).unlink()
+    service.renders.video_file(video_id).unlink()
     assert client.get("/api/videos").json() == []
     assert client.get(f"/api/videos/{video_id}/file").status_code == 404
 
@@ -56,7 +56,7 @@ def test_a_video_whose_file_is_gone_is_not_listed(client: TestClient, service: R
 def test_file_and_poster_whole_and_by_range(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
     video_id = register_video(service, run_id, "journey", "journey_2s")
-    data = service.video_file(video_id).read_bytes()
+    data = service.renders.video_file(video_id).read_bytes()
 
     whole = client.get(f"/api/videos/{video_id}/file")
     assert whole.status_code == 200 and whole.content == data and whole.headers["content-type"] == "video/mp4"
@@ -82,7 +82,7 @@ def test_file_and_poster_whole_and_by_range(client: TestClient, service: RunServ
 
 def test_unknown_video_ids_are_404_and_non_numbers_422(client: TestClient, service: RunService) -> None:
     run_id = queued_run(service)
-    checkpoint = service.store.add_artifact(run_id, "checkpoint", f"runs/{run_id}/checkpoints/latest.zip")
+    checkpoint = service.raw_store.add_artifact(run_id, "checkpoint", f"runs/{run_id}/checkpoints/latest.zip")
     for video_id in (999, checkpoint):
         assert client.get(f"/api/videos/{video_id}/file").status_code == 404
         assert client.get(f"/api/videos/{video_id}/poster").status_code == 404
@@ -110,7 +110,7 @@ def test_paths_that_leave_the_home_are_404(client: TestClient, service: RunServi
         (videos / "elsewhere").symlink_to(outside)
         path = (videos / "elsewhere" / "secret.mp4").relative_to(service.home).as_posix()
         poster = (videos / "elsewhere" / "secret.jpg").relative_to(service.home).as_posix()
-    video_id = service.store.add_artifact(run_id, "clip", path, meta={"poster": poster})
+    video_id = service.raw_store.add_artifact(run_id, "clip", path, meta={"poster": poster})
     for suffix in ("file", "poster"):
         response = client.get(f"/api/videos/{video_id}/{suffix}")
         assert response.status_code == 404, (where, suffix)

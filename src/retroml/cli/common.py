@@ -156,7 +156,7 @@ def print_outcome(service: RunService, run: Run) -> None:
     console.print(f"run {run.run_id} {run.status} at {run.timesteps:,} timesteps; folder: {folder}", highlight=False)
     if run.message:
         console.print(literal(run.message), highlight=False)
-    for video in service.videos(run_id=run.run_id, kinds=("journey",)):
+    for video in service.renders.videos(run_id=run.run_id, kinds=("journey",)):
         console.print(f"journey: {literal(service.home / video['path'])}", highlight=False)
     if run.status is RunStatus.FAILED:
         raise typer.Exit(code=1)

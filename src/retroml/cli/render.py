@@ -111,7 +111,7 @@ def render_with_progress(
         TimeRemainingColumn(),
     )
     try:
-        estimate = service.journey_estimate(run_id, length, layout, workers)
+        estimate = service.renders.journey_estimate(run_id, length, layout, workers)
         if estimate is not None:
             console.print(
                 f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of "
@@ -127,7 +127,7 @@ def render_with_progress(
                 progress.update(task, completed=fraction, detail=detail)
 
             signal.signal(signal.SIGTERM, _interrupt)
-            video = service.render(
+            video = service.renders.render(
                 run_id,
                 length=length,
                 layout=layout,

@@ -142,7 +142,7 @@ def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None, as_json
         legs.add_row(str(leg.leg), f"{leg.start_timesteps:,}", f"{leg.budget:,}", leg.from_checkpoint or "")
     console.print(legs)
     console.print(f"[bold]folder[/bold]: {literal(service.paths(run_id).root)}", highlight=False)
-    for artifact in service.store.artifacts(run_id):
+    for artifact in service.artifacts(run_id):
         console.print(f"  {artifact['kind']:<10} {literal(artifact['path'])}", highlight=False)
 
 

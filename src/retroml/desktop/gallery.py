@@ -1,9 +1,9 @@
 """The Video Gallery: every clip and journey under the data home, with posters; double-click plays.
 
-The list comes from :meth:`RunService.videos`, so videos made by the CLI, the web app or another
+The list comes from :meth:`RenderService.videos`, so videos made by the CLI, the web app or another
 desktop window on the same home show here too. Videos are grouped by run (a header per run, its
 journeys before its clips) and can be filtered by run and by kind. "Render" starts a detached render
-of any video kind (:meth:`RunService.start_render`) and shows its progress, with a Cancel, until the
+of any video kind (:meth:`RenderService.start_render`) and shows its progress, with a Cancel, until the
 new video appears in the list. A rendered video's upload pack (chapters, WebVTT, thumbnail,
 description) opens from "Open upload pack folder" or, file by file, from the video's context menu.
 """
@@ -199,7 +199,7 @@ class GalleryTab(QWidget):
         """Re-read the videos (and, given the runs, the render choices and progress)."""
         runs = self.service.list_runs() if runs is None else runs
         by_id = {run.run_id: run for run in runs}
-        videos = list(reversed(self.service.videos()))  # newest first
+        videos = list(reversed(self.service.renders.videos()))  # newest first
         ids = [int(video["id"]) for video in videos]
         titles = [video_title(video, by_id) for video in videos]
         if ids != self._shown_ids or titles != [video_title(video, self._run_by_id) for video in self._videos]:
@@ -282,7 +282,7 @@ class GalleryTab(QWidget):
         if video_id not in self._posters:
             pixmap = QPixmap()
             try:
-                pixmap.load(str(self.service.video_poster(video_id)))
+                pixmap.load(str(self.service.renders.video_poster(video_id)))
             except RetroMLError:
                 pass
             if pixmap.isNull():
@@ -300,7 +300,7 @@ class GalleryTab(QWidget):
     def play(self, video_id: int, title: str = "Video", autoplay: bool = True) -> PlayerWindow | None:
         """Open the in-app player on one video."""
         try:
-            path = self.service.video_file(video_id)
+            path = self.service.renders.video_file(video_id)
             player = PlayerWindow(path, title, self, autoplay=autoplay)
         except (RetroMLError, OSError, av.FFmpegError) as error:
             self.report(f"Cannot play this video: {error}")
@@ -344,7 +344,7 @@ class GalleryTab(QWidget):
 
     def _pack_file(self, video_id: int, name: str) -> Path | None:
         try:
-            return self.service.video_pack_file(video_id, name)
+            return self.service.renders.video_pack_file(video_id, name)
         except RetroMLError as error:
             self.report(f"Cannot open the upload pack: {error}")
             return None
@@ -427,7 +427,7 @@ class GalleryTab(QWidget):
         if key is None:
             self.render_estimate.clear()
             return
-        self._estimate = (key, self._estimates.submit(self.service.journey_estimate, *key))
+        self._estimate = (key, self._estimates.submit(self.service.renders.journey_estimate, *key))
         self._estimate_poll.start()
 
     def _show_estimate(self) -> None:
@@ -451,7 +451,7 @@ class GalleryTab(QWidget):
         if not run_id:
             return
         try:
-            self.service.cancel_render(str(run_id))
+            self.service.renders.cancel_render(str(run_id))
         except RetroMLError as error:
             self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
             return
@@ -494,7 +494,7 @@ class GalleryTab(QWidget):
                 return
             compare_with = [self.compare_run.currentData()]
         try:
-            self.service.start_render(run_id, length=length, layout=layout, compare_with=compare_with)
+            self.service.renders.start_render(run_id, length=length, layout=layout, compare_with=compare_with)
         except RetroMLError as error:
             self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
             return

@@ -197,10 +197,10 @@ class ProgressTab(QWidget):
         if config.fast_mode or not config.recording.enabled:
             clip_text = "off (Fast Mode)" if config.fast_mode else "off"
         else:
-            clips = self.service.videos(run.run_id, kinds=("clip",))
+            clips = self.service.renders.videos(run.run_id, kinds=("clip",))
             clip_text = f"{len(clips)} recorded ({config.recording.milestone_clip_seconds:g} s each)"
         self.fields["Clips"].setText(clip_text)
-        journeys = self.service.videos(run.run_id, kinds=("journey",))
+        journeys = self.service.renders.videos(run.run_id, kinds=("journey",))
         self.fields["Journey"].setText(self._journey_text(run, config.render.auto, journeys))
         self.fields["Output folder"].setText(str(paths.root))
         self._show_activity(run)
@@ -225,7 +225,7 @@ class ProgressTab(QWidget):
         try:
             status = self.service.get(run_id).status
             if status is RunStatus.RENDERING:
-                self.service.cancel_render(run_id)
+                self.service.renders.cancel_render(run_id)
                 self.report(f"Cancelled the render of {run_id}; no video was made.")
             else:
                 self.service.stop(run_id)

@@ -1,31 +1,29 @@
-"""``RunService``: create, start, stop, pause, resume, continue, branch, render and delete runs.
+"""``RunService``: create, start, stop, pause, resume, continue, branch and delete runs.
 
-The CLI, the web app and the desktop app all go through this class; none of them spawns a process
-or touches a run folder itself. A run's truth is its row in the store (mirrored to ``run.json``);
+The CLI, the web app and the desktop app all go through this class (and its ``renders``, the
+:class:`~retroml.runs.render_service.RenderService` of the videos); none of them spawns a process,
+touches a run folder or reads the store itself. A run's truth is its row in the store (mirrored to ``run.json``);
 whenever a run is read, a run marked active whose process has died is marked ``interrupted``.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import shutil
 import signal
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.exc import DBAPIError
 
-from retroml import milestones
 from retroml.config import (
     MAX_TIMESTEPS,
-    RenderConfig,
     RunConfig,
     apply_assignment,
     build_config,
@@ -36,14 +34,15 @@ from retroml.disk import disk_is_full
 from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, newest_loadable
 from retroml.errors import ConflictError, DamagedCheckpointError, InvalidInputError, NotFoundError, RetroMLError
 from retroml.paths import RunPaths, inside, open_in_home, resolve_home, run_paths
-from retroml.runs.executors import PENDING_HOST, RENDER_JOB, TRAIN_JOB, Executor, LocalExecutor
+from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Executor, LocalExecutor
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
+from retroml.runs.render_service import RenderService, read_render_request
 from retroml.runs.train_estimate import TrainingEstimate, estimate_training
+from retroml.store import Store
 
 logger = logging.getLogger(__name__)
 
-RENDER_REQUEST = "render_request.json"
 # How long a run's status and its process may disagree before the process's state is written back.
 REPAIR_GRACE_SEC = 0.5
 ContinueMode = Literal["finish", "more"]
@@ -69,6 +68,9 @@ class RunService:
     :param db_url: SQLAlchemy URL of the store (``None``: ``<home>/retroml.db``).
     :param executor: where training processes run (default: this machine).
     :param reindex_on_open: rebuild an empty index from the run folders (a lost or unreadable database).
+
+    ``renders`` is the :class:`~retroml.runs.render_service.RenderService` of the same home: the videos,
+    renders and their estimates.
     """
 
     def __init__(
@@ -79,10 +81,11 @@ class RunService:
         reindex_on_open: bool = True,
     ) -> None:
         self.home = resolve_home(home)
-        self.store = open_store(self.home, db_url)
+        self._store = open_store(self.home, db_url)
         self.executor: Executor = executor or LocalExecutor()
         self._executors: dict[str, Executor] = {self.executor.name: self.executor}
-        if reindex_on_open and not self.store.has_runs() and has_run_folders(self.home):
+        self.renders = RenderService(self, self._store)
+        if reindex_on_open and not self._store.has_runs() and has_run_folders(self.home):
             result = self.reindex()
             logger.warning(
                 "the run index had no runs: rebuilt it from %s, %d runs recovered in %.1f s",
@@ -94,8 +97,8 @@ class RunService:
 
         A run that was active when the index was lost and whose process is gone then reads as ``interrupted``.
         """
-        result = reindex(self.store, self.home, progress)
-        for row in self.store.list_runs():
+        result = reindex(self._store, self.home, progress)
+        for row in self._store.list_runs():
             self._reconcile(row)
         return result
 
@@ -121,33 +124,35 @@ class RunService:
         return self._run(self._row(run_id))
 
     def list_runs(self, status: str | None = None, game: str | None = None) -> list[Run]:
-        rows = [self._reconcile(row) for row in self.store.list_runs(game=game)]
+        rows = [self._reconcile(row) for row in self._store.list_runs(game=game)]
         return [self._run(row) for row in rows if status is None or row["status"] == status]
 
     def _row(self, run_id: str) -> dict[str, Any]:
-        row = self.store.get_run(run_id)
+        row = self._store.get_run(run_id)
         if row is None:
             raise NotFoundError(f"there is no run '{run_id}' (`retroml runs list` shows the runs)")
         return self._reconcile(row)
 
     def _run(self, row: dict[str, Any]) -> Run:
-        checkpoints = self.store.artifacts(row["run_id"], ["checkpoint"])
+        checkpoints = self._store.artifacts(row["run_id"], ["checkpoint"])
         try:
             milestones_pct = read_config(run_paths(self.home, row["run_id"]).config).milestones_pct
         except (OSError, InvalidInputError):
             milestones_pct = []
         return Run.from_row(row, checkpoints, milestones_pct)
 
-    def _check(self, action: Action, row: dict[str, Any]) -> None:
-        run = self._run(row)
-        why = run.refusal(action)
+    def allowed_row(self, action: Action, run_id: str) -> dict[str, Any]:
+        """The run's store row, once ``action`` is allowed on it now (else the one sentence, as ConflictError)."""
+        row = self._row(run_id)
+        why = self._run(row).refusal(action)
         if why is not None:
             raise ConflictError(why)
+        return row
 
     def _reconcile(self, row: dict[str, Any]) -> dict[str, Any]:
         if is_active(row) and not self.executor_for(row).is_alive(row):
             # Re-read: the process may have written its final status just before it exited.
-            fresh = self.store.get_run(row["run_id"]) or row
+            fresh = self._store.get_run(row["run_id"]) or row
             full = disk_is_full(self.home)
             if fresh["status"] == RunStatus.RENDERING:
                 # Training had ended before the render began: the run keeps the status it had.
@@ -171,7 +176,7 @@ class RunService:
         if row["status"] in (RunStatus.RUNNING, RunStatus.PAUSED) and self._process_disagrees(row):
             # The process's real state wins: a pause whose store write failed must not show "running".
             time.sleep(REPAIR_GRACE_SEC)  # a pause or resume may be between its store write and its signal
-            fresh = self.store.get_run(row["run_id"]) or row
+            fresh = self._store.get_run(row["run_id"]) or row
             if fresh["status"] == row["status"] and self._process_disagrees(fresh):
                 real = RunStatus.RUNNING if row["status"] == RunStatus.PAUSED else RunStatus.PAUSED
                 fresh = self._repair(fresh, status=real)
@@ -185,11 +190,11 @@ class RunService:
         is tried again at the next read.
         """
         try:
-            self.store.update_run(row["run_id"], **values)
+            self._store.update_run(row["run_id"], **values)
         except (DBAPIError, OSError) as error:
             logger.warning("could not record the status of run %s (%s); showing it unrecorded", row["run_id"], error)
             return {**row, **values}
-        return self.store.get_run(row["run_id"]) or {**row, **values}
+        return self._store.get_run(row["run_id"]) or {**row, **values}
 
     def _process_disagrees(self, row: dict[str, Any]) -> bool:
         frozen = self.executor_for(row).is_frozen(row)
@@ -203,8 +208,30 @@ class RunService:
         return read_config(self.paths(run_id).config)
 
     def metrics(self, run_id: str, since_id: int = 0) -> list[dict[str, Any]]:
+        """The run's metrics rows after ``since_id`` (rows a later leg superseded left out), oldest first."""
         self._row(run_id)
-        return self.store.metrics(run_id, since_id)
+        return self._store.metrics(run_id, since_id)
+
+    def events(self, run_id: str, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        """The run's stored events after ``after_id``, oldest first (not reconciled: a stream polls this)."""
+        return self._store.events(run_id, after_id, limit)
+
+    def artifacts(self, run_id: str, kinds: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """The files the run recorded (checkpoints, clips, journeys, time-lapse parts), oldest first."""
+        self._row(run_id)
+        return self._store.artifacts(run_id, kinds)
+
+    @property
+    def raw_store(self) -> Store:
+        """The store itself, for tests and benchmarks that write rows a training process would.
+
+        Faces never use it: they read runs, metrics, events and files through the methods above.
+        """
+        return self._store
+
+    def close(self) -> None:
+        """Close the store's connections (the service opens new ones when used again)."""
+        self._store.dispose()
 
     def logs(self, run_id: str, tail: int = 200) -> list[str]:
         """The last ``tail`` lines of the run's ``train.log`` (never through a symbolic link)."""
@@ -244,7 +271,7 @@ class RunService:
             "from_checkpoint": lineage.get("from_checkpoint"),
             "created_at": time.time(),
         }
-        self.store.insert_run(
+        self._store.insert_run(
             {
                 "run_id": run_id,
                 "name": name,
@@ -273,11 +300,11 @@ class RunService:
 
     def start(self, run_id: str) -> Run:
         """Launch the training process of a queued run."""
-        self._check(Action.START, self._row(run_id))
+        self.allowed_row(Action.START, run_id)
         paths = run_paths(self.home, run_id)
-        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, TRAIN_JOB)
+        launch = self.executor.launch(self.home, run_id, self._store.url, paths.log, TRAIN_JOB)
         waiting = "waiting for a cluster node with free CPUs" if launch.pid is None else None
-        self.store.update_run(
+        self._store.update_run(
             run_id,
             status=RunStatus.RUNNING if launch.pid else RunStatus.QUEUED,
             message=waiting,
@@ -294,12 +321,11 @@ class RunService:
     # controlling -----------------------------------------------------------------------------
     def stop(self, run_id: str) -> Run:
         """Ask the training process to save a checkpoint and stop (SIGTERM)."""
-        row = self._row(run_id)
-        self._check(Action.STOP, row)
+        row = self.allowed_row(Action.STOP, run_id)
         if row["status"] == RunStatus.QUEUED and not row.get("pid"):
             if row.get("host") == PENDING_HOST:
                 self.executor_for(row).send_signal(row, signal.SIGTERM)
-            self.store.update_run(run_id, status=RunStatus.STOPPED, ended_at=time.time(), host=None)
+            self._store.update_run(run_id, status=RunStatus.STOPPED, ended_at=time.time(), host=None)
             return self.get(run_id)
         self.executor_for(row).send_signal(row, signal.SIGTERM)
         if row["status"] == RunStatus.PAUSED:
@@ -308,17 +334,15 @@ class RunService:
         return self.get(run_id)
 
     def pause(self, run_id: str) -> Run:
-        row = self._row(run_id)
-        self._check(Action.PAUSE, row)
+        row = self.allowed_row(Action.PAUSE, run_id)
         # The store first: if it is busy the process is not touched, and both still agree.
-        self.store.update_run(run_id, status=RunStatus.PAUSED)
+        self._store.update_run(run_id, status=RunStatus.PAUSED)
         self._signal_or_undo(row, signal.SIGSTOP)
         return self.get(run_id)
 
     def resume(self, run_id: str) -> Run:
-        row = self._row(run_id)
-        self._check(Action.RESUME, row)
-        self.store.update_run(run_id, status=RunStatus.RUNNING, heartbeat_at=time.time())
+        row = self.allowed_row(Action.RESUME, run_id)
+        self._store.update_run(run_id, status=RunStatus.RUNNING, heartbeat_at=time.time())
         self._signal_or_undo(row, signal.SIGCONT)
         return self.get(run_id)
 
@@ -327,7 +351,7 @@ class RunService:
         try:
             self.executor_for(row).send_signal(row, signum)
         except RetroMLError:
-            self.store.update_run(row["run_id"], status=row["status"])
+            self._store.update_run(row["run_id"], status=row["status"])
             raise
 
     def wait(self, run_id: str, timeout: float = 600.0, poll: float = 0.5) -> Run:
@@ -348,8 +372,7 @@ class RunService:
         planned over the new total. A run stopped before its first checkpoint starts over from where it
         began.
         """
-        row = self._row(run_id)
-        self._check(Action.CONTINUE, row)
+        row = self.allowed_row(Action.CONTINUE, run_id)
         run = self._run(row)
         start_checkpoint, start_timesteps, note = self._continue_from(run)
         if mode == "more":
@@ -365,7 +388,7 @@ class RunService:
                 )
         else:
             raise InvalidInputError(f"continue is 'finish' or 'more', not '{mode}'")
-        hidden = self.store.supersede_metrics(run_id, start_timesteps)
+        hidden = self._store.supersede_metrics(run_id, start_timesteps)
         if hidden:
             logger.info("run %s: %d metrics rows past %d timesteps superseded", run_id, hidden, start_timesteps)
         leg_index = run.leg + 1
@@ -380,7 +403,7 @@ class RunService:
                 "created_at": time.time(),
             },
         ]
-        self.store.update_run(
+        self._store.update_run(
             run_id,
             status=RunStatus.QUEUED,
             leg=leg_index,
@@ -396,7 +419,7 @@ class RunService:
         started = self.start(run_id)
         if note is None:
             return started
-        self.store.update_run(run_id, message=note)
+        self._store.update_run(run_id, message=note)
         return self.get(run_id)
 
     def _continue_from(self, run: Run) -> tuple[str | None, int, str | None]:
@@ -479,203 +502,13 @@ class RunService:
         }
         return self.create(config, start=start, lineage=lineage)
 
-    # videos ----------------------------------------------------------------------------------
-    def videos(self, run_id: str | None = None, kinds: tuple[str, ...] = ("clip", "journey")) -> list[dict[str, Any]]:
-        """Every clip and journey video under the home (or of one run), oldest first; missing files skipped."""
-        found = [video for video in self.store.artifacts(run_id, kinds) if (self.home / video["path"]).is_file()]
-        plans: dict[str, tuple[int, int] | None] = {}
-        for video in found:
-            # A clip's milestone as the run shows it now: a percentage of the run's current plan.
-            if video["run_id"] not in plans:
-                row = self.store.get_run(video["run_id"])
-                run = Run.from_row(row) if row else None
-                plans[video["run_id"]] = (run.start_timesteps, run.total_timesteps) if run else None
-            plan = plans[video["run_id"]]
-            if video.get("milestone_pct") is not None and video.get("timesteps") is not None and plan:
-                video["milestone_label"] = milestones.label(milestones.percent(int(video["timesteps"]), *plan))
-            else:
-                video["milestone_label"] = None
-        return found
-
-    def video_file(self, video_id: int) -> Path:
-        """The file of a video, resolved inside the home (never a path from the request itself)."""
-        from retroml.paths import inside
-
-        video = self.store.get_artifact(video_id)
-        if video is None or video["kind"] not in ("clip", "journey"):
-            raise NotFoundError(f"there is no video {video_id}")
-        path = inside(self.home, video["path"])
-        if not path.is_file():
-            raise NotFoundError(f"the file of video {video_id} is gone")
-        return path
-
-    def render(
-        self,
-        run_id: str,
-        length: str | None = None,
-        layout: str | None = None,
-        workers: int | None = None,
-        music: Path | None = None,
-        progress: Any = None,
-        compare_with: Sequence[str] = (),
-    ) -> Path:
-        """Render a video of ``run_id`` from its checkpoints (or its time-lapse); returns the MP4 path.
-
-        ``layout`` is a journey layout (``single``, ``grid``, ``analytics``), ``compare`` (with the runs
-        of ``compare_with``), ``highlights`` or ``timelapse``; ``length`` and ``layout`` default to the
-        run's ``render`` settings. ``progress(fraction, detail)`` is called as segments finish.
-        """
-        run = self.get(run_id)
-        if run.status in (RunStatus.RUNNING, RunStatus.PAUSED) and run.pid:
-            logger.info("rendering %s while it trains: the video covers the checkpoints saved so far", run_id)
-        for other in compare_with:
-            self.get(other)
-        from retroml.video.renders import render_video
-
-        settings, layout = self._render_settings(run_id, length, layout)
-        # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
-        runner = self.executor.segment_runner()
-        workers = workers or self.executor.render_workers()
-        return render_video(
-            self.store,
-            run_id,
-            settings,
-            layout,
-            compare_with,
-            workers=workers,
-            music=music,
-            progress=progress,
-            runner=runner,
-        )
-
+    # estimates and this machine ----------------------------------------------------------
     def training_estimate(self, config: RunConfig) -> TrainingEstimate:
         """How long ``config`` trains on this machine, from what earlier runs measured here (before Start).
 
         Refuses a GPU this machine lacks in the sentence :meth:`create` would.
         """
         return estimate_training(self.home, config)
-
-    def journey_estimate(
-        self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
-    ) -> dict[str, Any] | None:
-        """What a journey render will make before it starts: segments, frames, expected size and time.
-
-        ``None`` for the layouts that are not journeys (their cost depends on what they find).
-        """
-        import os
-
-        from retroml.video.journey import plan_journey
-        from retroml.video.renders import JOURNEY_LAYOUTS
-
-        settings, layout = self._render_settings(run_id, length, layout)
-        if layout not in JOURNEY_LAYOUTS:
-            return None
-        plan = plan_journey(self.store, run_id, settings, self.paths(run_id).videos / ".estimate")
-        workers = min(max(1, workers or os.cpu_count() or 1), len(plan.segments))
-        return {
-            "segments": len(plan.segments),
-            "frames": plan.frames,
-            "seconds": plan.seconds,
-            "expected_bytes": plan.expected_bytes(),
-            "expected_render_seconds": plan.expected_render_seconds(workers),
-            "workers": workers,
-            "measured": plan.measured_cost(workers) is not None,
-            "note": plan.subset_note,
-        }
-
-    def start_render(
-        self,
-        run_id: str,
-        length: str | None = None,
-        layout: str | None = None,
-        workers: int | None = None,
-        compare_with: Sequence[str] = (),
-    ) -> Run:
-        """Render a video in a detached process (the web and desktop apps use this); returns the run.
-
-        The run shows ``rendering`` with ``render_progress`` until the video is written, then goes back
-        to the status it had. Refused while the run trains or renders.
-        """
-        from retroml.video.renders import check_layout
-
-        row = self._row(run_id)
-        self._check(Action.RENDER, row)
-        for other in compare_with:
-            self.get(other)
-        settings, layout = self._render_settings(run_id, length, layout)
-        check_layout(layout, compare_with)
-        paths = run_paths(self.home, run_id)
-        if layout != "timelapse" and not any(paths.checkpoints.glob("milestone_*pct_*.zip")):
-            raise InvalidInputError(f"run {run_id} has no milestone checkpoint yet, so there is nothing to render")
-        request = {
-            "length": settings.length,
-            "layout": layout,
-            "compare_with": list(compare_with),
-            "workers": workers,
-            "previous_status": row["status"],
-            "requested_at": time.time(),
-        }
-        (paths.root / RENDER_REQUEST).write_text(json.dumps(request), encoding="utf-8")
-        # No pid until the render process has one: the trainer's old pid would read as a dead render.
-        self.store.update_run(
-            run_id, status=RunStatus.RENDERING, render_progress=0.0, message=None, pid=None, pid_started_at=None
-        )
-        launch = self.executor.launch(self.home, run_id, self.store.url, paths.log, RENDER_JOB)
-        self.store.update_run(
-            run_id,
-            pid=launch.pid,
-            pid_started_at=launch.pid_started_at,
-            host=launch.host,
-            executor=launch.executor,
-            heartbeat_at=time.time(),
-        )
-        return self.get(run_id)
-
-    def cancel_render(self, run_id: str) -> Run:
-        """Stop the video being rendered (SIGTERM to the process rendering it); no partial video is kept.
-
-        The render process gives the run back the status it had before the render, saying it was cancelled.
-        """
-        row = self._row(run_id)
-        self._check(Action.CANCEL_RENDER, row)
-        self.executor_for(row).send_signal(row, signal.SIGTERM)
-        return self.get(run_id)
-
-    def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
-        """The run's render settings with the asked changes, and the layout to render."""
-        from retroml.video.renders import render_settings
-
-        return render_settings(self.config(run_id).render, length, layout)
-
-    def video_pack_file(self, video_id: int, name: str) -> Path:
-        """A file of the upload pack beside a rendered video (chapters, WebVTT, thumbnail, description)."""
-        from retroml.paths import inside
-
-        video = self.store.get_artifact(video_id)
-        if video is None or video["kind"] != "journey":
-            raise NotFoundError(f"there is no rendered video {video_id}")
-        pack = (video.get("meta") or {}).get("pack") or {}
-        if name not in pack:
-            raise NotFoundError(f"video {video_id} has no {name} (it was rendered before upload packs)")
-        path = inside(self.home, pack[name])
-        if not path.is_file():
-            raise NotFoundError(f"the {name} of video {video_id} is gone")
-        return path
-
-    def video_poster(self, video_id: int) -> Path:
-        """The poster image (a frame of the video, JPEG) of a clip or journey, resolved inside the home."""
-        from retroml.paths import inside
-
-        video = self.store.get_artifact(video_id)
-        if video is None or video["kind"] not in ("clip", "journey"):
-            raise NotFoundError(f"there is no video {video_id}")
-        poster = (video.get("meta") or {}).get("poster")
-        if not poster:
-            raise NotFoundError(f"video {video_id} has no poster")
-        path = inside(self.home, poster)
-        if not path.is_file():
-            raise NotFoundError(f"the poster of video {video_id} is gone")
-        return path
 
     def system_status(self) -> dict[str, Any]:
         """CPU, memory and disk of this machine, and the runs training now."""
@@ -702,9 +535,9 @@ class RunService:
     # removing --------------------------------------------------------------------------------
     def delete(self, run_id: str) -> None:
         """Remove a run's folder and its rows; refused while it is active."""
-        self._check(Action.DELETE, self._row(run_id))
+        self.allowed_row(Action.DELETE, run_id)
         shutil.rmtree(run_paths(self.home, run_id).root, ignore_errors=True)
-        self.store.delete_run(run_id)
+        self._store.delete_run(run_id)
 
 
 def make_executor(name: str = "local", ray_address: str | None = None) -> Executor:
@@ -718,14 +551,6 @@ def make_executor(name: str = "local", ray_address: str | None = None) -> Execut
 
         return RayExecutor(ray_address)
     raise InvalidInputError(f"--executor must be local or ray, not '{name}'")
-
-
-def read_render_request(paths: RunPaths) -> dict[str, Any]:
-    """The settings of the last render started by :meth:`RunService.start_render` (empty if none)."""
-    try:
-        return dict(json.loads((paths.root / RENDER_REQUEST).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return {}
 
 
 def _check_budget(steps: int) -> None:

@@ -90,7 +90,7 @@ class RunEventStream:
         """Everything new since the last poll, as SSE messages (blocking: run it in a thread)."""
         out: list[str] = []
         while True:
-            events = self.service.store.events(self.run_id, self.cursor.event_id, BATCH)
+            events = self.service.events(self.run_id, self.cursor.event_id, BATCH)
             shown_metrics = self._shown_metric_ids(events)
             for event in events:
                 self.cursor.event_id = int(event["id"])
@@ -122,7 +122,10 @@ class RunEventStream:
         ids = [int(event["payload"]["metric_id"]) for event in events if event["kind"] == "metrics"]
         if not ids:
             return set()
-        return {int(row["id"]) for row in self.service.store.metrics(self.run_id, min(ids) - 1)}
+        try:
+            return {int(row["id"]) for row in self.service.metrics(self.run_id, min(ids) - 1)}
+        except NotFoundError:  # deleted meanwhile: its metrics rows went with it
+            return set()
 
     def _new_log_lines(self) -> list[str]:
         try:

@@ -103,7 +103,7 @@ def branch_run(run_id: str, body: BranchBody, service: Service) -> Run:
 @router.post("/runs/{run_id}/render", status_code=202, response_model=Run)
 def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
-    return service.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
+    return service.renders.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
 
 
 @router.get("/runs/{run_id}/render/estimate", response_model=RenderEstimate | None)
@@ -117,14 +117,14 @@ def render_estimate(
             parse_duration(length)
         except ValueError as error:
             raise InvalidInputError(f"length: {error}") from None
-    estimate = service.journey_estimate(run_id, length or None, layout)
+    estimate = service.renders.journey_estimate(run_id, length or None, layout)
     return None if estimate is None else RenderEstimate(**estimate)
 
 
 @router.post("/runs/{run_id}/render/cancel", response_model=Run)
 def cancel_render(run_id: str, service: Service) -> Run:
     """Stop the video being rendered; the run goes back to the status it had (409 unless it renders)."""
-    return service.cancel_render(run_id)
+    return service.renders.cancel_render(run_id)
 
 
 @router.delete("/runs/{run_id}", status_code=204)

@@ -112,7 +112,7 @@ def list_videos(
 ) -> list[Video]:
     """Every clip and journey (newest first), optionally of one run, one game or one kind."""
     runs = {run.run_id: run for run in service.list_runs()}
-    views = [video_view(video, runs.get(video["run_id"])) for video in service.videos(run_id)]
+    views = [video_view(video, runs.get(video["run_id"])) for video in service.renders.videos(run_id)]
     chosen = [view for view in views if (game is None or view.game == game) and (kind is None or view.kind == kind)]
     return sorted(chosen, key=lambda view: (view.created_at, view.id), reverse=True)
 
@@ -120,7 +120,7 @@ def list_videos(
 @router.get("/videos/{video_id}/file", response_class=FileResponse, responses={206: {"description": "A byte range"}})
 def video_file(video_id: RowId, service: Service, download: bool = False) -> FileResponse:
     """The MP4 (``Range: bytes=…`` answers 206); ``?download=true`` asks the browser to save it."""
-    path = service.video_file(video_id)
+    path = service.renders.video_file(video_id)
     if download:
         return FileResponse(path, media_type="video/mp4", filename=path.name)
     return FileResponse(path, media_type="video/mp4")
@@ -129,7 +129,7 @@ def video_file(video_id: RowId, service: Service, download: bool = False) -> Fil
 @router.get("/videos/{video_id}/poster", response_class=FileResponse)
 def video_poster(video_id: RowId, service: Service) -> FileResponse:
     """A JPEG frame of the video."""
-    return FileResponse(service.video_poster(video_id), media_type="image/jpeg")
+    return FileResponse(service.renders.video_poster(video_id), media_type="image/jpeg")
 
 
 PACK_TYPES = {
@@ -143,5 +143,5 @@ PACK_TYPES = {
 @router.get("/videos/{video_id}/pack/{name}", response_class=FileResponse)
 def video_pack(video_id: RowId, name: PackFile, service: Service, download: bool = False) -> FileResponse:
     """A file of the video's upload pack; ``?download=true`` asks the browser to save it."""
-    path = service.video_pack_file(video_id, name)
+    path = service.renders.video_pack_file(video_id, name)
     return FileResponse(path, media_type=PACK_TYPES[name], filename=path.name if download else None)
