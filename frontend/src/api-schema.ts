@@ -535,6 +535,102 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * A2CConfig
+         * @description A2C's ``train`` section (the Zoo's TF-style RMSprop is set by the engine).
+         */
+        A2CConfig: {
+            /**
+             * Algo
+             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+             * @default a2c
+             * @constant
+             */
+            algo: "a2c";
+            /**
+             * Checkpoint Every Sec
+             * @description How often latest.zip is refreshed, in seconds.
+             * @default 300
+             */
+            checkpoint_every_sec: number;
+            /**
+             * Device
+             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
+             * @default auto
+             */
+            device: string;
+            /**
+             * Ent Coef
+             * @description Entropy bonus weight (empty: the RL Zoo's Atari value).
+             */
+            ent_coef?: number | null;
+            /**
+             * Gae Lambda
+             * @description GAE lambda (empty: the RL Zoo's Atari value).
+             */
+            gae_lambda?: number | null;
+            /**
+             * Gamma
+             * @description Discount factor (empty: the RL Zoo's Atari value).
+             */
+            gamma?: number | null;
+            /**
+             * Keep Last
+             * @description Timestamped rolling checkpoints kept besides latest.zip.
+             * @default 2
+             */
+            keep_last: number;
+            /**
+             * Keep Replay Buffer
+             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
+             * @default true
+             */
+            keep_replay_buffer: boolean;
+            /**
+             * Learning Rate
+             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
+             */
+            learning_rate?: number | string | null;
+            /**
+             * Metrics Every Steps
+             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
+             * @default 1000
+             */
+            metrics_every_steps: number;
+            /**
+             * N Envs
+             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+             */
+            n_envs?: number | null;
+            /**
+             * N Steps
+             * @description Rollout length per environment (empty: the RL Zoo's Atari value).
+             */
+            n_steps?: number | null;
+            /**
+             * N Threads
+             * @description PyTorch CPU threads (0 = one per core).
+             * @default 0
+             */
+            n_threads: number;
+            /**
+             * Seed
+             * @description Seeds the environments and the network initialisation.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Total Timesteps
+             * @description Environment steps (agent actions, summed over the environments) of this leg.
+             * @default 1000000
+             */
+            total_timesteps: number;
+            /**
+             * Vf Coef
+             * @description Value loss weight (empty: the RL Zoo's Atari value).
+             */
+            vf_coef?: number | null;
+        };
+        /**
          * Action
          * @description What a person can ask of a run.
          * @enum {string}
@@ -596,6 +692,13 @@ export interface components {
         Defaults: {
             /** Algos */
             algos: ("ppo" | "a2c" | "dqn" | "qrdqn")[];
+            /**
+             * Descriptions
+             * @description Each setting's description in the config schema by dotted name (train.n_envs): the form's help.
+             */
+            descriptions: {
+                [key: string]: string;
+            };
             /**
              * Layouts
              * @description The journey layouts.
@@ -660,6 +763,122 @@ export interface components {
             torch: string;
         };
         /**
+         * DQNConfig
+         * @description DQN's ``train`` section.
+         */
+        DQNConfig: {
+            /**
+             * Algo
+             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+             * @default dqn
+             * @constant
+             */
+            algo: "dqn";
+            /**
+             * Batch Size
+             * @description Minibatch size (empty: the RL Zoo's Atari value).
+             */
+            batch_size?: number | null;
+            /**
+             * Buffer Size
+             * @description Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget).
+             */
+            buffer_size?: number | null;
+            /**
+             * Checkpoint Every Sec
+             * @description How often latest.zip is refreshed, in seconds.
+             * @default 300
+             */
+            checkpoint_every_sec: number;
+            /**
+             * Device
+             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
+             * @default auto
+             */
+            device: string;
+            /**
+             * Exploration Final Eps
+             * @description Final ε of exploration (empty: the RL Zoo's Atari value).
+             */
+            exploration_final_eps?: number | null;
+            /**
+             * Exploration Fraction
+             * @description Share of the budget over which ε falls to its final value (empty: the RL Zoo's Atari value).
+             */
+            exploration_fraction?: number | null;
+            /**
+             * Gamma
+             * @description Discount factor (empty: the RL Zoo's Atari value).
+             */
+            gamma?: number | null;
+            /**
+             * Gradient Steps
+             * @description Gradient steps per update (empty: the RL Zoo's Atari value).
+             */
+            gradient_steps?: number | null;
+            /**
+             * Keep Last
+             * @description Timestamped rolling checkpoints kept besides latest.zip.
+             * @default 2
+             */
+            keep_last: number;
+            /**
+             * Keep Replay Buffer
+             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
+             * @default true
+             */
+            keep_replay_buffer: boolean;
+            /**
+             * Learning Rate
+             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
+             */
+            learning_rate?: number | string | null;
+            /**
+             * Learning Starts
+             * @description Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget).
+             */
+            learning_starts?: number | null;
+            /**
+             * Metrics Every Steps
+             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
+             * @default 1000
+             */
+            metrics_every_steps: number;
+            /**
+             * N Envs
+             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+             */
+            n_envs?: number | null;
+            /**
+             * N Threads
+             * @description PyTorch CPU threads (0 = one per core).
+             * @default 0
+             */
+            n_threads: number;
+            /**
+             * Seed
+             * @description Seeds the environments and the network initialisation.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Target Update Interval
+             * @description Timesteps between target network updates (empty: the RL Zoo's Atari value).
+             */
+            target_update_interval?: number | null;
+            /**
+             * Total Timesteps
+             * @description Environment steps (agent actions, summed over the environments) of this leg.
+             * @default 1000000
+             */
+            total_timesteps: number;
+            /**
+             * Train Freq
+             * @description Timesteps between gradient updates (empty: the RL Zoo's Atari value).
+             */
+            train_freq?: number | null;
+        };
+        /**
          * ErrorBody
          * @description The body of every error answer.
          */
@@ -710,37 +929,35 @@ export interface components {
         /**
          * GameConfig
          * @description The game and how the emulator is presented to the agent (the DQN-paper Atari protocol).
-         *
-         *     :param id: game id from ``retroml games`` (``pong``, ``breakout`` …).
-         *     :param frameskip: emulator frames per agent action.
-         *     :param noop_max: up to this many no-op actions at each reset, so episodes start differently.
-         *     :param terminal_on_life_loss: end the *training* episode when a life is lost (the game goes on);
-         *         episode statistics still count the whole game.
-         *     :param repeat_action_probability: sticky actions (0 = the classic deterministic protocol).
          */
         GameConfig: {
             /**
              * Frameskip
+             * @description Emulator frames per agent action.
              * @default 4
              */
             frameskip: number;
             /**
              * Id
+             * @description Game id from `retroml games` (pong, breakout …).
              * @default pong
              */
             id: string;
             /**
              * Noop Max
+             * @description Up to this many no-op actions at each reset, so episodes start differently.
              * @default 30
              */
             noop_max: number;
             /**
              * Repeat Action Probability
+             * @description Sticky actions (0 = the classic deterministic protocol).
              * @default 0
              */
             repeat_action_probability: number;
             /**
              * Terminal On Life Loss
+             * @description End the training episode when a life is lost (the game goes on); episode statistics still count the whole game.
              * @default true
              */
             terminal_on_life_loss: boolean;
@@ -866,25 +1083,261 @@ export interface components {
             timesteps: number;
         };
         /**
+         * PPOConfig
+         * @description PPO's ``train`` section; its learning rate and clip range anneal linearly to 0, as the Zoo's do.
+         */
+        PPOConfig: {
+            /**
+             * Algo
+             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+             * @default ppo
+             * @constant
+             */
+            algo: "ppo";
+            /**
+             * Batch Size
+             * @description Minibatch size; it must divide n_envs × n_steps (empty: the largest up to the Zoo's that divides it).
+             */
+            batch_size?: number | null;
+            /**
+             * Checkpoint Every Sec
+             * @description How often latest.zip is refreshed, in seconds.
+             * @default 300
+             */
+            checkpoint_every_sec: number;
+            /**
+             * Clip Range
+             * @description Policy ratio clip; a number anneals linearly to 0, const_X keeps it (empty: the RL Zoo's Atari value).
+             */
+            clip_range?: number | string | null;
+            /**
+             * Device
+             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
+             * @default auto
+             */
+            device: string;
+            /**
+             * Ent Coef
+             * @description Entropy bonus weight (empty: the RL Zoo's Atari value).
+             */
+            ent_coef?: number | null;
+            /**
+             * Gae Lambda
+             * @description GAE lambda (empty: the RL Zoo's Atari value).
+             */
+            gae_lambda?: number | null;
+            /**
+             * Gamma
+             * @description Discount factor (empty: the RL Zoo's Atari value).
+             */
+            gamma?: number | null;
+            /**
+             * Keep Last
+             * @description Timestamped rolling checkpoints kept besides latest.zip.
+             * @default 2
+             */
+            keep_last: number;
+            /**
+             * Keep Replay Buffer
+             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
+             * @default true
+             */
+            keep_replay_buffer: boolean;
+            /**
+             * Learning Rate
+             * @description Optimiser step size; a number anneals linearly to 0, const_X keeps it (empty: the RL Zoo's Atari value).
+             */
+            learning_rate?: number | string | null;
+            /**
+             * Metrics Every Steps
+             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
+             * @default 1000
+             */
+            metrics_every_steps: number;
+            /**
+             * N Envs
+             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+             */
+            n_envs?: number | null;
+            /**
+             * N Epochs
+             * @description Passes over each rollout (empty: the RL Zoo's Atari value).
+             */
+            n_epochs?: number | null;
+            /**
+             * N Steps
+             * @description Rollout length per environment (empty: the RL Zoo's Atari value).
+             */
+            n_steps?: number | null;
+            /**
+             * N Threads
+             * @description PyTorch CPU threads (0 = one per core).
+             * @default 0
+             */
+            n_threads: number;
+            /**
+             * Seed
+             * @description Seeds the environments and the network initialisation.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Total Timesteps
+             * @description Environment steps (agent actions, summed over the environments) of this leg.
+             * @default 1000000
+             */
+            total_timesteps: number;
+            /**
+             * Vf Coef
+             * @description Value loss weight (empty: the RL Zoo's Atari value).
+             */
+            vf_coef?: number | null;
+        };
+        /**
          * Preset
-         * @description A named starting point of the New run form.
+         * @description A named starting point: ``retroml train --preset ID``, the presets of the New run form.
          */
         Preset: {
             /**
              * Config
-             * @description The preset's own settings; the form's fields override them.
+             * @description The preset's own settings; flags and form fields override them.
              */
             config: {
                 [key: string]: unknown;
             };
-            /** Description */
+            /**
+             * Description
+             * @description One line on what it trains and how long that takes.
+             */
             description: string;
             /** @description The full config they give, every default filled in. */
             effective: components["schemas"]["RunConfig"];
-            /** Id */
+            /**
+             * Id
+             * @description The name to ask for it by (quick_test).
+             */
             id: string;
-            /** Title */
+            /**
+             * Title
+             * @description Its human title (Quick test).
+             */
             title: string;
+        };
+        /**
+         * QRDQNConfig
+         * @description QR-DQN's ``train`` section: DQN's settings with the Zoo's QR-DQN values.
+         */
+        QRDQNConfig: {
+            /**
+             * Algo
+             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+             * @default qrdqn
+             * @constant
+             */
+            algo: "qrdqn";
+            /**
+             * Batch Size
+             * @description Minibatch size (empty: the RL Zoo's Atari value).
+             */
+            batch_size?: number | null;
+            /**
+             * Buffer Size
+             * @description Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget).
+             */
+            buffer_size?: number | null;
+            /**
+             * Checkpoint Every Sec
+             * @description How often latest.zip is refreshed, in seconds.
+             * @default 300
+             */
+            checkpoint_every_sec: number;
+            /**
+             * Device
+             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
+             * @default auto
+             */
+            device: string;
+            /**
+             * Exploration Final Eps
+             * @description Final ε of exploration (empty: the RL Zoo's Atari value).
+             */
+            exploration_final_eps?: number | null;
+            /**
+             * Exploration Fraction
+             * @description Share of the budget over which ε falls to its final value (empty: the RL Zoo's Atari value).
+             */
+            exploration_fraction?: number | null;
+            /**
+             * Gamma
+             * @description Discount factor (empty: the RL Zoo's Atari value).
+             */
+            gamma?: number | null;
+            /**
+             * Gradient Steps
+             * @description Gradient steps per update (empty: the RL Zoo's Atari value).
+             */
+            gradient_steps?: number | null;
+            /**
+             * Keep Last
+             * @description Timestamped rolling checkpoints kept besides latest.zip.
+             * @default 2
+             */
+            keep_last: number;
+            /**
+             * Keep Replay Buffer
+             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
+             * @default true
+             */
+            keep_replay_buffer: boolean;
+            /**
+             * Learning Rate
+             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
+             */
+            learning_rate?: number | string | null;
+            /**
+             * Learning Starts
+             * @description Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget).
+             */
+            learning_starts?: number | null;
+            /**
+             * Metrics Every Steps
+             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
+             * @default 1000
+             */
+            metrics_every_steps: number;
+            /**
+             * N Envs
+             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+             */
+            n_envs?: number | null;
+            /**
+             * N Threads
+             * @description PyTorch CPU threads (0 = one per core).
+             * @default 0
+             */
+            n_threads: number;
+            /**
+             * Seed
+             * @description Seeds the environments and the network initialisation.
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Target Update Interval
+             * @description Timesteps between target network updates (empty: the RL Zoo's Atari value).
+             */
+            target_update_interval?: number | null;
+            /**
+             * Total Timesteps
+             * @description Environment steps (agent actions, summed over the environments) of this leg.
+             * @default 1000000
+             */
+            total_timesteps: number;
+            /**
+             * Train Freq
+             * @description Timesteps between gradient updates (empty: the RL Zoo's Atari value).
+             */
+            train_freq?: number | null;
         };
         /**
          * RecordingBody
@@ -911,46 +1364,41 @@ export interface components {
         /**
          * RecordingConfig
          * @description Live milestone clips and the training time-lapse, recorded while training (never on the hot path).
-         *
-         *     :param enabled: record a clip at each milestone.
-         *     :param fps: clip frame rate.
-         *     :param crf: H.264 quality (lower is better and bigger; 18-28 is sensible).
-         *     :param milestone_clip_seconds: length of each milestone clip.
-         *     :param timelapse_fps: at most this many frames per wall-clock second, taken while the envs step, for
-         *         the training time-lapse (0 = off).
-         *         The picture is the agent's view of training env 0 — the newest 84×84 grey frame of its
-         *         observation — because ale-py's native vector env gives no colour frames.
-         *     :param timelapse_segment_minutes: the captured frames go into a new part file every this many minutes,
-         *         so a stopped or crashed run loses at most the part being written.
          */
         RecordingConfig: {
             /**
              * Crf
+             * @description H.264 quality (lower is better and bigger; 18-28 is sensible).
              * @default 23
              */
             crf: number;
             /**
              * Enabled
+             * @description Record a clip at each milestone.
              * @default true
              */
             enabled: boolean;
             /**
              * Fps
+             * @description Clip frame rate.
              * @default 30
              */
             fps: number;
             /**
              * Milestone Clip Seconds
+             * @description Length of each milestone clip.
              * @default 10
              */
             milestone_clip_seconds: number;
             /**
              * Timelapse Fps
+             * @description At most this many frames per wall-clock second, taken while the envs step, for the training time-lapse (0 = off). The picture is the agent's view of training env 0 (its newest 84×84 grey frame), because ale-py's native vector env gives no colour frames.
              * @default 0
              */
             timelapse_fps: number;
             /**
              * Timelapse Segment Minutes
+             * @description The captured frames go into a new part file every this many minutes, so a stopped or crashed run loses at most the part being written.
              * @default 10
              */
             timelapse_segment_minutes: number;
@@ -980,100 +1428,92 @@ export interface components {
         /**
          * RenderConfig
          * @description The learning-journey video.
-         *
-         *     :param auto: render the journey automatically when training ends successfully.
-         *     :param length: target length, e.g. ``90s``, ``3m``, ``1h30m``, ``10h``.
-         *     :param layout: ``single`` (one game, big), ``grid`` (several milestones side by side) or ``analytics``
-         *         (1280×720: the game beside what the policy computes — action probabilities, value, activations).
-         *     :param resolution: output size, ``WIDTHxHEIGHT``.
-         *     :param fps: frame rate; every rate plays the 60 Hz console at its real speed (30 shows every
-         *         second frame, 24 two of every five).
-         *     :param crf: H.264 quality (lower is better and bigger).
-         *     :param preset: x264 speed preset; ``ultrafast`` renders about twice as fast as ``veryfast`` and, at the
-         *         same crf, keeps the frames closer to the game (files about twice as large, still a few MB a minute).
-         *     :param weighting: ``equal`` time per milestone, or ``later`` milestones shown longer.
-         *     :param min_play_seconds: play each milestone gets at least, after its title card; a length too
-         *         short for every milestone shows an evenly spread subset (always the first and the last).
-         *     :param playback: ``deterministic`` policy, or ``sampled`` actions (ε-greedy for DQN) for variety.
-         *     :param stuck_seconds: an episode with no reward for this long is reset (the HUD says so).
-         *     :param still_seconds: an episode whose screen has not changed for this long is reset too (an agent
-         *         that waits forever, such as one that never serves in Breakout).
-         *     :param epsilon: share of the agent's steps played as a random action instead of the policy's, so a
-         *         deterministic policy cannot freeze (the ε-greedy evaluation of the DQN papers does the same, with
-         *         0.05 in Mnih et al. 2015; 0.01 changes what a viewer sees less).
-         *     :param seed: seed of the playback games and of those random actions (same seed, same video).
          */
         RenderConfig: {
             /**
              * Auto
+             * @description Render the journey automatically when training ends successfully.
              * @default false
              */
             auto: boolean;
             /**
              * Crf
+             * @description H.264 quality (lower is better and bigger).
              * @default 23
              */
             crf: number;
             /**
              * Epsilon
+             * @description Share of the agent's steps played as a random action instead of the policy's, so a deterministic policy cannot freeze (ε-greedy evaluation as in the DQN papers, which use 0.05; 0.01 changes what a viewer sees less).
              * @default 0.01
              */
             epsilon: number;
             /**
              * Fps
+             * @description Frame rate; every rate plays the 60 Hz console at its real speed (30 shows every second frame, 24 two of every five).
              * @default 30
              */
             fps: number;
             /**
              * Layout
+             * @description single (one game, big), grid (several milestones side by side) or analytics (1280×720: the game beside what the policy computes — action probabilities, value, activations).
              * @default single
              * @enum {string}
              */
             layout: "single" | "grid" | "analytics";
             /**
              * Length
+             * @description Target length, e.g. 90s, 3m, 1h30m, 10h.
              * @default 3m
              */
             length: string;
             /**
              * Min Play Seconds
+             * @description Play each milestone gets at least, after its title card; a length too short for every milestone shows an evenly spread subset (always the first and the last).
              * @default 4
              */
             min_play_seconds: number;
             /**
              * Playback
+             * @description deterministic policy, or sampled actions (ε-greedy for DQN) for variety.
              * @default deterministic
              * @enum {string}
              */
             playback: "deterministic" | "sampled";
             /**
              * Preset
+             * @description x264 speed preset; ultrafast renders about twice as fast as veryfast and, at the same crf, keeps the frames closer to the game (files about twice as large, still a few MB a minute).
              * @default ultrafast
              */
             preset: string;
             /**
              * Resolution
+             * @description Output size, WIDTHxHEIGHT.
              * @default 640x480
              * @enum {string}
              */
             resolution: "640x480" | "854x480" | "1280x720" | "1920x1080";
             /**
              * Seed
+             * @description Seed of the playback games and of those random actions (same seed, same video).
              * @default 0
              */
             seed: number;
             /**
              * Still Seconds
+             * @description An episode whose screen has not changed for this long is reset too (an agent that waits forever, such as one that never serves in Breakout).
              * @default 3
              */
             still_seconds: number;
             /**
              * Stuck Seconds
+             * @description An episode with no reward for this long is reset (the HUD says so).
              * @default 20
              */
             stuck_seconds: number;
             /**
              * Weighting
+             * @description equal time per milestone, or later milestones shown longer.
              * @default equal
              * @enum {string}
              */
@@ -1265,17 +1705,16 @@ export interface components {
         /**
          * RunConfig
          * @description Everything a run needs; saved once as the run's frozen ``config.yaml``.
-         *
-         *     :param name: human name (default ``<game>-<algo>-<yyyymmdd-hhmm>``).
-         *     :param fast_mode: train at full speed with no live recording and render the journey at the end.
          */
         RunConfig: {
             /**
              * Fast Mode
+             * @description Train at full speed with no live recording and render the journey at the end.
              * @default false
              */
             fast_mode: boolean;
             /**
+             * @description The game and the emulator protocol.
              * @default {
              *       "frameskip": 4,
              *       "id": "pong",
@@ -1285,11 +1724,18 @@ export interface components {
              *     }
              */
             game: components["schemas"]["GameConfig"];
-            /** Milestones Pct */
+            /**
+             * Milestones Pct
+             * @description Percentages of the budget at which a milestone checkpoint (and clip) is taken.
+             */
             milestones_pct?: number[];
-            /** Name */
+            /**
+             * Name
+             * @description Human name of the run (default: <game>-<algo>-<yyyymmdd-hhmm>).
+             */
             name?: string | null;
             /**
+             * @description Live clips and the time-lapse.
              * @default {
              *       "crf": 23,
              *       "enabled": true,
@@ -1320,6 +1766,8 @@ export interface components {
              */
             render: components["schemas"]["RenderConfig"];
             /**
+             * Train
+             * @description The algorithm (train.algo) and its hyper-parameters, the budget, checkpoints.
              * @default {
              *       "algo": "ppo",
              *       "batch_size": 256,
@@ -1342,7 +1790,7 @@ export interface components {
              *       "vf_coef": 0.5
              *     }
              */
-            train: components["schemas"]["TrainConfig"];
+            train: components["schemas"]["PPOConfig"] | components["schemas"]["A2CConfig"] | components["schemas"]["DQNConfig"] | components["schemas"]["QRDQNConfig"];
         };
         /**
          * RunLogs
@@ -1537,117 +1985,6 @@ export interface components {
              * @description Ids of the runs queued, training, paused or rendering.
              */
             running_runs: string[];
-        };
-        /**
-         * TrainConfig
-         * @description The learning algorithm and its hyper-parameters; ``None`` means the RL Zoo Atari default.
-         *
-         *     :param algo: ppo, a2c, dqn or qrdqn.
-         *     :param total_timesteps: environment steps (agent actions, summed over envs) of this leg.
-         *     :param n_envs: parallel emulators in the native vector env.
-         *     :param n_steps: rollout length per env (PPO/A2C).
-         *     :param batch_size: minibatch size; for PPO it must divide ``n_envs * n_steps``.
-         *     :param n_epochs: passes over each rollout (PPO).
-         *     :param learning_rate: optimiser step size (PPO anneals it linearly to 0, as the Zoo does).
-         *     :param clip_range: PPO ratio clip (annealed linearly, as the Zoo does).
-         *     :param ent_coef: entropy bonus weight.
-         *     :param vf_coef: value loss weight.
-         *     :param gamma: discount factor.
-         *     :param gae_lambda: GAE lambda (PPO/A2C).
-         *     :param buffer_size / learning_starts / target_update_interval / train_freq / gradient_steps /
-         *         exploration_fraction / exploration_final_eps: the DQN-family settings.
-         *     :param seed: seeds the environments and the network initialisation.
-         *     :param n_threads: PyTorch CPU threads (0 = one per core).
-         *     :param device: ``auto`` (a CUDA GPU when torch sees one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``;
-         *         playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-         *     :param checkpoint_every_sec: how often ``latest.zip`` is refreshed.
-         *     :param keep_last: how many timestamped rolling checkpoints to keep besides ``latest.zip``.
-         *     :param metrics_every_steps: metrics row interval for the DQN family (PPO/A2C log every rollout).
-         *     :param keep_replay_buffer: DQN family: save the replay buffer with the checkpoint at the end of
-         *         each leg and reload it on ``continue`` (its size is logged before training); off, a continued
-         *         leg waits ``learning_starts`` timesteps again before it learns.
-         */
-        TrainConfig: {
-            /**
-             * Algo
-             * @default ppo
-             * @enum {string}
-             */
-            algo: "ppo" | "a2c" | "dqn" | "qrdqn";
-            /** Batch Size */
-            batch_size?: number | null;
-            /** Buffer Size */
-            buffer_size?: number | null;
-            /**
-             * Checkpoint Every Sec
-             * @default 300
-             */
-            checkpoint_every_sec: number;
-            /** Clip Range */
-            clip_range?: number | null;
-            /**
-             * Device
-             * @default auto
-             */
-            device: string;
-            /** Ent Coef */
-            ent_coef?: number | null;
-            /** Exploration Final Eps */
-            exploration_final_eps?: number | null;
-            /** Exploration Fraction */
-            exploration_fraction?: number | null;
-            /** Gae Lambda */
-            gae_lambda?: number | null;
-            /** Gamma */
-            gamma?: number | null;
-            /** Gradient Steps */
-            gradient_steps?: number | null;
-            /**
-             * Keep Last
-             * @default 2
-             */
-            keep_last: number;
-            /**
-             * Keep Replay Buffer
-             * @default true
-             */
-            keep_replay_buffer: boolean;
-            /** Learning Rate */
-            learning_rate?: number | null;
-            /** Learning Starts */
-            learning_starts?: number | null;
-            /**
-             * Metrics Every Steps
-             * @default 1000
-             */
-            metrics_every_steps: number;
-            /** N Envs */
-            n_envs?: number | null;
-            /** N Epochs */
-            n_epochs?: number | null;
-            /** N Steps */
-            n_steps?: number | null;
-            /**
-             * N Threads
-             * @default 0
-             */
-            n_threads: number;
-            /**
-             * Seed
-             * @default 0
-             */
-            seed: number;
-            /** Target Update Interval */
-            target_update_interval?: number | null;
-            /**
-             * Total Timesteps
-             * @default 1000000
-             */
-            total_timesteps: number;
-            /** Train Freq */
-            train_freq?: number | null;
-            /** Vf Coef */
-            vf_coef?: number | null;
         };
         /**
          * TrainingConfig

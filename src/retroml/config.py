@@ -1,8 +1,10 @@
 """The run configuration: one Pydantic model, frozen into each run's ``config.yaml``.
 
-Hyper-parameters left unset take the RL Zoo's Atari defaults for the chosen algorithm
-(rl-baselines3-zoo ``hyperparams/<algo>.yml``, ``atari`` entry), filled in when the config is built,
-so the written ``config.yaml`` shows every value the run really used.
+``train`` is one class per algorithm (:class:`PPOConfig`, :class:`A2CConfig`, :class:`DQNConfig`,
+:class:`QRDQNConfig`), chosen by ``train.algo``, so each holds only the hyper-parameters its algorithm has.
+Those left unset take the RL Zoo's Atari defaults (``presets/zoo_atari.yaml``, the ``atari`` entry of
+rl-baselines3-zoo ``hyperparams/<algo>.yml``), filled in when the config is built, so the written
+``config.yaml`` shows every value the run really used. The presets are data too (``presets/presets.yaml``).
 """
 
 from __future__ import annotations
@@ -10,12 +12,26 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from retroml.engine.devices import check_device_spelling
 from retroml.errors import InvalidInputError
@@ -31,57 +47,75 @@ ON_POLICY = ("ppo", "a2c")
 MAX_TIMESTEPS = 1_000_000_000
 DEFAULT_MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
 
-# rl-baselines3-zoo hyperparams for the ``atari`` entry of each algorithm. DQN/QR-DQN keep a
-# 100k replay buffer (the Zoo's value for DQN), which is 2.8 GB of frames at most.
-ZOO_ATARI_DEFAULTS: dict[str, dict[str, Any]] = {
-    "ppo": {
-        "n_envs": 8,
-        "n_steps": 128,
-        "batch_size": 256,
-        "n_epochs": 4,
-        "learning_rate": 2.5e-4,
-        "clip_range": 0.1,
-        "ent_coef": 0.01,
-        "vf_coef": 0.5,
-        "gamma": 0.99,
-        "gae_lambda": 0.95,
-    },
-    "a2c": {
-        "n_envs": 16,
-        "n_steps": 5,
-        "learning_rate": 7e-4,
-        "ent_coef": 0.01,
-        "vf_coef": 0.25,
-        "gamma": 0.99,
-        "gae_lambda": 1.0,
-    },
-    "dqn": {
-        "n_envs": 1,
-        "batch_size": 32,
-        "learning_rate": 1e-4,
-        "gamma": 0.99,
-        "buffer_size": 100_000,
-        "learning_starts": 100_000,
-        "target_update_interval": 1000,
-        "train_freq": 4,
-        "gradient_steps": 1,
-        "exploration_fraction": 0.1,
-        "exploration_final_eps": 0.01,
-    },
-    "qrdqn": {
-        "n_envs": 1,
-        "batch_size": 32,
-        "learning_rate": 5e-5,
-        "gamma": 0.99,
-        "buffer_size": 100_000,
-        "learning_starts": 100_000,
-        "target_update_interval": 10_000,
-        "train_freq": 4,
-        "gradient_steps": 1,
-        "exploration_fraction": 0.025,
-        "exploration_final_eps": 0.01,
-    },
-}
+
+def _package_yaml(name: str) -> dict[str, Any]:
+    """A YAML data file shipped in ``retroml/presets/``."""
+    return yaml.safe_load((resources.files("retroml") / "presets" / name).read_text(encoding="utf-8"))
+
+
+# Each algorithm's RL Zoo Atari hyper-parameters, as the data file spells them (``lin_2.5e-4``).
+ZOO_ATARI_DEFAULTS: dict[str, dict[str, Any]] = _package_yaml("zoo_atari.yaml")
+# Every algorithm-specific name: a setting of one algorithm that another lacks is refused by name.
+HYPERPARAMETERS = frozenset(name for defaults in ZOO_ATARI_DEFAULTS.values() for name in defaults)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A value over a leg, as the RL Zoo spells it: ``lin_2.5e-4`` anneals from 2.5e-4 to 0, ``2.5e-4`` is constant.
+
+    ``const_2.5e-4`` is constant too. The engine turns it into SB3's own schedule
+    (:func:`retroml.engine.algos.sb3_value`).
+    """
+
+    initial: float
+    linear: bool = False
+
+    def spelled(self, bare_is_linear: bool) -> str | float:
+        """The shortest spelling that reads back as this schedule (a bare number when it can be)."""
+        if self.linear == bare_is_linear:
+            return self.initial
+        return f"{'lin' if self.linear else 'const'}_{self.initial!r}"
+
+
+_SCHEDULE = re.compile(r"^(?:(?P<kind>lin|const)_)?(?P<number>[^_].*)$")
+
+
+def parse_schedule(value: Any, bare_is_linear: bool = False) -> Schedule:
+    """The one reader of a schedule: ``lin_X``, ``const_X`` or a number (``Schedule`` passes through).
+
+    :param bare_is_linear: what a bare number means. PPO's ``learning_rate`` and ``clip_range`` were
+        always annealed linearly, and configs written before schedules were spelled out say a bare
+        number there; it keeps that meaning, so those configs train the same model.
+    """
+    if isinstance(value, Schedule):
+        return value
+    match = _SCHEDULE.match(str(value).strip()) if not isinstance(value, bool) else None
+    try:
+        initial = float(match["number"]) if match else math.nan
+    except ValueError:
+        initial = math.nan
+    if match is None or math.isnan(initial):
+        raise ValueError(f"'{value}' is not a schedule; write a number such as 2.5e-4, or lin_2.5e-4 to anneal it to 0")
+    if not 0 < initial <= 1:
+        raise ValueError(f"'{value}' must start above 0 and at most at 1")
+    linear = match["kind"] == "lin" if match["kind"] else bare_is_linear
+    return Schedule(initial, linear)
+
+
+_SCHEDULE_SCHEMA = WithJsonSchema(
+    {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^(lin|const)_[0-9.eE+-]+$"}]}
+)
+# A bare number is constant, as in the RL Zoo.
+ConstantByDefault = Annotated[
+    Schedule, PlainValidator(parse_schedule), PlainSerializer(lambda s: s.spelled(False)), _SCHEDULE_SCHEMA
+]
+# A bare number anneals to 0: the meaning PPO's learning rate and clip range always had here.
+LinearByDefault = Annotated[
+    Schedule,
+    PlainValidator(lambda value: parse_schedule(value, bare_is_linear=True)),
+    PlainSerializer(lambda s: s.spelled(True)),
+    _SCHEDULE_SCHEMA,
+]
 
 
 class _Section(BaseModel):
@@ -89,21 +123,21 @@ class _Section(BaseModel):
 
 
 class GameConfig(_Section):
-    """The game and how the emulator is presented to the agent (the DQN-paper Atari protocol).
+    """The game and how the emulator is presented to the agent (the DQN-paper Atari protocol)."""
 
-    :param id: game id from ``retroml games`` (``pong``, ``breakout`` …).
-    :param frameskip: emulator frames per agent action.
-    :param noop_max: up to this many no-op actions at each reset, so episodes start differently.
-    :param terminal_on_life_loss: end the *training* episode when a life is lost (the game goes on);
-        episode statistics still count the whole game.
-    :param repeat_action_probability: sticky actions (0 = the classic deterministic protocol).
-    """
-
-    id: str = "pong"
-    frameskip: int = Field(4, ge=1, le=8)
-    noop_max: int = Field(30, ge=0, le=100)
-    terminal_on_life_loss: bool = True
-    repeat_action_probability: float = Field(0.0, ge=0.0, le=1.0)
+    id: str = Field("pong", description="Game id from `retroml games` (pong, breakout …).")
+    frameskip: int = Field(4, ge=1, le=8, description="Emulator frames per agent action.")
+    noop_max: int = Field(
+        30, ge=0, le=100, description="Up to this many no-op actions at each reset, so episodes start differently."
+    )
+    terminal_on_life_loss: bool = Field(
+        True,
+        description="End the training episode when a life is lost (the game goes on); "
+        "episode statistics still count the whole game.",
+    )
+    repeat_action_probability: float = Field(
+        0.0, ge=0.0, le=1.0, description="Sticky actions (0 = the classic deterministic protocol)."
+    )
 
     @field_validator("id")
     @classmethod
@@ -111,62 +145,51 @@ class GameConfig(_Section):
         return get_game(value).id
 
 
-class TrainConfig(_Section):
-    """The learning algorithm and its hyper-parameters; ``None`` means the RL Zoo Atari default.
+_ZOO = "empty: the RL Zoo's Atari value"
+_ALGO_HELP = "The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has."
+# The Zoo's replay values assume a 10M-step budget; left empty, they shrink to a tenth of a shorter one.
+_SCALED_TO_BUDGET = ("buffer_size", "learning_starts")
 
-    :param algo: ppo, a2c, dqn or qrdqn.
-    :param total_timesteps: environment steps (agent actions, summed over envs) of this leg.
-    :param n_envs: parallel emulators in the native vector env.
-    :param n_steps: rollout length per env (PPO/A2C).
-    :param batch_size: minibatch size; for PPO it must divide ``n_envs * n_steps``.
-    :param n_epochs: passes over each rollout (PPO).
-    :param learning_rate: optimiser step size (PPO anneals it linearly to 0, as the Zoo does).
-    :param clip_range: PPO ratio clip (annealed linearly, as the Zoo does).
-    :param ent_coef: entropy bonus weight.
-    :param vf_coef: value loss weight.
-    :param gamma: discount factor.
-    :param gae_lambda: GAE lambda (PPO/A2C).
-    :param buffer_size / learning_starts / target_update_interval / train_freq / gradient_steps /
-        exploration_fraction / exploration_final_eps: the DQN-family settings.
-    :param seed: seeds the environments and the network initialisation.
-    :param n_threads: PyTorch CPU threads (0 = one per core).
-    :param device: ``auto`` (a CUDA GPU when torch sees one, else the CPU), ``cpu``, ``cuda`` or ``cuda:N``;
-        playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-    :param checkpoint_every_sec: how often ``latest.zip`` is refreshed.
-    :param keep_last: how many timestamped rolling checkpoints to keep besides ``latest.zip``.
-    :param metrics_every_steps: metrics row interval for the DQN family (PPO/A2C log every rollout).
-    :param keep_replay_buffer: DQN family: save the replay buffer with the checkpoint at the end of
-        each leg and reload it on ``continue`` (its size is logged before training); off, a continued
-        leg waits ``learning_starts`` timesteps again before it learns.
+
+class TrainConfig(_Section):
+    """What every algorithm's ``train`` section has: the budget, the machine, checkpoints.
+
+    Each algorithm's class adds its hyper-parameters; one left empty takes the RL Zoo Atari default
+    (``presets/zoo_atari.yaml``) when the config is built.
     """
 
-    algo: Algo = "ppo"
-    total_timesteps: int = Field(1_000_000, gt=0, le=MAX_TIMESTEPS)
-    n_envs: int | None = Field(None, ge=1, le=256)
-    n_steps: int | None = Field(None, ge=1)
-    # SB3 normalises each minibatch's advantages: one sample has no spread (its assertion, issue #440).
-    batch_size: int | None = Field(None, ge=2)
-    n_epochs: int | None = Field(None, ge=1)
-    learning_rate: float | None = Field(None, gt=0, le=1)
-    clip_range: float | None = Field(None, gt=0, le=1)
-    ent_coef: float | None = Field(None, ge=0)
-    vf_coef: float | None = Field(None, ge=0)
-    gamma: float | None = Field(None, gt=0, le=1)
-    gae_lambda: float | None = Field(None, gt=0, le=1)
-    buffer_size: int | None = Field(None, ge=1)
-    learning_starts: int | None = Field(None, ge=0)
-    target_update_interval: int | None = Field(None, ge=1)
-    train_freq: int | None = Field(None, ge=1)
-    gradient_steps: int | None = Field(None, ge=1)
-    exploration_fraction: float | None = Field(None, ge=0, le=1)
-    exploration_final_eps: float | None = Field(None, ge=0, le=1)
-    seed: int = Field(0, ge=0)
-    n_threads: int = Field(0, ge=0, le=256)
-    device: str = "auto"
-    checkpoint_every_sec: int = Field(300, ge=1)
-    keep_last: int = Field(2, ge=0)
-    metrics_every_steps: int = Field(1000, ge=1)
-    keep_replay_buffer: bool = True
+    algo: Algo = Field("ppo", description=_ALGO_HELP)
+    total_timesteps: int = Field(
+        1_000_000,
+        gt=0,
+        le=MAX_TIMESTEPS,
+        description="Environment steps (agent actions, summed over the environments) of this leg.",
+    )
+    n_envs: int | None = Field(None, ge=1, le=256, description=f"Parallel emulators in the vector env ({_ZOO}).")
+    learning_rate: ConstantByDefault | None = Field(
+        None, description=f"Optimiser step size; lin_X anneals it linearly from X to 0 ({_ZOO})."
+    )
+    gamma: float | None = Field(None, gt=0, le=1, description=f"Discount factor ({_ZOO}).")
+    seed: int = Field(0, ge=0, description="Seeds the environments and the network initialisation.")
+    n_threads: int = Field(0, ge=0, le=256, description="PyTorch CPU threads (0 = one per core).")
+    device: str = Field(
+        "auto",
+        description="auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always "
+        "runs on the CPU, so a GPU run's checkpoints and journey work on any machine.",
+    )
+    checkpoint_every_sec: int = Field(300, ge=1, description="How often latest.zip is refreshed, in seconds.")
+    keep_last: int = Field(2, ge=0, description="Timestamped rolling checkpoints kept besides latest.zip.")
+    metrics_every_steps: int = Field(
+        1000, ge=1, description="Metrics row interval of the DQN family (PPO and A2C log every rollout)."
+    )
+    keep_replay_buffer: bool = Field(
+        True,
+        description="DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it "
+        "on continue; off, a continued leg waits learning_starts timesteps again before it learns.",
+    )
+
+    # Hyper-parameters each class derives itself when left empty (they depend on other values).
+    _derived: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("device")
     @classmethod
@@ -175,26 +198,134 @@ class TrainConfig(_Section):
         # (engine.devices.resolve_device), so a GPU run's config still reads on a CPU-only machine.
         return check_device_spelling(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _zoo_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        algo = cls.model_fields["algo"].default
+        for name, value in data.items():
+            if name in HYPERPARAMETERS and name not in cls.model_fields and value is not None:
+                raise ValueError(f"{name} does not apply to {algo}")
+        given = {name: value for name, value in data.items() if value is not None}
+        defaults = {name: value for name, value in ZOO_ATARI_DEFAULTS[algo].items() if name not in cls._derived}
+        return defaults | given
+
+    @classmethod
+    def hyperparameter_names(cls) -> list[str]:
+        """The SB3 constructor arguments this algorithm's config holds (its Zoo entry but ``n_envs``)."""
+        return [name for name in ZOO_ATARI_DEFAULTS[cls.model_fields["algo"].default] if name != "n_envs"]
+
+
+class _OnPolicyConfig(TrainConfig):
+    n_steps: int | None = Field(None, ge=1, description=f"Rollout length per environment ({_ZOO}).")
+    ent_coef: float | None = Field(None, ge=0, description=f"Entropy bonus weight ({_ZOO}).")
+    vf_coef: float | None = Field(None, ge=0, description=f"Value loss weight ({_ZOO}).")
+    gae_lambda: float | None = Field(None, gt=0, le=1, description=f"GAE lambda ({_ZOO}).")
+
+
+class PPOConfig(_OnPolicyConfig):
+    """PPO's ``train`` section; its learning rate and clip range anneal linearly to 0, as the Zoo's do."""
+
+    algo: Literal["ppo"] = Field("ppo", description=_ALGO_HELP)
+    learning_rate: LinearByDefault | None = Field(
+        None, description=f"Optimiser step size; a number anneals linearly to 0, const_X keeps it ({_ZOO})."
+    )
+    # SB3 normalises each minibatch's advantages: one sample has no spread (its assertion, issue #440).
+    batch_size: int | None = Field(
+        None,
+        ge=2,
+        description="Minibatch size; it must divide n_envs × n_steps (empty: the largest up to the Zoo's "
+        "that divides it).",
+    )
+    n_epochs: int | None = Field(None, ge=1, description=f"Passes over each rollout ({_ZOO}).")
+    clip_range: LinearByDefault | None = Field(
+        None, description=f"Policy ratio clip; a number anneals linearly to 0, const_X keeps it ({_ZOO})."
+    )
+
+    _derived: ClassVar[frozenset[str]] = frozenset({"batch_size"})
+
     @model_validator(mode="after")
-    def _fill_zoo_defaults(self) -> TrainConfig:
-        applicable = ZOO_ATARI_DEFAULTS[self.algo]
-        batch_chosen = self.batch_size is not None
-        for name, value in applicable.items():
-            if getattr(self, name) is None:
-                if name in _SCALED_TO_BUDGET:
-                    # The Zoo's values assume a 10M-step budget; a short run must still learn.
-                    value = min(value, max(self.total_timesteps // 10, 1))
-                object.__setattr__(self, name, value)
-        for name in _ALGO_SPECIFIC:
-            if name not in applicable and getattr(self, name) is not None:
-                raise ValueError(f"{name} does not apply to {self.algo}")
-        if self.algo == "ppo":
-            rollout = (self.n_envs or 1) * (self.n_steps or 1)
-            if not batch_chosen and rollout % (self.batch_size or 1) != 0:
-                object.__setattr__(self, "batch_size", _dividing_batch(rollout, self.batch_size or 2))
-            if rollout % (self.batch_size or 1) != 0:
-                raise ValueError(f"batch_size {self.batch_size} must divide n_envs × n_steps = {rollout}")
+    def _batch_divides_rollout(self) -> PPOConfig:
+        rollout = (self.n_envs or 1) * (self.n_steps or 1)
+        if self.batch_size is None:
+            zoo = int(ZOO_ATARI_DEFAULTS["ppo"]["batch_size"])
+            object.__setattr__(self, "batch_size", _dividing_batch(rollout, zoo))
+        if rollout % (self.batch_size or 1) != 0:
+            raise ValueError(f"batch_size {self.batch_size} must divide n_envs × n_steps = {rollout}")
         return self
+
+
+class A2CConfig(_OnPolicyConfig):
+    """A2C's ``train`` section (the Zoo's TF-style RMSprop is set by the engine)."""
+
+    algo: Literal["a2c"] = Field("a2c", description=_ALGO_HELP)
+
+
+class OffPolicyConfig(TrainConfig):
+    """The DQN family's ``train`` section: a replay buffer and ε-greedy exploration."""
+
+    batch_size: int | None = Field(None, ge=2, description=f"Minibatch size ({_ZOO}).")
+    buffer_size: int | None = Field(
+        None, ge=1, description="Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget)."
+    )
+    learning_starts: int | None = Field(
+        None, ge=0, description="Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget)."
+    )
+    target_update_interval: int | None = Field(
+        None, ge=1, description=f"Timesteps between target network updates ({_ZOO})."
+    )
+    train_freq: int | None = Field(None, ge=1, description=f"Timesteps between gradient updates ({_ZOO}).")
+    gradient_steps: int | None = Field(None, ge=1, description=f"Gradient steps per update ({_ZOO}).")
+    exploration_fraction: float | None = Field(
+        None, ge=0, le=1, description=f"Share of the budget over which ε falls to its final value ({_ZOO})."
+    )
+    exploration_final_eps: float | None = Field(None, ge=0, le=1, description=f"Final ε of exploration ({_ZOO}).")
+
+    _derived: ClassVar[frozenset[str]] = frozenset(_SCALED_TO_BUDGET)
+
+    @model_validator(mode="after")
+    def _replay_fits_the_budget(self) -> OffPolicyConfig:
+        for name in _SCALED_TO_BUDGET:
+            if getattr(self, name) is None:
+                zoo = int(ZOO_ATARI_DEFAULTS[self.algo][name])
+                object.__setattr__(self, name, min(zoo, max(self.total_timesteps // 10, 1)))
+        return self
+
+
+class DQNConfig(OffPolicyConfig):
+    """DQN's ``train`` section."""
+
+    algo: Literal["dqn"] = Field("dqn", description=_ALGO_HELP)
+
+
+class QRDQNConfig(OffPolicyConfig):
+    """QR-DQN's ``train`` section: DQN's settings with the Zoo's QR-DQN values."""
+
+    algo: Literal["qrdqn"] = Field("qrdqn", description=_ALGO_HELP)
+
+
+TRAIN_CLASSES: dict[str, type[TrainConfig]] = {
+    "ppo": PPOConfig,
+    "a2c": A2CConfig,
+    "dqn": DQNConfig,
+    "qrdqn": QRDQNConfig,
+}
+
+
+def _algo_of(data: Any) -> str:
+    """The tag of a ``train`` section: its ``algo`` (PPO when it says none, the schema's default)."""
+    algo = data.get("algo") if isinstance(data, dict) else getattr(data, "algo", None)
+    return "ppo" if algo is None else str(algo)
+
+
+TrainSettings = Annotated[
+    Annotated[PPOConfig, Tag("ppo")]
+    | Annotated[A2CConfig, Tag("a2c")]
+    | Annotated[DQNConfig, Tag("dqn")]
+    | Annotated[QRDQNConfig, Tag("qrdqn")],
+    Discriminator(_algo_of),
+]
 
 
 def _dividing_batch(rollout: int, preferred: int) -> int:
@@ -207,93 +338,95 @@ def _dividing_batch(rollout: int, preferred: int) -> int:
     return next((size for size in range(min(preferred, rollout), 1, -1) if rollout % size == 0), preferred)
 
 
-_SCALED_TO_BUDGET = ("buffer_size", "learning_starts")
-_ALGO_SPECIFIC = (
-    "n_steps",
-    "batch_size",
-    "n_epochs",
-    "clip_range",
-    "ent_coef",
-    "vf_coef",
-    "gae_lambda",
-    "buffer_size",
-    "learning_starts",
-    "target_update_interval",
-    "train_freq",
-    "gradient_steps",
-    "exploration_fraction",
-    "exploration_final_eps",
-)
-
-
-def foreign_hyperparameters(algo: str) -> frozenset[str]:
-    """The algorithm-specific settings that do not apply to ``algo`` (``n_steps`` for DQN …)."""
-    return frozenset(_ALGO_SPECIFIC) - set(ZOO_ATARI_DEFAULTS[algo])
+def zoo_defaults(algo: str) -> dict[str, Any]:
+    """``algo``'s RL Zoo defaults as a written config says them (for the forms: numbers, not schedules)."""
+    train = TRAIN_CLASSES[algo](total_timesteps=MAX_TIMESTEPS)
+    return train.model_dump(mode="json", include=set(ZOO_ATARI_DEFAULTS[algo]))
 
 
 class RecordingConfig(_Section):
-    """Live milestone clips and the training time-lapse, recorded while training (never on the hot path).
+    """Live milestone clips and the training time-lapse, recorded while training (never on the hot path)."""
 
-    :param enabled: record a clip at each milestone.
-    :param fps: clip frame rate.
-    :param crf: H.264 quality (lower is better and bigger; 18-28 is sensible).
-    :param milestone_clip_seconds: length of each milestone clip.
-    :param timelapse_fps: at most this many frames per wall-clock second, taken while the envs step, for
-        the training time-lapse (0 = off).
-        The picture is the agent's view of training env 0 — the newest 84×84 grey frame of its
-        observation — because ale-py's native vector env gives no colour frames.
-    :param timelapse_segment_minutes: the captured frames go into a new part file every this many minutes,
-        so a stopped or crashed run loses at most the part being written.
-    """
-
-    enabled: bool = True
-    fps: int = Field(30, ge=1, le=120)
-    crf: int = Field(23, ge=0, le=51)
-    milestone_clip_seconds: float = Field(10.0, ge=0, le=600)
-    timelapse_fps: float = Field(0.0, ge=0, le=10)
-    timelapse_segment_minutes: float = Field(10.0, gt=0, le=24 * 60)
+    enabled: bool = Field(True, description="Record a clip at each milestone.")
+    fps: int = Field(30, ge=1, le=120, description="Clip frame rate.")
+    crf: int = Field(23, ge=0, le=51, description="H.264 quality (lower is better and bigger; 18-28 is sensible).")
+    milestone_clip_seconds: float = Field(10.0, ge=0, le=600, description="Length of each milestone clip.")
+    timelapse_fps: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="At most this many frames per wall-clock second, taken while the envs step, for the training "
+        "time-lapse (0 = off). The picture is the agent's view of training env 0 (its newest 84×84 grey frame), "
+        "because ale-py's native vector env gives no colour frames.",
+    )
+    timelapse_segment_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=24 * 60,
+        description="The captured frames go into a new part file every this many minutes, so a stopped or "
+        "crashed run loses at most the part being written.",
+    )
 
 
 class RenderConfig(_Section):
-    """The learning-journey video.
+    """The learning-journey video."""
 
-    :param auto: render the journey automatically when training ends successfully.
-    :param length: target length, e.g. ``90s``, ``3m``, ``1h30m``, ``10h``.
-    :param layout: ``single`` (one game, big), ``grid`` (several milestones side by side) or ``analytics``
-        (1280×720: the game beside what the policy computes — action probabilities, value, activations).
-    :param resolution: output size, ``WIDTHxHEIGHT``.
-    :param fps: frame rate; every rate plays the 60 Hz console at its real speed (30 shows every
-        second frame, 24 two of every five).
-    :param crf: H.264 quality (lower is better and bigger).
-    :param preset: x264 speed preset; ``ultrafast`` renders about twice as fast as ``veryfast`` and, at the
-        same crf, keeps the frames closer to the game (files about twice as large, still a few MB a minute).
-    :param weighting: ``equal`` time per milestone, or ``later`` milestones shown longer.
-    :param min_play_seconds: play each milestone gets at least, after its title card; a length too
-        short for every milestone shows an evenly spread subset (always the first and the last).
-    :param playback: ``deterministic`` policy, or ``sampled`` actions (ε-greedy for DQN) for variety.
-    :param stuck_seconds: an episode with no reward for this long is reset (the HUD says so).
-    :param still_seconds: an episode whose screen has not changed for this long is reset too (an agent
-        that waits forever, such as one that never serves in Breakout).
-    :param epsilon: share of the agent's steps played as a random action instead of the policy's, so a
-        deterministic policy cannot freeze (the ε-greedy evaluation of the DQN papers does the same, with
-        0.05 in Mnih et al. 2015; 0.01 changes what a viewer sees less).
-    :param seed: seed of the playback games and of those random actions (same seed, same video).
-    """
-
-    auto: bool = False
-    length: str = "3m"
-    layout: Layout = "single"
-    resolution: Resolution = "640x480"
-    fps: int = Field(30, ge=10, le=60)
-    crf: int = Field(23, ge=0, le=51)
-    preset: str = Field("ultrafast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$")
-    weighting: Literal["equal", "later"] = "equal"
-    min_play_seconds: float = Field(4.0, ge=0, le=600)
-    playback: Literal["deterministic", "sampled"] = "deterministic"
-    stuck_seconds: float = Field(20.0, gt=0, le=3600)
-    still_seconds: float = Field(3.0, gt=0, le=3600)
-    epsilon: float = Field(0.01, ge=0, le=1)
-    seed: int = Field(0, ge=0)
+    auto: bool = Field(False, description="Render the journey automatically when training ends successfully.")
+    length: str = Field("3m", description="Target length, e.g. 90s, 3m, 1h30m, 10h.")
+    layout: Layout = Field(
+        "single",
+        description="single (one game, big), grid (several milestones side by side) or analytics (1280×720: the "
+        "game beside what the policy computes — action probabilities, value, activations).",
+    )
+    resolution: Resolution = Field("640x480", description="Output size, WIDTHxHEIGHT.")
+    fps: int = Field(
+        30,
+        ge=10,
+        le=60,
+        description="Frame rate; every rate plays the 60 Hz console at its real speed (30 shows every second "
+        "frame, 24 two of every five).",
+    )
+    crf: int = Field(23, ge=0, le=51, description="H.264 quality (lower is better and bigger).")
+    preset: str = Field(
+        "ultrafast",
+        pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$",
+        description="x264 speed preset; ultrafast renders about twice as fast as veryfast and, at the same crf, "
+        "keeps the frames closer to the game (files about twice as large, still a few MB a minute).",
+    )
+    weighting: Literal["equal", "later"] = Field(
+        "equal", description="equal time per milestone, or later milestones shown longer."
+    )
+    min_play_seconds: float = Field(
+        4.0,
+        ge=0,
+        le=600,
+        description="Play each milestone gets at least, after its title card; a length too short for every "
+        "milestone shows an evenly spread subset (always the first and the last).",
+    )
+    playback: Literal["deterministic", "sampled"] = Field(
+        "deterministic", description="deterministic policy, or sampled actions (ε-greedy for DQN) for variety."
+    )
+    stuck_seconds: float = Field(
+        20.0, gt=0, le=3600, description="An episode with no reward for this long is reset (the HUD says so)."
+    )
+    still_seconds: float = Field(
+        3.0,
+        gt=0,
+        le=3600,
+        description="An episode whose screen has not changed for this long is reset too (an agent that waits "
+        "forever, such as one that never serves in Breakout).",
+    )
+    epsilon: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Share of the agent's steps played as a random action instead of the policy's, so a "
+        "deterministic policy cannot freeze (ε-greedy evaluation as in the DQN papers, which use 0.05; 0.01 "
+        "changes what a viewer sees less).",
+    )
+    seed: int = Field(
+        0, ge=0, description="Seed of the playback games and of those random actions (same seed, same video)."
+    )
 
     @field_validator("length")
     @classmethod
@@ -303,19 +436,24 @@ class RenderConfig(_Section):
 
 
 class RunConfig(_Section):
-    """Everything a run needs; saved once as the run's frozen ``config.yaml``.
+    """Everything a run needs; saved once as the run's frozen ``config.yaml``."""
 
-    :param name: human name (default ``<game>-<algo>-<yyyymmdd-hhmm>``).
-    :param fast_mode: train at full speed with no live recording and render the journey at the end.
-    """
-
-    name: str | None = Field(None, max_length=120)
-    game: GameConfig = GameConfig()
-    train: TrainConfig = TrainConfig()
-    milestones_pct: list[int] = Field(default_factory=lambda: list(DEFAULT_MILESTONES))
-    recording: RecordingConfig = RecordingConfig()
-    render: RenderConfig = RenderConfig()
-    fast_mode: bool = False
+    name: str | None = Field(
+        None, max_length=120, description="Human name of the run (default: <game>-<algo>-<yyyymmdd-hhmm>)."
+    )
+    game: GameConfig = Field(GameConfig(), description="The game and the emulator protocol.")
+    train: TrainSettings = Field(
+        PPOConfig(), description="The algorithm (train.algo) and its hyper-parameters, the budget, checkpoints."
+    )
+    milestones_pct: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_MILESTONES),
+        description="Percentages of the budget at which a milestone checkpoint (and clip) is taken.",
+    )
+    recording: RecordingConfig = Field(RecordingConfig(), description="Live clips and the time-lapse.")
+    render: RenderConfig = Field(RenderConfig(), description="The learning-journey video.")
+    fast_mode: bool = Field(
+        False, description="Train at full speed with no live recording and render the journey at the end."
+    )
 
     @field_validator("milestones_pct")
     @classmethod
@@ -333,6 +471,25 @@ class RunConfig(_Section):
             object.__setattr__(self.render, "auto", True)
         return self
 
+
+def _setting_descriptions() -> dict[str, str]:
+    sections: dict[str, list[type[BaseModel]]] = {
+        "game": [GameConfig],
+        "train": [TrainConfig, *TRAIN_CLASSES.values()],
+        "recording": [RecordingConfig],
+        "render": [RenderConfig],
+    }
+    found = {name: field.description or "" for name, field in RunConfig.model_fields.items() if name not in sections}
+    for section, classes in sections.items():
+        for cls in classes:
+            for name, field in cls.model_fields.items():
+                found.setdefault(f"{section}.{name}", field.description or "")
+    return found
+
+
+# Each setting's ``Field(description=...)`` by dotted name (``train.n_envs``): the help every face shows
+# (the CLI's option help, the web form's help lines through /api/defaults, the OpenAPI schema).
+SETTING_DESCRIPTIONS: dict[str, str] = _setting_descriptions()
 
 _BUDGET = re.compile(r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)(?P<suffix>[kmb]?)$")
 _BUDGET_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
@@ -413,51 +570,18 @@ def expected_wall_text(algo: str, timesteps: int) -> str:
     )
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "quick_test": {
-        "title": "Quick test",
-        "description": f"100k PPO steps on Pong, to see the whole pipeline: {expected_wall_text('ppo', 100_000)}.",
-        "config": {
-            "game": {"id": "pong"},
-            "train": {"algo": "ppo", "total_timesteps": 100_000},
-            "render": {"length": "1m"},
-        },
-    },
-    "ppo_standard": {
-        "title": "PPO standard",
-        "description": "10M PPO steps with the RL Zoo's Atari settings: the agent learns Breakout well; "
-        f"{expected_wall_text('ppo', 10_000_000)}.",
-        "config": {"game": {"id": "breakout"}, "train": {"algo": "ppo", "total_timesteps": 10_000_000}},
-    },
-    "dqn": {
-        "title": "DQN",
-        "description": "2M DQN steps with a replay buffer: slower per step, often better sample efficiency; "
-        f"{expected_wall_text('dqn', 2_000_000)}.",
-        "config": {"game": {"id": "pong"}, "train": {"algo": "dqn", "total_timesteps": 2_000_000}},
-    },
-    "epic_5h": {
-        "title": "Epic 5-hour",
-        "description": "20M PPO steps rendered as a 5-hour learning journey, in Fast Mode; training "
-        f"{expected_wall_text('ppo', 20_000_000)}.",
-        "config": {
-            "game": {"id": "breakout"},
-            "train": {"algo": "ppo", "total_timesteps": 20_000_000},
-            "fast_mode": True,
-            "render": {"length": "5h"},
-        },
-    },
-    "epic_10h": {
-        "title": "Epic 10-hour",
-        "description": "The 'watch an AI learn for 10 hours' format: 40M PPO steps, a 10-hour journey; training "
-        f"{expected_wall_text('ppo', 40_000_000)}.",
-        "config": {
-            "game": {"id": "breakout"},
-            "train": {"algo": "ppo", "total_timesteps": 40_000_000},
-            "fast_mode": True,
-            "render": {"length": "10h"},
-        },
-    },
-}
+def _load_presets() -> dict[str, dict[str, Any]]:
+    presets = _package_yaml("presets.yaml")
+    for preset in presets.values():
+        train = preset["config"]["train"]
+        preset["description"] = preset["description"].format(
+            wall=expected_wall_text(train["algo"], train["total_timesteps"])
+        )
+    return presets
+
+
+# Each preset: its title, a one-line description (with the expected training time) and its own settings.
+PRESETS: dict[str, dict[str, Any]] = _load_presets()
 
 
 def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
@@ -469,10 +593,16 @@ def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
     """
     problems = []
     for problem in error.errors():
-        field = ".".join(str(part) for part in problem["loc"]) or "config"
+        loc = list(problem["loc"])
+        if loc[:1] == ["train"] and len(loc) > 1 and loc[1] in ALGOS:
+            del loc[1]  # the union's tag: train.dqn.batch_size is train.batch_size
         reason = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             reason = "is not a known setting"
+        elif problem["type"] == "union_tag_invalid":
+            loc.append("algo")
+            reason = f"Input should be {', '.join(map(repr, ALGOS[:-1]))} or {ALGOS[-1]!r}"
+        field = ".".join(str(part) for part in loc) or "config"
         problems.append((field, f"{field}: {reason}"))
     return problems
 
@@ -518,9 +648,8 @@ def compose(
     :param overrides: ``section.key=value`` assignments (``--set``, the forms' Overrides), applied last.
     :raises ComposeError: with each problem and where it came from.
 
-    When the fields choose an algorithm, the preset's and the file's settings that do not apply to it
-    (a DQN preset's ``buffer_size`` under PPO) are dropped; what the fields and overrides set is
-    validated, never dropped.
+    A setting the chosen algorithm does not have (``n_steps`` under DQN), wherever it comes from, is
+    refused by name: ``train`` is the algorithm's own class.
     """
     try:
         data: dict[str, Any] = preset_config(preset) if preset else {}
@@ -528,12 +657,7 @@ def compose(
         raise ComposeError(str(error), [("preset", str(error))]) from None
     if file:
         data = merge(data, file)
-    chosen = _without_none(fields or {})
-    algo = chosen.get("train", {}).get("algo")
-    if isinstance(data.get("train"), dict) and algo in ZOO_ATARI_DEFAULTS:
-        for key in foreign_hyperparameters(algo) & set(data["train"]):
-            del data["train"][key]
-    data = merge(data, chosen)
+    data = merge(data, _without_none(fields or {}))
     game = data.get("game")
     if isinstance(game, dict) and "id" in game:
         try:
@@ -573,18 +697,11 @@ def preset_config(preset: str) -> dict[str, Any]:
 
 
 class Preset(BaseModel):
-    """A named starting point: ``retroml train --preset ID``, the presets of the New run form.
+    """A named starting point: ``retroml train --preset ID``, the presets of the New run form."""
 
-    :param id: the name to ask for it by (``quick_test``).
-    :param title: its human title ("Quick test").
-    :param description: one line on what it trains and how long that takes.
-    :param config: its own settings, which flags, form fields and ``--set`` override.
-    :param effective: the full config those settings give, every default filled in.
-    """
-
-    id: str
-    title: str
-    description: str
+    id: str = Field(description="The name to ask for it by (quick_test).")
+    title: str = Field(description="Its human title (Quick test).")
+    description: str = Field(description="One line on what it trains and how long that takes.")
     config: dict[str, Any] = Field(description="The preset's own settings; flags and form fields override them.")
     effective: RunConfig = Field(description="The full config they give, every default filled in.")
 

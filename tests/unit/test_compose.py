@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from retroml.config import ComposeError, compose, preset_config
+from retroml.config import ComposeError, Schedule, compose, preset_config
 
 
 def test_fields_and_overrides_win_over_the_file_which_wins_over_the_preset() -> None:
@@ -20,17 +20,17 @@ def test_fields_and_overrides_win_over_the_file_which_wins_over_the_preset() -> 
     assert config.game.id == preset["game"]["id"]
     assert config.train.n_envs == 2 and config.train.total_timesteps == 5000
     assert config.train.seed == 3  # an empty field keeps what the file said
-    assert config.render.length == "45s" and config.train.learning_rate == pytest.approx(1e-4)
+    assert config.render.length == "45s" and config.train.learning_rate == Schedule(1e-4, linear=True)
 
 
-def test_choosing_another_algorithm_drops_the_preset_s_settings_that_do_not_apply() -> None:
+def test_a_setting_the_chosen_algorithm_lacks_is_refused_by_name_wherever_it_comes_from() -> None:
     file = {"train": {"algo": "dqn", "buffer_size": 5000, "learning_starts": 100}}
-    config = compose(file=file, fields={"train": {"algo": "ppo"}})
-    assert config.train.algo == "ppo" and config.train.buffer_size is None
-    # What the user sets themselves is validated, never dropped.
     with pytest.raises(ComposeError, match="buffer_size does not apply to ppo") as refused:
-        compose(fields={"train": {"algo": "ppo"}}, overrides=["train.buffer_size=5000"])
+        compose(file=file, fields={"train": {"algo": "ppo"}})
     assert refused.value.problems == [("train", "train: buffer_size does not apply to ppo")]
+    with pytest.raises(ComposeError, match="buffer_size does not apply to ppo"):
+        compose(fields={"train": {"algo": "ppo"}}, overrides=["train.buffer_size=5000"])
+    assert compose(file=file, fields={"train": {"algo": "qrdqn"}}).train.algo == "qrdqn"
 
 
 @pytest.mark.parametrize(

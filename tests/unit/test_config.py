@@ -8,6 +8,7 @@ import yaml
 from retroml.config import (
     DEFAULT_MILESTONES,
     PRESETS,
+    Schedule,
     apply_assignment,
     build_config,
     load_yaml,
@@ -30,7 +31,8 @@ def test_fast_mode_forces_no_recording_and_auto_render_in_written_yaml() -> None
 def test_defaults_are_the_rl_zoo_atari_ones_per_algorithm() -> None:
     ppo = build_config({"train": {"algo": "ppo"}}).train
     assert (ppo.n_envs, ppo.n_steps, ppo.batch_size, ppo.n_epochs) == (8, 128, 256, 4)
-    assert (ppo.learning_rate, ppo.clip_range, ppo.ent_coef) == (2.5e-4, 0.1, 0.01)
+    # The Zoo's lin_2.5e-4 and lin_0.1: annealed linearly to 0.
+    assert (ppo.learning_rate, ppo.clip_range, ppo.ent_coef) == (Schedule(2.5e-4, True), Schedule(0.1, True), 0.01)
     dqn = build_config({"train": {"algo": "dqn", "total_timesteps": 10_000_000}}).train
     assert (dqn.buffer_size, dqn.learning_starts, dqn.exploration_final_eps) == (100_000, 100_000, 0.01)
     assert build_config({}).milestones_pct == DEFAULT_MILESTONES
@@ -99,7 +101,7 @@ def test_every_preset_is_a_valid_config() -> None:
 
 def test_set_overrides_parse_values_as_yaml() -> None:
     data = apply_assignment({"train": {"algo": "ppo"}}, "train.learning_rate=1e-4")
-    assert build_config(data).train.learning_rate == pytest.approx(1e-4)
+    assert build_config(data).train.learning_rate == Schedule(1e-4, linear=True)
     with pytest.raises(InvalidInputError, match=r"section\.key=value"):
         apply_assignment({}, "train.learning_rate")
 

@@ -26,7 +26,7 @@ from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
-from retroml.config import TrainConfig
+from retroml.config import OffPolicyConfig, Schedule, TrainSettings
 from retroml.engine.checkpoints import latest_timesteps
 from retroml.engine.devices import resolve_device
 from retroml.engine.thread_placement import PlacedA2C, PlacedDQN, PlacedPPO, PlacedQRDQN
@@ -49,58 +49,38 @@ def leg_progress_start(start_timesteps: int, budget: int) -> float:
     return budget / (start_timesteps + budget)
 
 
-def hyperparameters(train: TrainConfig, progress_start: float = 1.0) -> dict[str, Any]:
-    """The keyword arguments of the SB3 constructor for this config (schedules as the RL Zoo has them).
+def sb3_value(value: Any, progress_start: float = 1.0) -> Any:
+    """A config value as SB3 takes it: a :class:`Schedule` becomes a number or SB3's ``LinearSchedule``.
+
+    A linear schedule starts the leg at its configured value (see the module docstring).
+    """
+    if not isinstance(value, Schedule):
+        return value
+    if value.linear:
+        return LinearSchedule(value.initial / progress_start, 0.0, 1.0)
+    return value.initial
+
+
+def hyperparameters(train: TrainSettings, progress_start: float = 1.0) -> dict[str, Any]:
+    """The keyword arguments of the SB3 constructor for this config: its algorithm's hyper-parameters.
 
     :param progress_start: SB3's ``progress_remaining`` when the leg starts (see the module docstring).
     """
-    if train.algo == "ppo":
-        assert train.learning_rate is not None and train.clip_range is not None
-        return {
-            "n_steps": train.n_steps,
-            "batch_size": train.batch_size,
-            "n_epochs": train.n_epochs,
-            # The Zoo anneals PPO's learning rate and clip range linearly to 0 ("lin_2.5e-4").
-            "learning_rate": LinearSchedule(train.learning_rate / progress_start, 0.0, 1.0),
-            "clip_range": LinearSchedule(train.clip_range / progress_start, 0.0, 1.0),
-            "ent_coef": train.ent_coef,
-            "vf_coef": train.vf_coef,
-            "gamma": train.gamma,
-            "gae_lambda": train.gae_lambda,
-        }
-    if train.algo == "a2c":
-        return {
-            "n_steps": train.n_steps,
-            "learning_rate": train.learning_rate,
-            "ent_coef": train.ent_coef,
-            "vf_coef": train.vf_coef,
-            "gamma": train.gamma,
-            "gae_lambda": train.gae_lambda,
-        }
-    return {
-        "batch_size": train.batch_size,
-        "learning_rate": train.learning_rate,
-        "gamma": train.gamma,
-        "buffer_size": train.buffer_size,
-        "learning_starts": train.learning_starts,
-        "target_update_interval": train.target_update_interval,
-        "train_freq": train.train_freq,
-        "gradient_steps": train.gradient_steps,
-        "exploration_fraction": train.exploration_fraction,
-        "exploration_final_eps": train.exploration_final_eps,
+    kwargs = {name: sb3_value(getattr(train, name), progress_start) for name in train.hyperparameter_names()}
+    if isinstance(train, OffPolicyConfig):
         # Without this SB3 stores next observations twice: 100k Atari frames would be 5.6 GB, not 2.8.
-        "optimize_memory_usage": False,
-    }
+        kwargs["optimize_memory_usage"] = False
+    return kwargs
 
 
-def _policy_kwargs(train: TrainConfig) -> dict[str, Any]:
+def _policy_kwargs(train: TrainSettings) -> dict[str, Any]:
     if train.algo == "a2c":
         # The Zoo's A2C on Atari uses the TF-style RMSprop of the original paper.
         return {"optimizer_class": RMSpropTFLike, "optimizer_kwargs": {"eps": 1e-5}}
     return {}
 
 
-def build_model(train: TrainConfig, env: VecEnv, tensorboard_dir: Path | None) -> BaseAlgorithm:
+def build_model(train: TrainSettings, env: VecEnv, tensorboard_dir: Path | None) -> BaseAlgorithm:
     """A fresh model for ``train`` on ``env``."""
     cls = ALGORITHM_CLASSES[train.algo]
     return cls(
@@ -116,7 +96,7 @@ def build_model(train: TrainConfig, env: VecEnv, tensorboard_dir: Path | None) -
 
 
 def load_model(
-    train: TrainConfig, checkpoint: Path, env: VecEnv, tensorboard_dir: Path | None, budget: int
+    train: TrainSettings, checkpoint: Path, env: VecEnv, tensorboard_dir: Path | None, budget: int
 ) -> BaseAlgorithm:
     """Load ``checkpoint`` to train a leg of ``budget`` timesteps, with ``train``'s hyper-parameters.
 
@@ -136,7 +116,7 @@ def load_model(
             model.load_replay_buffer(buffer)
             logger.info("replay buffer reloaded: %d transitions", _transitions(model))
         else:
-            model.learning_starts = start + int(train.learning_starts or 0)
+            model.learning_starts = start + model.learning_starts  # the config's, from custom_objects
             logger.info("no replay buffer of this checkpoint: learning starts at %d timesteps", model.learning_starts)
     return model
 
@@ -145,7 +125,7 @@ def replay_buffer_path(folder: Path) -> Path:
     return folder / REPLAY_BUFFER_FILE
 
 
-def save_replay_buffer(model: BaseAlgorithm, train: TrainConfig, folder: Path) -> None:
+def save_replay_buffer(model: BaseAlgorithm, train: TrainSettings, folder: Path) -> None:
     """Save a DQN-family replay buffer beside ``latest.zip`` (atomically), when the config keeps it."""
     if not isinstance(model, OffPolicyAlgorithm) or not train.keep_replay_buffer:
         return
@@ -163,8 +143,7 @@ def save_replay_buffer(model: BaseAlgorithm, train: TrainConfig, folder: Path) -
 
 def _transitions(model: OffPolicyAlgorithm) -> int:
     buffer = model.replay_buffer
-    assert buffer is not None
-    return buffer.size() * buffer.n_envs  # SB3 counts positions, each holding one transition per env
+    return 0 if buffer is None else buffer.size() * buffer.n_envs  # SB3 counts a position per step of all envs
 
 
 def replay_buffer_bytes(model: BaseAlgorithm) -> int:

@@ -111,7 +111,7 @@ def train(
     if buffer_bytes:
         logger.info(
             "replay buffer: %s transitions, %.2f GB in memory; %s",
-            f"{config.train.buffer_size:,}",
+            f"{getattr(model, 'buffer_size', 0):,}",
             buffer_bytes / 1e9,
             "saved with the checkpoint at the end of the leg (train.keep_replay_buffer)"
             if config.train.keep_replay_buffer
