@@ -32,6 +32,25 @@ import {
   type RunForm,
 } from "../runForm";
 
+// The config setting behind each field: its help line is that setting's description in the config schema
+// (``Field(description=...)``, served as ``defaults.descriptions``), never re-typed here.
+const SETTINGS: Partial<Record<FormField, string>> = {
+  name: "name",
+  game: "game.id",
+  algo: "train.algo",
+  totalTimesteps: "train.total_timesteps",
+  nEnvs: "train.n_envs",
+  seed: "train.seed",
+  nThreads: "train.n_threads",
+  device: "train.device",
+  recording: "recording.enabled",
+  clipSeconds: "recording.milestone_clip_seconds",
+  timelapse: "recording.timelapse_fps",
+  journeyLength: "render.length",
+  layout: "render.layout",
+  fastMode: "fast_mode",
+};
+
 interface Props {
   games: Game[];
   presets: Preset[];
@@ -100,9 +119,15 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
     }
   };
 
+  const help = (name: FormField) => {
+    const setting = SETTINGS[name];
+    return setting ? defaults?.descriptions[setting] : undefined;
+  };
   const field = (name: FormField, label: string, control: ReactNode, note?: string) => (
     <div className={`field${errors[name] ? " invalid" : ""}`}>
-      <label htmlFor={`run-${name}`}>{label}</label>
+      <label htmlFor={`run-${name}`} title={help(name)}>
+        {label}
+      </label>
       {control}
       {note && (
         <p className="note" id={`run-${name}-note`}>
@@ -227,7 +252,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                   setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
                 }}
               />
-              <label htmlFor="run-fastMode">Fast Mode ⚡</label>
+              <label htmlFor="run-fastMode" title={help("fastMode")}>Fast Mode ⚡</label>
             </div>
             <p className="note" id="run-fastMode-note">
               {FAST_MODE_TRADE_OFF}
@@ -241,7 +266,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                 aria-describedby={form.fastMode ? "run-recording-why" : undefined}
                 onChange={(event) => update({ recording: event.target.checked })}
               />
-              <label htmlFor="run-recording">Live video recording (a clip at each milestone)</label>
+              <label htmlFor="run-recording" title={help("recording")}>Live video recording (a clip at each milestone)</label>
             </div>
             {form.fastMode && (
               <p className="note why" id="run-recording-why">
@@ -262,7 +287,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                 aria-describedby={form.fastMode ? "run-timelapse-why" : undefined}
                 onChange={(event) => update({ timelapse: event.target.checked })}
               />
-              <label htmlFor="run-timelapse">
+              <label htmlFor="run-timelapse" title={help("timelapse")}>
                 Training time-lapse ({TIMELAPSE_FPS} frames/s of the agent's view, for a time-lapse video later)
               </label>
             </div>

@@ -26,31 +26,35 @@ from retroml.cli.common import (
     speed,
     status_text,
 )
-from retroml.config import ALGOS, compose, load_yaml
+from retroml.config import ALGOS, SETTING_DESCRIPTIONS, compose, load_yaml
 from retroml.errors import RetroMLError
 from retroml.games import get_game
-from retroml.runs.model import ENDED_STATUSES
+from retroml.runs.model import ENDED_STATUSES, estimate_sentence
 
 if TYPE_CHECKING:
     from retroml.runs.service import RunService
 
+# The help of the options that set a config value is that setting's description in the config schema.
+AlgoOption = Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.algo"])]
+StepsOption = Annotated[
+    str | None, typer.Option(help=f"{SETTING_DESCRIPTIONS['train.total_timesteps']} E.g. 2_000_000, 2M or 2e6.")
+]
+EnvsOption = Annotated[int | None, typer.Option(help=SETTING_DESCRIPTIONS["train.n_envs"])]
+FastOption = Annotated[bool, typer.Option("--fast", help=f"Fast Mode. {SETTING_DESCRIPTIONS['fast_mode']}")]
+
 
 @app.command()
 def train(
-    game: Annotated[str | None, typer.Option(help="Game id (see `retroml games`).")] = None,
-    algo: Annotated[str | None, typer.Option(help=f"One of {', '.join(ALGOS)}.")] = None,
-    steps: Annotated[str | None, typer.Option(help="Total timesteps, e.g. 2_000_000 or 2M.")] = None,
-    envs: Annotated[int | None, typer.Option(help="Parallel environments.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    device: Annotated[
-        str | None, typer.Option(help="auto (a CUDA GPU if torch sees one, else the CPU), cpu, cuda or cuda:N.")
-    ] = None,
-    name: Annotated[str | None, typer.Option(help="Run name.")] = None,
+    game: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])] = None,
+    algo: AlgoOption = None,
+    steps: StepsOption = None,
+    envs: EnvsOption = None,
+    seed: Annotated[int | None, typer.Option(help=SETTING_DESCRIPTIONS["train.seed"])] = None,
+    device: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.device"])] = None,
+    name: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["name"])] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
     preset: Annotated[str | None, typer.Option(help="Start from a preset (see `retroml presets`).")] = None,
-    fast: Annotated[
-        bool, typer.Option("--fast", help="Fast Mode: no live recording, journey rendered at the end.")
-    ] = False,
+    fast: FastOption = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value (repeatable).")] = None,
     render_only: Annotated[
         bool, typer.Option("--render-only", help="Render the journey of --run-id; no training.")
@@ -79,7 +83,7 @@ def train(
         run_config = compose(preset, file=file, fields=fields, overrides=set_ or [])
         service = service_for(home, db, executor, ray_address)
         estimate = service.training_estimate(run_config)
-        console.print(f"Estimated training time: {estimate.text} ({estimate.device}; {estimate.note})", highlight=False)
+        console.print(estimate_sentence(estimate), highlight=False)
         run = service.create(run_config)
     except RetroMLError as error:
         raise fail(str(error)) from None
@@ -95,11 +99,11 @@ def train(
 def sweep(
     games: Annotated[str, typer.Option(help="Comma-separated game ids, e.g. pong,breakout,space_invaders.")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds, e.g. 0,1,2.")] = "0",
-    algo: Annotated[str | None, typer.Option(help=f"One of {', '.join(ALGOS)}.")] = None,
-    steps: Annotated[str | None, typer.Option(help="Total timesteps of each run, e.g. 2M.")] = None,
-    envs: Annotated[int | None, typer.Option(help="Parallel environments of each run.")] = None,
+    algo: AlgoOption = None,
+    steps: StepsOption = None,
+    envs: EnvsOption = None,
     preset: Annotated[str | None, typer.Option(help="Start each run from a preset.")] = None,
-    fast: Annotated[bool, typer.Option("--fast", help="Fast Mode for every run.")] = False,
+    fast: FastOption = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value (repeatable).")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the runs until they all end.")] = True,
     home: HomeOption = None,
