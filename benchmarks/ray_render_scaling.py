@@ -88,7 +88,7 @@ def main() -> None:
         service, run_id = train_tiny_run(home)
         subprocess.run(start, check=True, capture_output=True, timeout=180)
         from retroml.runs.ray_executor import RayExecutor
-        from retroml.video.journey import run_in_pool
+        from retroml.video.pipeline import run_in_pool
 
         ray_runner = RayExecutor(address).segment_runner()
         # Warm-up: Ray starts its worker processes (and they import torch) on first use.

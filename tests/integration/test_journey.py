@@ -26,7 +26,8 @@ from retroml.engine.checkpoints import latest_timesteps, list_milestones
 from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.video.encoder import probe
-from retroml.video.journey import plan_journey, render_run_journey, run_in_pool
+from retroml.video.journey import plan_journey, render_run_journey
+from retroml.video.pipeline import run_in_pool
 from retroml.video.playback import Playback
 
 ALGORITHMS = {"ppo": PPO, "a2c": A2C}

@@ -12,7 +12,7 @@ from retroml.config import build_config
 from retroml.errors import InvalidInputError
 from retroml.runs.service import RunService
 from retroml.video.encoder import probe
-from retroml.video.timelapse import render_timelapse
+from retroml.video.timelapse_render import render_timelapse
 
 # 10 frames a second into 1.2-second parts: a few seconds of training make several parts.
 CAPTURE = {"enabled": False, "timelapse_fps": 10, "timelapse_segment_minutes": 0.02}

@@ -24,7 +24,7 @@ from retroml.paths import open_in_home
 from retroml.store import DB_ENV_VAR
 
 if TYPE_CHECKING:
-    from retroml.video.journey import SegmentRunner
+    from retroml.video.pipeline import SegmentRunner
 
 logger = logging.getLogger(__name__)
 

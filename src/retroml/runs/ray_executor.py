@@ -29,7 +29,7 @@ from retroml.errors import InvalidInputError
 from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Launch, worker_command, worker_environment
 
 if TYPE_CHECKING:
-    from retroml.video.journey import SegmentRunner
+    from retroml.video.pipeline import SegmentRunner
 
 logger = logging.getLogger(__name__)
 

@@ -7,31 +7,18 @@ The segments render and join like a journey's, and the video is filed under the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from retroml.config import GameConfig, RenderConfig, parse_duration, read_config
+from retroml.config import GameConfig, RenderConfig, read_config
 from retroml.errors import InvalidInputError, NotFoundError
-from retroml.games import get_game
 from retroml.paths import run_paths
 from retroml.store import Store
+from retroml.video import pipeline
 from retroml.video.frames import MilestoneLabel
-from retroml.video.journey import (
-    TITLE_SECONDS,
-    JourneyPlan,
-    Progress,
-    SegmentRunner,
-    allocate,
-    encoder_threads,
-    milestone_labels,
-    publish,
-    render_and_join,
-    render_work_dir,
-    run_in_pool,
-    settings_segment,
-)
+from retroml.video.labels import milestone_labels
+from retroml.video.plan import RenderPlan, SegmentMaker, allocate, length_frames, screen_time
 from retroml.video.segment import PaneSpec
 
 MIN_RUNS, MAX_RUNS = 2, 4
@@ -106,10 +93,10 @@ def common_milestones(runs: Sequence[ComparedRun]) -> list[float]:
 
 def plan_compare(
     runs: Sequence[ComparedRun], settings: RenderConfig, output_dir: Path, work_dir: Path, threads: int = 1
-) -> JourneyPlan:
+) -> RenderPlan:
     """One segment per common milestone, each with a title card and one pane per run (in the order given)."""
     milestones = common_milestones(runs)
-    total = round(parse_duration(settings.length) * settings.fps)
+    total = length_frames(settings.length, settings.fps)
     if total < 2 * len(milestones):
         shortest = 2 * len(milestones) / settings.fps
         raise InvalidInputError(
@@ -117,35 +104,18 @@ def plan_compare(
             f"{shortest:.0f}s"
         )
     # "later": the last milestone gets three times the screen time of the first, as in a journey.
-    ramp = 2.0 if settings.weighting == "later" else 0.0
-    weights = [1.0 + ramp * index / max(1, len(milestones) - 1) for index in range(len(milestones))]
-    width, height = (int(part) for part in settings.resolution.split("x"))
+    shares = allocate(total, screen_time(settings, len(milestones)))
     first = runs[0]
+    make = SegmentMaker(settings, work_dir, threads, first.game, first.algo)
     segments = []
-    for index, (milestone_pct, frames) in enumerate(zip(milestones, allocate(total, weights), strict=True)):
-        title = min(round(TITLE_SECONDS * settings.fps), frames // 4)
+    for index, (milestone_pct, frames) in enumerate(zip(milestones, shares, strict=True)):
         panes = tuple(
             PaneSpec(str(run.checkpoints[milestone_pct][0]), run.checkpoints[milestone_pct][1], run.algo, run.name)
             for run in runs
         )
-        segments.append(
-            settings_segment(
-                settings,
-                index,
-                work_dir,
-                threads,
-                (width, height),
-                game=first.game,
-                game_title=get_game(first.game.id).title,
-                algo=first.algo,
-                panes=panes,
-                title_frames=title,
-                play_frames=frames - title,
-                layout="compare",
-            )
-        )
+        segments.append(make.titled(index, panes, frames, layout="compare"))
     output = output_dir / compare_name(first.game.id, [run.run_id for run in runs], settings.length)
-    return JourneyPlan(first.run_id, settings, segments, output, work_dir)
+    return RenderPlan(first.run_id, settings, segments, output, work_dir)
 
 
 def render_compare(
@@ -154,8 +124,8 @@ def render_compare(
     settings: RenderConfig,
     workers: int | None = None,
     music: Path | None = None,
-    progress: Progress | None = None,
-    runner: SegmentRunner = run_in_pool,
+    progress: pipeline.Progress | None = None,
+    runner: pipeline.SegmentRunner = pipeline.run_in_pool,
 ) -> Path:
     """Render ``run_ids`` (2 to 4 runs of one game) side by side at their common milestones.
 
@@ -163,8 +133,9 @@ def render_compare(
     recorded there as a ``journey`` whose ``meta`` says ``"layout": "compare"`` and lists the runs.
     """
     runs = load_compared_runs(store, list(run_ids))
-    work_dir = render_work_dir(store, runs[0].run_id)
-    workers = max(1, workers or os.cpu_count() or 1)
-    plan = plan_compare(runs, settings, work_dir.parent, work_dir, threads=encoder_threads(workers))
-    results, info = render_and_join(store, plan, workers, music, progress, runner)
-    return publish(store, plan, results, info, music, extra={"layout": "compare", "runs": [run.run_id for run in runs]})
+    work_dir = pipeline.render_work_dir(store, runs[0].run_id)
+    count = pipeline.worker_count(workers)
+    plan = plan_compare(runs, settings, work_dir.parent, work_dir, threads=pipeline.encoder_threads(count))
+    results, info = pipeline.render_and_join(store, plan, count, music, progress, runner)
+    extra = {"layout": "compare", "runs": [run.run_id for run in runs]}
+    return pipeline.publish(store, plan, results, info, music, extra)

@@ -11,35 +11,20 @@ manifest names it.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from retroml.config import GameConfig, RenderConfig, parse_duration, read_config
+from retroml.config import GameConfig, RenderConfig, read_config
 from retroml.errors import InvalidInputError, NotFoundError, RetroMLError
-from retroml.games import get_game
 from retroml.paths import run_paths
 from retroml.store import Store
-from retroml.video.background import die_with_parent
+from retroml.video import pipeline
 from retroml.video.frames import MilestoneLabel
-from retroml.video.journey import (
-    TITLE_SECONDS,
-    JourneyPlan,
-    Progress,
-    SegmentRunner,
-    allocate,
-    encoder_threads,
-    milestone_labels,
-    publish,
-    render_and_join,
-    render_work_dir,
-    run_in_pool,
-    settings_segment,
-)
+from retroml.video.labels import milestone_labels
+from retroml.video.plan import RenderPlan, SegmentMaker, allocate, length_frames, title_frames
 from retroml.video.playback import Playback, load_playback_policy
 from retroml.video.segment import PaneSpec
 
@@ -179,7 +164,7 @@ def scan_checkpoints(
     checkpoints: Sequence[tuple[Path, MilestoneLabel]],
     settings: RenderConfig,
     workers: int,
-    progress: Progress | None = None,
+    progress: pipeline.Progress | None = None,
 ) -> list[ScannedCheckpoint]:
     """:func:`scan_checkpoint` for each checkpoint, in ``workers`` processes when there are enough to share."""
     scanned: dict[Path, tuple[ScannedEpisode, ...]] = {}
@@ -189,24 +174,12 @@ def scan_checkpoints(
             progress(0.0, f"finding the best moments: {len(scanned)}/{len(checkpoints)} checkpoints played")
 
     # A worker costs a few seconds to start (torch, ALE); below two scans each it does not pay.
-    if workers <= 1 or len(checkpoints) < 2 * workers:
-        for path, _ in checkpoints:
-            scanned[path] = scan_checkpoint(game, algo, path, settings)
-            report()
-    else:
-        # spawn, not fork, as for segments: the parent may hold torch threads and a database connection.
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent)
-        try:
-            futures: dict[Future[tuple[ScannedEpisode, ...]], Path] = {
-                pool.submit(scan_checkpoint, game, algo, path, settings): path for path, _ in checkpoints
-            }
-            for future in as_completed(futures):
-                scanned[futures[future]] = future.result()
-                report()
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+    if len(checkpoints) < 2 * workers:
+        workers = 1
+    scan = partial(scan_checkpoint, game, algo, settings=settings)
+    for path, episodes in pipeline.in_workers(scan, [path for path, _ in checkpoints], workers, lambda: None):
+        scanned[path] = episodes
+        report()
     return [ScannedCheckpoint(path, label, scanned[path]) for path, label in checkpoints]
 
 
@@ -293,8 +266,8 @@ def render_highlights(
     length: str = "60s",
     settings: RenderConfig | None = None,
     workers: int | None = None,
-    progress: Progress | None = None,
-    runner: SegmentRunner = run_in_pool,
+    progress: pipeline.Progress | None = None,
+    runner: pipeline.SegmentRunner = pipeline.run_in_pool,
 ) -> Path:
     """Render a trailer of the best moments of ``run_id``, ``length`` long, after a title card.
 
@@ -306,49 +279,38 @@ def render_highlights(
         raise NotFoundError(f"there is no run {run_id}")
     paths = run_paths(store.home, run_id)
     config = read_config(paths.config)
-    try:
-        seconds = parse_duration(length)
-    except ValueError as error:
-        raise InvalidInputError(str(error)) from None
     settings = (settings or config.render).model_copy(update={"length": length, "playback": "deterministic"})
+    total = length_frames(length, settings.fps)
     checkpoints = milestone_labels(store, run_id, paths)
     if not checkpoints:
         raise InvalidInputError(f"run {run_id} has no checkpoint yet, so it has no highlights; train it first")
-    total = round(seconds * settings.fps)
-    title = min(round(TITLE_SECONDS * settings.fps), total // 4)
+    title = title_frames(settings.fps, total)
 
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = pipeline.worker_count(workers)
     scans = scan_checkpoints(config.game, config.train.algo, checkpoints, settings, workers, progress)
     moments = pick_moments(scans, total - title, settings.fps, length)
     logger.info("highlights of %s: %d clips from %d checkpoints", run_id, len(moments), len(scans))
 
-    work_dir = render_work_dir(store, run_id)
-    width, height = (int(part) for part in settings.resolution.split("x"))
+    work_dir = pipeline.render_work_dir(store, run_id)
+    make = SegmentMaker(settings, work_dir, pipeline.encoder_threads(workers), config.game, config.train.algo)
     segments = [
-        settings_segment(
-            settings,
+        make.segment(
             index,
-            work_dir,
-            encoder_threads(workers),
-            (width, height),
-            game=config.game,
-            game_title=get_game(config.game.id).title,
-            algo=config.train.algo,
-            panes=(PaneSpec(str(moment.checkpoint.path), moment.checkpoint.label, caption=str(row["name"])),),
-            title_frames=title if index == 0 else 0,
-            play_frames=moment.frames,
+            (PaneSpec(str(moment.checkpoint.path), moment.checkpoint.label, caption=str(row["name"])),),
+            title if index == 0 else 0,
+            moment.frames,
             layout="highlights",
             skip_frames=moment.skip_frames,
         )
         for index, moment in enumerate(moments)
     ]
     output = paths.videos / highlights_name(config.game.id, config.train.algo, run_id, length)
-    plan = JourneyPlan(run_id, settings, segments, output, work_dir)
-    results, info = render_and_join(store, plan, workers, None, progress, runner)
+    plan = RenderPlan(run_id, settings, segments, output, work_dir)
+    results, info = pipeline.render_and_join(store, plan, workers, None, progress, runner)
     for result, moment in zip(results, moments, strict=True):
         _check_shown(result, moment)
         result["highlight"] = moment.describe()
-    return publish(store, plan, results, info, extra={"layout": "highlights", "clips": len(moments)})
+    return pipeline.publish(store, plan, results, info, extra={"layout": "highlights", "clips": len(moments)})
 
 
 def _check_shown(result: dict[str, Any], moment: Moment) -> None:

@@ -89,7 +89,7 @@ def record_clips(jobs: Any, home: str, db_url: str, run_id: str) -> None:
 def record_clip(store: Store, run_id: str, job: ClipJob) -> Path:
     """Film ``job``'s checkpoint for ``recording.milestone_clip_seconds`` into the run's ``clips/``."""
     from retroml.video.encoder import probe, save_poster
-    from retroml.video.journey import milestone_labels
+    from retroml.video.labels import milestone_labels
     from retroml.video.segment import PaneSpec, SegmentSpec, render_segment
 
     paths = run_paths(store.home, run_id)

@@ -81,6 +81,6 @@ def render_video(
         from retroml.video.highlights import render_highlights
 
         return render_highlights(store, run_id, settings.length, settings, workers=workers, progress=progress, **pool)
-    from retroml.video.timelapse import render_timelapse
+    from retroml.video.timelapse_render import render_timelapse
 
     return render_timelapse(store, run_id, settings.length, settings, progress=progress)
