@@ -535,102 +535,6 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * A2CConfig
-         * @description A2C's ``train`` section (the Zoo's TF-style RMSprop is set by the engine).
-         */
-        A2CConfig: {
-            /**
-             * Algo
-             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
-             * @default a2c
-             * @constant
-             */
-            algo: "a2c";
-            /**
-             * Checkpoint Every Sec
-             * @description How often latest.zip is refreshed, in seconds.
-             * @default 300
-             */
-            checkpoint_every_sec: number;
-            /**
-             * Device
-             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-             * @default auto
-             */
-            device: string;
-            /**
-             * Ent Coef
-             * @description Entropy bonus weight (empty: the RL Zoo's Atari value).
-             */
-            ent_coef?: number | null;
-            /**
-             * Gae Lambda
-             * @description GAE lambda (empty: the RL Zoo's Atari value).
-             */
-            gae_lambda?: number | null;
-            /**
-             * Gamma
-             * @description Discount factor (empty: the RL Zoo's Atari value).
-             */
-            gamma?: number | null;
-            /**
-             * Keep Last
-             * @description Timestamped rolling checkpoints kept besides latest.zip.
-             * @default 2
-             */
-            keep_last: number;
-            /**
-             * Keep Replay Buffer
-             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
-             * @default true
-             */
-            keep_replay_buffer: boolean;
-            /**
-             * Learning Rate
-             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
-             */
-            learning_rate?: number | string | null;
-            /**
-             * Metrics Every Steps
-             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
-             * @default 1000
-             */
-            metrics_every_steps: number;
-            /**
-             * N Envs
-             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
-             */
-            n_envs?: number | null;
-            /**
-             * N Steps
-             * @description Rollout length per environment (empty: the RL Zoo's Atari value).
-             */
-            n_steps?: number | null;
-            /**
-             * N Threads
-             * @description PyTorch CPU threads (0 = one per core).
-             * @default 0
-             */
-            n_threads: number;
-            /**
-             * Seed
-             * @description Seeds the environments and the network initialisation.
-             * @default 0
-             */
-            seed: number;
-            /**
-             * Total Timesteps
-             * @description Environment steps (agent actions, summed over the environments) of this leg.
-             * @default 1000000
-             */
-            total_timesteps: number;
-            /**
-             * Vf Coef
-             * @description Value loss weight (empty: the RL Zoo's Atari value).
-             */
-            vf_coef?: number | null;
-        };
-        /**
          * Action
          * @description What a person can ask of a run.
          * @enum {string}
@@ -761,122 +665,6 @@ export interface components {
              * @description The PyTorch build: "torch 2.13.0, CPU build".
              */
             torch: string;
-        };
-        /**
-         * DQNConfig
-         * @description DQN's ``train`` section.
-         */
-        DQNConfig: {
-            /**
-             * Algo
-             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
-             * @default dqn
-             * @constant
-             */
-            algo: "dqn";
-            /**
-             * Batch Size
-             * @description Minibatch size (empty: the RL Zoo's Atari value).
-             */
-            batch_size?: number | null;
-            /**
-             * Buffer Size
-             * @description Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget).
-             */
-            buffer_size?: number | null;
-            /**
-             * Checkpoint Every Sec
-             * @description How often latest.zip is refreshed, in seconds.
-             * @default 300
-             */
-            checkpoint_every_sec: number;
-            /**
-             * Device
-             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-             * @default auto
-             */
-            device: string;
-            /**
-             * Exploration Final Eps
-             * @description Final ε of exploration (empty: the RL Zoo's Atari value).
-             */
-            exploration_final_eps?: number | null;
-            /**
-             * Exploration Fraction
-             * @description Share of the budget over which ε falls to its final value (empty: the RL Zoo's Atari value).
-             */
-            exploration_fraction?: number | null;
-            /**
-             * Gamma
-             * @description Discount factor (empty: the RL Zoo's Atari value).
-             */
-            gamma?: number | null;
-            /**
-             * Gradient Steps
-             * @description Gradient steps per update (empty: the RL Zoo's Atari value).
-             */
-            gradient_steps?: number | null;
-            /**
-             * Keep Last
-             * @description Timestamped rolling checkpoints kept besides latest.zip.
-             * @default 2
-             */
-            keep_last: number;
-            /**
-             * Keep Replay Buffer
-             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
-             * @default true
-             */
-            keep_replay_buffer: boolean;
-            /**
-             * Learning Rate
-             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
-             */
-            learning_rate?: number | string | null;
-            /**
-             * Learning Starts
-             * @description Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget).
-             */
-            learning_starts?: number | null;
-            /**
-             * Metrics Every Steps
-             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
-             * @default 1000
-             */
-            metrics_every_steps: number;
-            /**
-             * N Envs
-             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
-             */
-            n_envs?: number | null;
-            /**
-             * N Threads
-             * @description PyTorch CPU threads (0 = one per core).
-             * @default 0
-             */
-            n_threads: number;
-            /**
-             * Seed
-             * @description Seeds the environments and the network initialisation.
-             * @default 0
-             */
-            seed: number;
-            /**
-             * Target Update Interval
-             * @description Timesteps between target network updates (empty: the RL Zoo's Atari value).
-             */
-            target_update_interval?: number | null;
-            /**
-             * Total Timesteps
-             * @description Environment steps (agent actions, summed over the environments) of this leg.
-             * @default 1000000
-             */
-            total_timesteps: number;
-            /**
-             * Train Freq
-             * @description Timesteps between gradient updates (empty: the RL Zoo's Atari value).
-             */
-            train_freq?: number | null;
         };
         /**
          * ErrorBody
@@ -1083,117 +871,6 @@ export interface components {
             timesteps: number;
         };
         /**
-         * PPOConfig
-         * @description PPO's ``train`` section; its learning rate and clip range anneal linearly to 0, as the Zoo's do.
-         */
-        PPOConfig: {
-            /**
-             * Algo
-             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
-             * @default ppo
-             * @constant
-             */
-            algo: "ppo";
-            /**
-             * Batch Size
-             * @description Minibatch size; it must divide n_envs × n_steps (empty: the largest up to the Zoo's that divides it).
-             */
-            batch_size?: number | null;
-            /**
-             * Checkpoint Every Sec
-             * @description How often latest.zip is refreshed, in seconds.
-             * @default 300
-             */
-            checkpoint_every_sec: number;
-            /**
-             * Clip Range
-             * @description Policy ratio clip; a number anneals linearly to 0, const_X keeps it (empty: the RL Zoo's Atari value).
-             */
-            clip_range?: number | string | null;
-            /**
-             * Device
-             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-             * @default auto
-             */
-            device: string;
-            /**
-             * Ent Coef
-             * @description Entropy bonus weight (empty: the RL Zoo's Atari value).
-             */
-            ent_coef?: number | null;
-            /**
-             * Gae Lambda
-             * @description GAE lambda (empty: the RL Zoo's Atari value).
-             */
-            gae_lambda?: number | null;
-            /**
-             * Gamma
-             * @description Discount factor (empty: the RL Zoo's Atari value).
-             */
-            gamma?: number | null;
-            /**
-             * Keep Last
-             * @description Timestamped rolling checkpoints kept besides latest.zip.
-             * @default 2
-             */
-            keep_last: number;
-            /**
-             * Keep Replay Buffer
-             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
-             * @default true
-             */
-            keep_replay_buffer: boolean;
-            /**
-             * Learning Rate
-             * @description Optimiser step size; a number anneals linearly to 0, const_X keeps it (empty: the RL Zoo's Atari value).
-             */
-            learning_rate?: number | string | null;
-            /**
-             * Metrics Every Steps
-             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
-             * @default 1000
-             */
-            metrics_every_steps: number;
-            /**
-             * N Envs
-             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
-             */
-            n_envs?: number | null;
-            /**
-             * N Epochs
-             * @description Passes over each rollout (empty: the RL Zoo's Atari value).
-             */
-            n_epochs?: number | null;
-            /**
-             * N Steps
-             * @description Rollout length per environment (empty: the RL Zoo's Atari value).
-             */
-            n_steps?: number | null;
-            /**
-             * N Threads
-             * @description PyTorch CPU threads (0 = one per core).
-             * @default 0
-             */
-            n_threads: number;
-            /**
-             * Seed
-             * @description Seeds the environments and the network initialisation.
-             * @default 0
-             */
-            seed: number;
-            /**
-             * Total Timesteps
-             * @description Environment steps (agent actions, summed over the environments) of this leg.
-             * @default 1000000
-             */
-            total_timesteps: number;
-            /**
-             * Vf Coef
-             * @description Value loss weight (empty: the RL Zoo's Atari value).
-             */
-            vf_coef?: number | null;
-        };
-        /**
          * Preset
          * @description A named starting point: ``retroml train --preset ID``, the presets of the New run form.
          */
@@ -1222,122 +899,6 @@ export interface components {
              * @description Its human title (Quick test).
              */
             title: string;
-        };
-        /**
-         * QRDQNConfig
-         * @description QR-DQN's ``train`` section: DQN's settings with the Zoo's QR-DQN values.
-         */
-        QRDQNConfig: {
-            /**
-             * Algo
-             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
-             * @default qrdqn
-             * @constant
-             */
-            algo: "qrdqn";
-            /**
-             * Batch Size
-             * @description Minibatch size (empty: the RL Zoo's Atari value).
-             */
-            batch_size?: number | null;
-            /**
-             * Buffer Size
-             * @description Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget).
-             */
-            buffer_size?: number | null;
-            /**
-             * Checkpoint Every Sec
-             * @description How often latest.zip is refreshed, in seconds.
-             * @default 300
-             */
-            checkpoint_every_sec: number;
-            /**
-             * Device
-             * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
-             * @default auto
-             */
-            device: string;
-            /**
-             * Exploration Final Eps
-             * @description Final ε of exploration (empty: the RL Zoo's Atari value).
-             */
-            exploration_final_eps?: number | null;
-            /**
-             * Exploration Fraction
-             * @description Share of the budget over which ε falls to its final value (empty: the RL Zoo's Atari value).
-             */
-            exploration_fraction?: number | null;
-            /**
-             * Gamma
-             * @description Discount factor (empty: the RL Zoo's Atari value).
-             */
-            gamma?: number | null;
-            /**
-             * Gradient Steps
-             * @description Gradient steps per update (empty: the RL Zoo's Atari value).
-             */
-            gradient_steps?: number | null;
-            /**
-             * Keep Last
-             * @description Timestamped rolling checkpoints kept besides latest.zip.
-             * @default 2
-             */
-            keep_last: number;
-            /**
-             * Keep Replay Buffer
-             * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
-             * @default true
-             */
-            keep_replay_buffer: boolean;
-            /**
-             * Learning Rate
-             * @description Optimiser step size; lin_X anneals it linearly from X to 0 (empty: the RL Zoo's Atari value).
-             */
-            learning_rate?: number | string | null;
-            /**
-             * Learning Starts
-             * @description Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget).
-             */
-            learning_starts?: number | null;
-            /**
-             * Metrics Every Steps
-             * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
-             * @default 1000
-             */
-            metrics_every_steps: number;
-            /**
-             * N Envs
-             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
-             */
-            n_envs?: number | null;
-            /**
-             * N Threads
-             * @description PyTorch CPU threads (0 = one per core).
-             * @default 0
-             */
-            n_threads: number;
-            /**
-             * Seed
-             * @description Seeds the environments and the network initialisation.
-             * @default 0
-             */
-            seed: number;
-            /**
-             * Target Update Interval
-             * @description Timesteps between target network updates (empty: the RL Zoo's Atari value).
-             */
-            target_update_interval?: number | null;
-            /**
-             * Total Timesteps
-             * @description Environment steps (agent actions, summed over the environments) of this leg.
-             * @default 1000000
-             */
-            total_timesteps: number;
-            /**
-             * Train Freq
-             * @description Timesteps between gradient updates (empty: the RL Zoo's Atari value).
-             */
-            train_freq?: number | null;
         };
         /**
          * RecordingBody
@@ -1766,7 +1327,7 @@ export interface components {
              */
             render: components["schemas"]["RenderConfig"];
             /**
-             * Train
+             * TrainConfig
              * @description The algorithm (train.algo) and its hyper-parameters, the budget, checkpoints.
              * @default {
              *       "algo": "ppo",
@@ -1790,7 +1351,148 @@ export interface components {
              *       "vf_coef": 0.5
              *     }
              */
-            train: components["schemas"]["PPOConfig"] | components["schemas"]["A2CConfig"] | components["schemas"]["DQNConfig"] | components["schemas"]["QRDQNConfig"];
+            train: {
+                /**
+                 * Algo
+                 * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+                 * @default ppo
+                 * @enum {string}
+                 */
+                algo: "ppo" | "a2c" | "dqn" | "qrdqn";
+                /**
+                 * Batch Size
+                 * @description Minibatch size; it must divide n_envs × n_steps (empty: the largest up to the Zoo's that divides it).
+                 */
+                batch_size?: number | null;
+                /**
+                 * Buffer Size
+                 * @description Replay buffer transitions (empty: the Zoo's, at most a tenth of the budget).
+                 */
+                buffer_size?: number | null;
+                /**
+                 * Checkpoint Every Sec
+                 * @description How often latest.zip is refreshed, in seconds.
+                 * @default 300
+                 */
+                checkpoint_every_sec: number;
+                /**
+                 * Clip Range
+                 * @description Policy ratio clip; a number anneals linearly to 0, const_X keeps it (empty: the RL Zoo's Atari value).
+                 */
+                clip_range?: number | string | null;
+                /**
+                 * Device
+                 * @description auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or cuda:N; playback always runs on the CPU, so a GPU run's checkpoints and journey work on any machine.
+                 * @default auto
+                 */
+                device: string;
+                /**
+                 * Ent Coef
+                 * @description Entropy bonus weight (empty: the RL Zoo's Atari value).
+                 */
+                ent_coef?: number | null;
+                /**
+                 * Exploration Final Eps
+                 * @description Final ε of exploration (empty: the RL Zoo's Atari value).
+                 */
+                exploration_final_eps?: number | null;
+                /**
+                 * Exploration Fraction
+                 * @description Share of the budget over which ε falls to its final value (empty: the RL Zoo's Atari value).
+                 */
+                exploration_fraction?: number | null;
+                /**
+                 * Gae Lambda
+                 * @description GAE lambda (empty: the RL Zoo's Atari value).
+                 */
+                gae_lambda?: number | null;
+                /**
+                 * Gamma
+                 * @description Discount factor (empty: the RL Zoo's Atari value).
+                 */
+                gamma?: number | null;
+                /**
+                 * Gradient Steps
+                 * @description Gradient steps per update (empty: the RL Zoo's Atari value).
+                 */
+                gradient_steps?: number | null;
+                /**
+                 * Keep Last
+                 * @description Timestamped rolling checkpoints kept besides latest.zip.
+                 * @default 2
+                 */
+                keep_last: number;
+                /**
+                 * Keep Replay Buffer
+                 * @description DQN family: save the replay buffer with the checkpoint at the end of each leg and reload it on continue; off, a continued leg waits learning_starts timesteps again before it learns.
+                 * @default true
+                 */
+                keep_replay_buffer: boolean;
+                /**
+                 * Learning Rate
+                 * @description Optimiser step size: lin_X anneals it linearly from X to 0, a number keeps it constant (PPO reads a number as lin_X, its meaning before schedules; const_X keeps it) (empty: the RL Zoo's Atari value).
+                 */
+                learning_rate?: number | string | null;
+                /**
+                 * Learning Starts
+                 * @description Timesteps before learning starts (empty: the Zoo's, at most a tenth of the budget).
+                 */
+                learning_starts?: number | null;
+                /**
+                 * Metrics Every Steps
+                 * @description Metrics row interval of the DQN family (PPO and A2C log every rollout).
+                 * @default 1000
+                 */
+                metrics_every_steps: number;
+                /**
+                 * N Envs
+                 * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+                 */
+                n_envs?: number | null;
+                /**
+                 * N Epochs
+                 * @description Passes over each rollout (empty: the RL Zoo's Atari value).
+                 */
+                n_epochs?: number | null;
+                /**
+                 * N Steps
+                 * @description Rollout length per environment (empty: the RL Zoo's Atari value).
+                 */
+                n_steps?: number | null;
+                /**
+                 * N Threads
+                 * @description PyTorch CPU threads (0 = one per core).
+                 * @default 0
+                 */
+                n_threads: number;
+                /**
+                 * Seed
+                 * @description Seeds the environments and the network initialisation.
+                 * @default 0
+                 */
+                seed: number;
+                /**
+                 * Target Update Interval
+                 * @description Timesteps between target network updates (empty: the RL Zoo's Atari value).
+                 */
+                target_update_interval?: number | null;
+                /**
+                 * Total Timesteps
+                 * @description Environment steps (agent actions, summed over the environments) of this leg.
+                 * @default 1000000
+                 */
+                total_timesteps: number;
+                /**
+                 * Train Freq
+                 * @description Timesteps between gradient updates (empty: the RL Zoo's Atari value).
+                 */
+                train_freq?: number | null;
+                /**
+                 * Vf Coef
+                 * @description Value loss weight (empty: the RL Zoo's Atari value).
+                 */
+                vf_coef?: number | null;
+            };
         };
         /**
          * RunLogs
@@ -1952,7 +1654,10 @@ export interface components {
             cpu_count: number;
             /** Cpu Percent */
             cpu_percent: number;
-            /** Disk Free */
+            /**
+             * Disk Free
+             * @description Bytes free on that disk.
+             */
             disk_free: number;
             /** Disk Percent */
             disk_percent: number;

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -27,6 +27,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     Tag,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -167,7 +168,9 @@ class TrainConfig(_Section):
     )
     n_envs: int | None = Field(None, ge=1, le=256, description=f"Parallel emulators in the vector env ({_ZOO}).")
     learning_rate: ConstantByDefault | None = Field(
-        None, description=f"Optimiser step size; lin_X anneals it linearly from X to 0 ({_ZOO})."
+        None,
+        description="Optimiser step size: lin_X anneals it linearly from X to 0, a number keeps it constant "
+        f"(PPO reads a number as lin_X, its meaning before schedules; const_X keeps it) ({_ZOO}).",
     )
     gamma: float | None = Field(None, gt=0, le=1, description=f"Discount factor ({_ZOO}).")
     seed: int = Field(0, ge=0, description="Seeds the environments and the network initialisation.")
@@ -203,7 +206,9 @@ class TrainConfig(_Section):
     def _zoo_defaults(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        algo = cls.model_fields["algo"].default
+        algo = data.get("algo")
+        if not isinstance(algo, str) or algo not in ZOO_ATARI_DEFAULTS:
+            algo = cls.model_fields["algo"].default  # the class's own Literal then names the choices
         for name, value in data.items():
             if name in HYPERPARAMETERS and name not in cls.model_fields and value is not None:
                 raise ValueError(f"{name} does not apply to {algo}")
@@ -211,20 +216,21 @@ class TrainConfig(_Section):
         defaults = {name: value for name, value in ZOO_ATARI_DEFAULTS[algo].items() if name not in cls._derived}
         return defaults | given
 
-    @classmethod
-    def hyperparameter_names(cls) -> list[str]:
+    def hyperparameter_names(self) -> list[str]:
         """The SB3 constructor arguments this algorithm's config holds (its Zoo entry but ``n_envs``)."""
-        return [name for name in ZOO_ATARI_DEFAULTS[cls.model_fields["algo"].default] if name != "n_envs"]
+        return [name for name in ZOO_ATARI_DEFAULTS[self.algo] if name != "n_envs"]
 
 
-class _OnPolicyConfig(TrainConfig):
+class OnPolicyConfig(TrainConfig):
+    """What PPO and A2C share: a rollout of ``n_steps`` per environment and an actor-critic loss."""
+
     n_steps: int | None = Field(None, ge=1, description=f"Rollout length per environment ({_ZOO}).")
     ent_coef: float | None = Field(None, ge=0, description=f"Entropy bonus weight ({_ZOO}).")
     vf_coef: float | None = Field(None, ge=0, description=f"Value loss weight ({_ZOO}).")
     gae_lambda: float | None = Field(None, gt=0, le=1, description=f"GAE lambda ({_ZOO}).")
 
 
-class PPOConfig(_OnPolicyConfig):
+class PPOConfig(OnPolicyConfig):
     """PPO's ``train`` section; its learning rate and clip range anneal linearly to 0, as the Zoo's do."""
 
     algo: Literal["ppo"] = Field("ppo", description=_ALGO_HELP)
@@ -256,14 +262,16 @@ class PPOConfig(_OnPolicyConfig):
         return self
 
 
-class A2CConfig(_OnPolicyConfig):
+class A2CConfig(OnPolicyConfig):
     """A2C's ``train`` section (the Zoo's TF-style RMSprop is set by the engine)."""
 
     algo: Literal["a2c"] = Field("a2c", description=_ALGO_HELP)
 
 
-class OffPolicyConfig(TrainConfig):
-    """The DQN family's ``train`` section: a replay buffer and ε-greedy exploration."""
+class DQNConfig(TrainConfig):
+    """The DQN family's ``train`` section (DQN and QR-DQN): a replay buffer and ε-greedy exploration."""
+
+    algo: Literal["dqn", "qrdqn"] = Field("dqn", description=_ALGO_HELP)
 
     batch_size: int | None = Field(None, ge=2, description=f"Minibatch size ({_ZOO}).")
     buffer_size: int | None = Field(
@@ -285,7 +293,7 @@ class OffPolicyConfig(TrainConfig):
     _derived: ClassVar[frozenset[str]] = frozenset(_SCALED_TO_BUDGET)
 
     @model_validator(mode="after")
-    def _replay_fits_the_budget(self) -> OffPolicyConfig:
+    def _replay_fits_the_budget(self) -> DQNConfig:
         for name in _SCALED_TO_BUDGET:
             if getattr(self, name) is None:
                 zoo = int(ZOO_ATARI_DEFAULTS[self.algo][name])
@@ -293,23 +301,11 @@ class OffPolicyConfig(TrainConfig):
         return self
 
 
-class DQNConfig(OffPolicyConfig):
-    """DQN's ``train`` section."""
-
-    algo: Literal["dqn"] = Field("dqn", description=_ALGO_HELP)
-
-
-class QRDQNConfig(OffPolicyConfig):
-    """QR-DQN's ``train`` section: DQN's settings with the Zoo's QR-DQN values."""
-
-    algo: Literal["qrdqn"] = Field("qrdqn", description=_ALGO_HELP)
-
-
 TRAIN_CLASSES: dict[str, type[TrainConfig]] = {
     "ppo": PPOConfig,
     "a2c": A2CConfig,
     "dqn": DQNConfig,
-    "qrdqn": QRDQNConfig,
+    "qrdqn": DQNConfig,
 }
 
 
@@ -319,13 +315,42 @@ def _algo_of(data: Any) -> str:
     return "ppo" if algo is None else str(algo)
 
 
-TrainSettings = Annotated[
-    Annotated[PPOConfig, Tag("ppo")]
-    | Annotated[A2CConfig, Tag("a2c")]
-    | Annotated[DQNConfig, Tag("dqn")]
-    | Annotated[QRDQNConfig, Tag("qrdqn")],
-    Discriminator(_algo_of),
-]
+def _train_json_schema() -> dict[str, Any]:
+    """One schema of every algorithm's settings (each once, with its description) for the OpenAPI schema.
+
+    The web app's types need no class per algorithm, and one schema keeps the generated types from
+    repeating the settings the classes share.
+    """
+    properties: dict[str, Any] = {}
+    classes: list[type[TrainConfig]] = [TrainConfig, *TRAIN_CLASSES.values()]
+    for cls in classes:
+        for name, schema in cls.model_json_schema()["properties"].items():
+            properties.setdefault(name, schema)
+    return {"title": "TrainConfig", "description": TrainConfig.__doc__, "type": "object", "properties": properties}
+
+
+# The discriminated union itself: train.algo chooses the class (PPO when the section names none).
+_TRAIN_UNION: TypeAdapter[PPOConfig | A2CConfig | DQNConfig] = TypeAdapter(
+    Annotated[
+        Annotated[PPOConfig, Tag("ppo")]
+        | Annotated[A2CConfig, Tag("a2c")]
+        | Annotated[DQNConfig, Tag("dqn")]
+        | Annotated[DQNConfig, Tag("qrdqn")],
+        Discriminator(_algo_of),
+    ]
+)
+if TYPE_CHECKING:
+    TrainSettings = PPOConfig | A2CConfig | DQNConfig
+else:
+    # RunConfig.train validates through the union and is dumped by its own class; to Pydantic the field's
+    # type is opaque, so the OpenAPI schema holds only the one schema of every algorithm's settings, and
+    # the generated types do not repeat the settings the classes share.
+    TrainSettings = Annotated[
+        Any,
+        PlainValidator(_TRAIN_UNION.validate_python),
+        PlainSerializer(lambda train, info: train.model_dump(mode=info.mode, exclude_none=info.exclude_none)),
+        WithJsonSchema(_train_json_schema()),
+    ]
 
 
 def _dividing_batch(rollout: int, preferred: int) -> int:
@@ -340,7 +365,7 @@ def _dividing_batch(rollout: int, preferred: int) -> int:
 
 def zoo_defaults(algo: str) -> dict[str, Any]:
     """``algo``'s RL Zoo defaults as a written config says them (for the forms: numbers, not schedules)."""
-    train = TRAIN_CLASSES[algo](total_timesteps=MAX_TIMESTEPS)
+    train = TRAIN_CLASSES[algo].model_validate({"algo": algo, "total_timesteps": MAX_TIMESTEPS})
     return train.model_dump(mode="json", include=set(ZOO_ATARI_DEFAULTS[algo]))
 
 

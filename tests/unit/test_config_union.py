@@ -14,7 +14,6 @@ from retroml.config import (
     A2CConfig,
     DQNConfig,
     PPOConfig,
-    QRDQNConfig,
     RunConfig,
     build_config,
     to_yaml,
@@ -23,7 +22,7 @@ from retroml.errors import InvalidInputError
 
 
 @pytest.mark.parametrize(
-    ("algo", "cls"), [("ppo", PPOConfig), ("a2c", A2CConfig), ("dqn", DQNConfig), ("qrdqn", QRDQNConfig)]
+    ("algo", "cls"), [("ppo", PPOConfig), ("a2c", A2CConfig), ("dqn", DQNConfig), ("qrdqn", DQNConfig)]
 )
 def test_train_algo_chooses_the_algorithm_s_own_class(algo: str, cls: type) -> None:
     assert type(build_config({"train": {"algo": algo}}).train) is cls

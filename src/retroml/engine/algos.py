@@ -26,7 +26,7 @@ from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv
 
-from retroml.config import OffPolicyConfig, Schedule, TrainSettings
+from retroml.config import DQNConfig, Schedule, TrainSettings
 from retroml.engine.checkpoints import latest_timesteps
 from retroml.engine.devices import resolve_device
 from retroml.engine.thread_placement import PlacedA2C, PlacedDQN, PlacedPPO, PlacedQRDQN
@@ -67,7 +67,7 @@ def hyperparameters(train: TrainSettings, progress_start: float = 1.0) -> dict[s
     :param progress_start: SB3's ``progress_remaining`` when the leg starts (see the module docstring).
     """
     kwargs = {name: sb3_value(getattr(train, name), progress_start) for name in train.hyperparameter_names()}
-    if isinstance(train, OffPolicyConfig):
+    if isinstance(train, DQNConfig):
         # Without this SB3 stores next observations twice: 100k Atari frames would be 5.6 GB, not 2.8.
         kwargs["optimize_memory_usage"] = False
     return kwargs
