@@ -907,17 +907,19 @@ export interface components {
         RecordingBody: {
             /**
              * Enabled
+             * @description Record a clip at each milestone.
              * @default true
              */
             enabled: boolean;
             /**
              * Milestone Clip Seconds
+             * @description Length of each milestone clip.
              * @default 10
              */
             milestone_clip_seconds: number;
             /**
              * Timelapse Fps
-             * @description Frames per second captured for the training time-lapse (0: off).
+             * @description At most this many frames per wall-clock second, taken while the envs step, for the training time-lapse (0 = off). The picture is the agent's view of training env 0 (its newest 84×84 grey frame), because ale-py's native vector env gives no colour frames.
              * @default 0
              */
             timelapse_fps: number;
@@ -971,17 +973,20 @@ export interface components {
         RenderBody: {
             /**
              * Auto
+             * @description Render the journey automatically when training ends successfully.
              * @default false
              */
             auto: boolean;
             /**
              * Layout
+             * @description single (one game, big), grid (several milestones side by side) or analytics (1280×720: the game beside what the policy computes — action probabilities, value, activations).
              * @default single
              * @enum {string}
              */
             layout: "single" | "grid" | "analytics";
             /**
              * Length
+             * @description Target length, e.g. 90s, 3m, 1h30m, 10h.
              * @default 3m
              */
             length: string;
@@ -1700,7 +1705,10 @@ export interface components {
          *     :param overrides: advanced ``section.key=value`` settings, as ``retroml train --set``.
          */
         TrainingConfig: {
-            /** Algo */
+            /**
+             * Algo
+             * @description The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has.
+             */
             algo?: ("ppo" | "a2c" | "dqn" | "qrdqn") | null;
             /**
              * Device
@@ -1709,16 +1717,29 @@ export interface components {
             device?: string | null;
             /**
              * Fast Mode
+             * @description Train at full speed with no live recording and render the journey at the end.
              * @default false
              */
             fast_mode: boolean;
-            /** Game */
+            /**
+             * Game
+             * @description Game id from `retroml games` (pong, breakout …).
+             */
             game?: string | null;
-            /** N Envs */
+            /**
+             * N Envs
+             * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
+             */
             n_envs?: number | null;
-            /** N Threads */
+            /**
+             * N Threads
+             * @description PyTorch CPU threads (0 = one per core).
+             */
             n_threads?: number | null;
-            /** Name */
+            /**
+             * Name
+             * @description Human name of the run (default: <game>-<algo>-<yyyymmdd-hhmm>).
+             */
             name?: string | null;
             /** Overrides */
             overrides?: string[];
@@ -1726,9 +1747,15 @@ export interface components {
             preset?: string | null;
             recording?: components["schemas"]["RecordingBody"] | null;
             render?: components["schemas"]["RenderBody"] | null;
-            /** Seed */
+            /**
+             * Seed
+             * @description Seeds the environments and the network initialisation.
+             */
             seed?: number | null;
-            /** Total Timesteps */
+            /**
+             * Total Timesteps
+             * @description Environment steps (agent actions, summed over the environments) of this leg.
+             */
             total_timesteps?: number | string | null;
         };
         /**

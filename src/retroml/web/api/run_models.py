@@ -25,6 +25,7 @@ from pydantic import (
 
 from retroml.config import (
     MAX_TIMESTEPS,
+    SETTING_DESCRIPTIONS,
     Algo,
     ComposeError,
     Layout,
@@ -80,17 +81,17 @@ class _Body(BaseModel):
 class RecordingBody(_Body):
     """Live milestone clips; ignored (forced off) in Fast Mode."""
 
-    enabled: bool = True
-    milestone_clip_seconds: float = 10.0
-    timelapse_fps: float = Field(0.0, description="Frames per second captured for the training time-lapse (0: off).")
+    enabled: bool = Field(True, description=SETTING_DESCRIPTIONS["recording.enabled"])
+    milestone_clip_seconds: float = Field(10.0, description=SETTING_DESCRIPTIONS["recording.milestone_clip_seconds"])
+    timelapse_fps: float = Field(0.0, description=SETTING_DESCRIPTIONS["recording.timelapse_fps"])
 
 
 class RenderBody(_Body):
     """The learning-journey video: rendered automatically at the end (always in Fast Mode), its length and layout."""
 
-    auto: bool = False
-    length: str = "3m"
-    layout: Layout = "single"
+    auto: bool = Field(False, description=SETTING_DESCRIPTIONS["render.auto"])
+    length: str = Field("3m", description=SETTING_DESCRIPTIONS["render.length"])
+    layout: Layout = Field("single", description=SETTING_DESCRIPTIONS["render.layout"])
 
 
 class TrainingConfig(_Body):
@@ -102,17 +103,17 @@ class TrainingConfig(_Body):
     """
 
     preset: str | None = None
-    game: str | None = None
-    algo: Algo | None = None
-    total_timesteps: Budget | None = None
-    n_envs: int | None = None
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    n_threads: int | None = None
+    game: str | None = Field(None, description=SETTING_DESCRIPTIONS["game.id"])
+    algo: Algo | None = Field(None, description=SETTING_DESCRIPTIONS["train.algo"])
+    total_timesteps: Budget | None = Field(None, description=SETTING_DESCRIPTIONS["train.total_timesteps"])
+    n_envs: int | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_envs"])
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description=SETTING_DESCRIPTIONS["train.seed"])
+    n_threads: int | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_threads"])
     device: str | None = Field(
         None, max_length=16, description="auto, cpu, cuda or cuda:N (the choices of /api/estimates/devices)."
     )
-    name: str | None = Field(None, max_length=200)
-    fast_mode: bool = False
+    name: str | None = Field(None, max_length=200, description=SETTING_DESCRIPTIONS["name"])
+    fast_mode: bool = Field(False, description=SETTING_DESCRIPTIONS["fast_mode"])
     recording: RecordingBody | None = None
     render: RenderBody | None = None
     overrides: list[Override] = Field(default_factory=list, max_length=MAX_OVERRIDES)
