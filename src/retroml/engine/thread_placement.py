@@ -13,7 +13,8 @@ fast, so learning is the same.
 
 The algorithm classes below are SB3's with that placement and with rollouts under
 ``torch.inference_mode`` (SB3 uses ``no_grad``; inference mode also skips autograd's version counters).
-They save exactly what SB3's classes save, so a stock ``PPO.load()`` / ``DQN.load()`` reads their
+They also compute updates the faster way :mod:`retroml.engine.fast_updates` describes (the same
+arithmetic). They save exactly what SB3's classes save, so a stock ``PPO.load()`` / ``DQN.load()`` reads their
 checkpoints without RetroML.
 """
 
@@ -27,6 +28,8 @@ from typing import Any
 import torch
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, DQN, PPO
+
+from retroml.engine.fast_updates import speed_up
 
 # A phase re-measures the thread count it is not using after this many calls (PPO updates every 1,024
 # steps, DQN every 4), then twice as late each time the measurement confirms the choice: a probe of
@@ -118,6 +121,10 @@ class ThreadPlacementMixin:
         most = torch.get_num_threads()
         self.rollout_threads = PhaseThreads(most)
         self.update_threads = PhaseThreads(most)
+
+    def _setup_model(self) -> None:
+        super()._setup_model()  # type: ignore[misc]
+        speed_up(self.policy)  # type: ignore[attr-defined]
 
     def collect_rollouts(self, *args: Any, **kwargs: Any) -> Any:
         with self.rollout_threads.timed(), torch.inference_mode():
