@@ -176,7 +176,7 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     # The window selected the new run and shows its progress.
     assert window.runs_tab.selected_run_id() == run_id
     assert window.tabs.currentWidget() is window.progress_tab
-    assert window.progress_tab.fields["Clips"].text() == "off (Fast Mode)"
+    qtbot.waitUntil(lambda: window.progress_tab.fields["Clips"].text() == "off (Fast Mode)", timeout=10_000)
     qtbot.waitUntil(lambda: service.get(run_id).timesteps > 0, timeout=90_000)
     ended = (RunStatus.COMPLETED, RunStatus.RENDERING, RunStatus.FAILED)
     qtbot.waitUntil(lambda: service.get(run_id).status in ended, timeout=90_000)
@@ -312,8 +312,8 @@ def test_a_completed_run_continued_with_more_keeps_the_milestones_it_reached(qtb
     assert runs.buttons["Continue"].isEnabled() and not runs.buttons["Pause"].isEnabled()
     timesteps_cell = runs.table.item(0, 4)
     assert timesteps_cell is not None and timesteps_cell.text() == "2,048 / 2,048"
-    window.tabs.setCurrentWidget(progress)
-    assert progress.fields["Timesteps"].text() == "2,048 of 2,048 — 100.0 % of the run"
+    window.tabs.setCurrentWidget(progress)  # the tab reads the run on its worker thread, then paints it
+    qtbot.waitUntil(lambda: progress.fields["Timesteps"].text() == "2,048 of 2,048 — 100.0 % of the run")
     assert progress.fields["ETA"].text() == "—"
     assert progress.fields["Speed"].text().endswith("steps/s on average")
     leg1 = progress.milestone_rows()

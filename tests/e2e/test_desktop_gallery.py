@@ -177,8 +177,8 @@ def test_a_damaged_video_is_reported_not_raised(qtbot, home: Path, window: MainW
     broken = other.paths(run_id).videos / "broken.mp4"
     broken.write_bytes(b"this is not an MP4 file")
     video_id = other.raw_store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)
-    window.gallery.refresh()
-    assert window.gallery.video_ids() == [video_id]
+    window.gallery.refresh(after_current=True)
+    qtbot.waitUntil(lambda: window.gallery.video_ids() == [video_id], timeout=5000)
     assert window.gallery.play(video_id) is None
     assert window.last_message.startswith("Cannot play this video:")
     assert window.gallery.players == []

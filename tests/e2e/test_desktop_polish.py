@@ -343,7 +343,7 @@ def test_player_shows_minutes_and_seconds_and_goes_full_screen(qtbot, service: R
     run_id = make_run(service, "with-a-video", status="completed")
     video_id = add_video(service, run_id, "journey", "journey")
     window = make_window(qtbot, service)
-    window.gallery.refresh()
+    qtbot.waitUntil(lambda: window.gallery.video_ids() == [video_id], timeout=5000)
     player_window = window.gallery.play(video_id, autoplay=False)
     assert player_window is not None
     qtbot.addWidget(player_window)

@@ -43,7 +43,8 @@ def test_a_journey_s_upload_pack_opens_from_the_desktop_gallery(qtbot, home: Pat
     gallery = window.gallery
     opened: list[Path] = []
     gallery.open_url = lambda url: opened.append(Path(QUrl(url).toLocalFile()))
-    gallery.refresh()
+    gallery.refresh(after_current=True)
+    qtbot.waitUntil(lambda: len(gallery.video_ids()) == 2, timeout=5000)
     items = {int(item.data(Qt.ItemDataRole.UserRole)): item for item in gallery.video_items()}
     journey = items.pop(packed)
     (clip_item,) = items.values()

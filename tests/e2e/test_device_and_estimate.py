@@ -93,7 +93,6 @@ def test_the_desktop_dialog_and_progress_tab_show_the_device(qtbot, trained_on: 
 
     tab = ProgressTab(service)
     qtbot.addWidget(tab)
-    tab.show_run(run_id)
-    tab.refresh()
-    assert tab.fields["Device"].text() == "cpu (asked: auto)"
+    tab.show_run(run_id)  # read on the tab's worker thread, painted when it arrives
+    qtbot.waitUntil(lambda: tab.fields["Device"].text() == "cpu (asked: auto)", timeout=10_000)
     assert tab.grab().save(str(ARTIFACTS / "desktop-progress-device.png"))

@@ -1,6 +1,7 @@
 """The desktop app (``retroml desktop``): a Qt window on the same service and data home as the CLI.
 
-The window polls :class:`RunService` on a QTimer; it never starts processes or writes run files itself.
+The window polls :class:`RunService` on a QTimer, each read on a worker thread (:mod:`retroml.desktop.poller`):
+the GUI thread only paints. It never starts processes or writes run files itself.
 Training runs are detached processes, so closing the window can leave them running.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
@@ -18,6 +20,7 @@ from retroml.desktop.charts_tab import ChartsTab
 from retroml.desktop.dialog import StartTrainingDialog
 from retroml.desktop.gallery import GalleryTab
 from retroml.desktop.logs_tab import LogsTab
+from retroml.desktop.poller import Poller
 from retroml.desktop.progress_tab import ProgressTab
 from retroml.desktop.prompts import AskContinue, AskOnClose, Confirm, qt_ask_continue, qt_ask_on_close, qt_confirm
 from retroml.desktop.runs_tab import RunsTab
@@ -79,10 +82,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.dialog: StartTrainingDialog | None = None
+        self._created: Run | None = None
 
+        self.poller = Poller(self)
+        self.poller.fetched.connect(self._show_runs)
+        self.poller.failed.connect(self.report)
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._poll)
         self.timer.start()
         self.refresh()
 
@@ -92,24 +99,31 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15_000)
 
     def refresh(self) -> None:
-        """Poll the service and update the sidebar, the runs table and the visible tab."""
-        try:
-            runs = self.service.list_runs()
-            self.runs_tab.set_runs(runs)
-            # A launched queued run waits for a cluster node: active, but not training yet.
-            training = sum(1 for run in runs if run.active and run.status in (RunStatus.RUNNING, RunStatus.PAUSED))
-            rendering = sum(1 for run in runs if run.active and run.status is RunStatus.RENDERING)
-            self.sidebar.show_status(self.service.system_status(), training, rendering)
-            current = self.tabs.currentWidget()
-            if current is self.progress_tab:
-                self.progress_tab.refresh()
-            elif current is self.charts_tab:
-                self.charts_tab.refresh()
-            elif current is self.logs_tab:
-                self.logs_tab.refresh()
-            self.gallery.refresh(runs)
-        except (RetroMLError, OSError) as error:
-            self.report(str(error))
+        """Read the runs and this machine now (after the read in flight, if any); the visible tab follows."""
+        self._poll(after_current=True)
+
+    def _poll(self, after_current: bool = False) -> None:
+        # A timer tick while a read is in flight is skipped: reads never overlap or queue up.
+        service = self.service
+        self.poller.poll(lambda: (service.list_runs(), service.system_status()), after_current)
+
+    def _show_runs(self, fetched: tuple[list[Run], dict[str, Any]]) -> None:
+        """Paint the sidebar and the runs table, and ask the visible tab and the gallery to read theirs."""
+        runs, status = fetched
+        if self._created is not None:
+            if any(run.run_id == self._created.run_id for run in runs):
+                self._created = None
+            else:  # read before the run was made
+                runs = [self._created, *runs]
+        self.runs_tab.set_runs(runs)
+        # A launched queued run waits for a cluster node: active, but not training yet.
+        training = sum(1 for run in runs if run.active and run.status in (RunStatus.RUNNING, RunStatus.PAUSED))
+        rendering = sum(1 for run in runs if run.active and run.status is RunStatus.RENDERING)
+        self.sidebar.show_status(status, training, rendering)
+        for tab in (self.progress_tab, self.charts_tab, self.logs_tab):
+            if tab is self.tabs.currentWidget():
+                tab.refresh()
+        self.gallery.refresh(runs)
 
     def show_run(self, run_id: str | None) -> None:
         for tab in (self.progress_tab, self.charts_tab, self.logs_tab):
@@ -127,9 +141,15 @@ class MainWindow(QMainWindow):
             return
         run = self.dialog.created_run
         self.report(f"Started {run.name} ({run.run_id}).")
-        self.refresh()
+        self._created = run  # shown until a read of the runs has it
+        self.runs_tab.set_runs([run, *self.runs_tab.runs])
         self.runs_tab.select(run.run_id)
+        self.refresh()
         self.tabs.setCurrentWidget(self.progress_tab)
+
+    def reading_tabs(self) -> tuple[ProgressTab, ChartsTab, LogsTab, GalleryTab]:
+        """The tabs that read the service themselves (each on its own worker thread)."""
+        return (self.progress_tab, self.charts_tab, self.logs_tab, self.gallery)
 
     def active_runs(self) -> list[Run]:
         return [run for run in self.service.list_runs() if run.active]
@@ -149,6 +169,8 @@ class MainWindow(QMainWindow):
                     except RetroMLError as error:
                         logger.warning("could not stop %s: %s", run.run_id, error)
         self.timer.stop()
+        for poller in (self.poller, *(tab.poller for tab in self.reading_tabs())):
+            poller.wait()
         for player in self.gallery.players:
             player.close()
         event.accept()

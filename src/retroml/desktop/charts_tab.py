@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from retroml.errors import RetroMLError
+from retroml.desktop.poller import Poller
 from retroml.runs.service import RunService
 
 
@@ -111,6 +111,23 @@ SCORE_SERIES = (
 LOSS_SERIES = (("loss", "loss", "#e57373"), ("value_loss", "value loss", "#81c784"))
 
 
+@dataclass(frozen=True)
+class MetricsView:
+    """New metrics rows of a run, read on the poller's worker thread."""
+
+    run_id: str
+    leg: int
+    since_id: int  # the rows are after this id (0: all, when the leg changed)
+    rows: list[dict[str, Any]]
+
+
+def read_metrics(service: RunService, run_id: str, leg: int | None, since_id: int) -> MetricsView:
+    """The rows after ``since_id``, or all of them once the run is on another leg than ``leg`` (blocking)."""
+    now = service.get(run_id).leg
+    since_id = since_id if now == leg else 0
+    return MetricsView(run_id, now, since_id, service.metrics(run_id, since_id=since_id))
+
+
 class ChartsTab(QWidget):
     """Score and loss curves of the selected run; each refresh fetches only the new metrics rows.
 
@@ -124,9 +141,12 @@ class ChartsTab(QWidget):
         self._last_metric_id = 0
         self._rows = 0
         self._leg: int | None = None
+        self.poller = Poller(self)
+        self.poller.fetched.connect(self._show)
         self.score = LineChart("Episode score", [Series(name, color) for _key, name, color in SCORE_SERIES], self)
         self.loss = LineChart("Loss", [Series(name, color) for _key, name, color in LOSS_SERIES], self)
         self.note = QLabel("Select a run in the Runs tab.")
+        self.poller.failed.connect(self.note.setText)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
         layout.addWidget(self.score, 1)
@@ -137,7 +157,7 @@ class ChartsTab(QWidget):
             return
         self.run_id = run_id
         self._restart()
-        self.refresh()
+        self.refresh(after_current=True)
 
     def _restart(self, leg: int | None = None) -> None:
         self._leg = leg
@@ -146,18 +166,20 @@ class ChartsTab(QWidget):
         self.score.clear()
         self.loss.clear()
 
-    def refresh(self) -> None:
+    def refresh(self, after_current: bool = False) -> None:
+        """Read the selected run's new metrics rows on the worker thread; they are drawn when they arrive."""
         if self.run_id is None:
             self.note.setText("Select a run in the Runs tab.")
             return
-        try:
-            leg = self.service.get(self.run_id).leg
-            if leg != self._leg:
-                self._restart(leg)
-            rows = self.service.metrics(self.run_id, since_id=self._last_metric_id)
-        except RetroMLError as error:
-            self.note.setText(str(error))
-            return
+        service, run_id, leg, since = self.service, self.run_id, self._leg, self._last_metric_id
+        self.poller.poll(lambda: read_metrics(service, run_id, leg, since), after_current)
+
+    def _show(self, view: MetricsView) -> None:
+        if view.run_id != self.run_id or (view.leg == self._leg and view.since_id != self._last_metric_id):
+            return  # read for another run, or before rows drawn since
+        if view.leg != self._leg:
+            self._restart(view.leg)  # a new leg superseded rows: draw its curve from the start
+        rows = view.rows
         if rows:
             self._add(rows)
         self._rows += len(rows)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -40,9 +39,10 @@ from retroml.config import (
     parse_budget,
     preset_config,
 )  # fmt: skip
+from retroml.desktop.prompts import ok_cancel, sentence
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
-from retroml.runs.model import Run
+from retroml.runs.model import Run, estimate_sentence
 from retroml.runs.service import RunService
 from retroml.runs.train_estimate import DeviceChoice, TrainingEstimate, device_choices
 
@@ -169,11 +169,7 @@ class StartTrainingDialog(QDialog):
         form.addRow(self.fast_mode)
         form.addRow(self.trade_off)
         form.addRow("Overrides", self.overrides)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.start_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.start_button.setText("Start")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.start_button = ok_cancel(self, "Start")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -277,9 +273,9 @@ class StartTrainingDialog(QDialog):
         try:
             estimate = future.result()
         except (RetroMLError, ValueError) as error:
-            self.estimate.setText(str(error)[:1].upper() + str(error)[1:])
+            self.estimate.setText(sentence(error))
             return
-        self.estimate.setText(f"Estimated training time: {estimate.text} ({estimate.device}; {estimate.note}).")
+        self.estimate.setText(f"{estimate_sentence(estimate)}.")
         self._fit()
 
     def _fill_devices(self, choices: list[DeviceChoice]) -> None:
@@ -329,7 +325,7 @@ class StartTrainingDialog(QDialog):
         return compose(self.preset.currentData(), fields=self.config_data(), overrides=self.overrides.text().split())
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message[:1].upper() + message[1:])
+        self.error.setText(sentence(message))
         self._fit()
 
     def clear_error(self) -> None:

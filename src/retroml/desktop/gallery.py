@@ -11,7 +11,7 @@ description) opens from "Open upload pack folder" or, file by file, from the vid
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.desktop.player import PlayerWindow
-from retroml.desktop.prompts import plural
+from retroml.desktop.poller import Poller
+from retroml.desktop.prompts import plural, sentence
 from retroml.desktop.video_names import KINDS, VIDEO_NAMES, estimate_text, group_order, video_title
 from retroml.errors import RetroMLError
 from retroml.runs.model import PACK_FILES, Action, Run, RunStatus, video_kind
@@ -43,6 +44,37 @@ from retroml.runs.service import RunService
 POSTER_SIZE = QSize(240, 135)
 PLACEHOLDER = "#303238"  # the grey of a video without a poster
 HEADER_HEIGHT = 30
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """The runs and videos the gallery shows, read on the poller's worker thread."""
+
+    runs: list[Run]
+    videos: list[dict[str, Any]]  # newest first
+    posters: dict[int, Path | None]  # of the videos whose poster was not read before
+
+
+def read_gallery(service: RunService, runs: list[Run] | None, known_posters: frozenset[int]) -> GalleryView:
+    """The videos (and the runs, unless given) and the posters of new videos (blocking: the worker thread)."""
+    runs = service.list_runs() if runs is None else runs
+    videos = list(reversed(service.renders.videos()))
+    posters: dict[int, Path | None] = {}
+    for video_id in (int(video["id"]) for video in videos if int(video["id"]) not in known_posters):
+        try:
+            posters[video_id] = service.renders.video_poster(video_id)
+        except RetroMLError:
+            posters[video_id] = None
+    return GalleryView(runs, videos, posters)
+
+
+def read_estimate(service: RunService, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+    """The render estimate's sentence for ``key`` (run, length, layout), or why there is none (blocking)."""
+    try:
+        estimate = service.renders.journey_estimate(*key)
+    except (RetroMLError, ValueError) as error:
+        return key, sentence(error)
+    return key, estimate_text(estimate) if estimate else ""
 
 
 class GalleryTab(QWidget):
@@ -68,6 +100,10 @@ class GalleryTab(QWidget):
         self.players: list[PlayerWindow] = []
         self._shown_ids: list[int] = []
         self._posters: dict[int, QIcon] = {}
+        self._poster_files: dict[int, Path | None] = {}
+        self.poller = Poller(self)
+        self.poller.fetched.connect(self._show)
+        self.poller.failed.connect(self.report)
         self._rendering: str | None = None  # the run whose render this tab started
         self._showing_progress = False  # the status line shows a render's progress (ours or another's)
 
@@ -132,12 +168,10 @@ class GalleryTab(QWidget):
         # checkpoint), re-asked half a second after the choice stops changing.
         self.render_estimate = QLabel()
         self.render_estimate.setWordWrap(True)
-        self._estimates = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-estimate")
-        self._estimate: tuple[tuple[Any, ...], Future[dict[str, Any] | None]] | None = None
+        self._estimates = Poller(self)
+        self._estimates.fetched.connect(self._show_estimate)
         self._estimate_timer = QTimer(self, singleShot=True, interval=500)
         self._estimate_timer.timeout.connect(self._ask_estimate)
-        self._estimate_poll = QTimer(self, interval=100)
-        self._estimate_poll.timeout.connect(self._show_estimate)
         self.render_run.currentIndexChanged.connect(lambda _index: self._estimate_timer.start())
         self.render_layout.currentIndexChanged.connect(lambda _index: self._estimate_timer.start())
         self.render_length.textChanged.connect(lambda _text: self._estimate_timer.start())
@@ -195,11 +229,16 @@ class GalleryTab(QWidget):
         self.run_filter.setCurrentIndex(max(self.run_filter.findData(run_id), 0))
         self.kind_filter.setCurrentIndex(max(self.kind_filter.findData(kind), 0))
 
-    def refresh(self, runs: list[Run] | None = None) -> None:
-        """Re-read the videos (and, given the runs, the render choices and progress)."""
-        runs = self.service.list_runs() if runs is None else runs
+    def refresh(self, runs: list[Run] | None = None, after_current: bool = False) -> None:
+        """Read the videos (and the runs, unless given) on the worker thread; they are shown when they arrive."""
+        service, known = self.service, frozenset(self._poster_files)
+        self.poller.poll(lambda: read_gallery(service, runs, known), after_current)
+
+    def _show(self, view: GalleryView) -> None:
+        """Show the videos, the render choices and the progress of renders."""
+        runs, videos = view.runs, view.videos
+        self._poster_files.update(view.posters)
         by_id = {run.run_id: run for run in runs}
-        videos = list(reversed(self.service.renders.videos()))  # newest first
         ids = [int(video["id"]) for video in videos]
         titles = [video_title(video, by_id) for video in videos]
         if ids != self._shown_ids or titles != [video_title(video, self._run_by_id) for video in self._videos]:
@@ -281,10 +320,9 @@ class GalleryTab(QWidget):
     def _poster(self, video_id: int) -> QIcon:
         if video_id not in self._posters:
             pixmap = QPixmap()
-            try:
-                pixmap.load(str(self.service.renders.video_poster(video_id)))
-            except RetroMLError:
-                pass
+            poster = self._poster_files.get(video_id)
+            if poster is not None:
+                pixmap.load(str(poster))
             if pixmap.isNull():
                 pixmap = QPixmap(POSTER_SIZE)
                 pixmap.fill(QColor(PLACEHOLDER))
@@ -381,7 +419,7 @@ class GalleryTab(QWidget):
         picked = next((run for run in runs if run.run_id == self.render_run.currentData()), None)
         why = picked.refusal(Action.RENDER) if picked is not None else "Pick a run to render."
         self.render_button.setEnabled(why is None)
-        self.render_button.setToolTip(why[:1].upper() + why[1:] if why else "")
+        self.render_button.setToolTip(sentence(why) if why else "")
         self._update_compare_choices(runs)
         self._show_render_progress(runs, picked)
 
@@ -427,23 +465,13 @@ class GalleryTab(QWidget):
         if key is None:
             self.render_estimate.clear()
             return
-        self._estimate = (key, self._estimates.submit(self.service.renders.journey_estimate, *key))
-        self._estimate_poll.start()
+        service = self.service
+        self._estimates.poll(lambda: read_estimate(service, key), after_current=True)
 
-    def _show_estimate(self) -> None:
-        if self._estimate is None or not self._estimate[1].done():
-            return
-        self._estimate_poll.stop()
-        key, future = self._estimate
-        self._estimate = None
-        if key != self._estimate_key():
-            return  # the choice changed meanwhile; its own request follows
-        try:
-            estimate = future.result()
-        except (RetroMLError, ValueError) as error:
-            self.render_estimate.setText(str(error)[:1].upper() + str(error)[1:])
-            return
-        self.render_estimate.setText(estimate_text(estimate) if estimate else "")
+    def _show_estimate(self, estimate: tuple[tuple[Any, ...], str]) -> None:
+        key, text = estimate
+        if key == self._estimate_key():  # else the choice changed meanwhile; its own estimate follows
+            self.render_estimate.setText(text)
 
     def cancel_render(self) -> None:
         """Cancel the render whose progress is shown: the run keeps its status, no partial video is left."""
@@ -453,7 +481,7 @@ class GalleryTab(QWidget):
         try:
             self.service.renders.cancel_render(str(run_id))
         except RetroMLError as error:
-            self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
+            self.render_status.setText(sentence(error))
             return
         self._cancelling = str(run_id)
         self.cancel_button.setEnabled(False)
@@ -496,8 +524,8 @@ class GalleryTab(QWidget):
         try:
             self.service.renders.start_render(run_id, length=length, layout=layout, compare_with=compare_with)
         except RetroMLError as error:
-            self.render_status.setText(str(error)[:1].upper() + str(error)[1:])
+            self.render_status.setText(sentence(error))
             return
         self._rendering = run_id
         self.render_status.setText("Rendering the journey: 0 %")
-        self.refresh()
+        self.refresh(after_current=True)

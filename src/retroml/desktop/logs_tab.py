@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QCheckBox, QPlainTextEdit, QVBoxLayout, QWidget
 
-from retroml.errors import RetroMLError
+from retroml.desktop.poller import Poller
 from retroml.runs.service import RunService
 
 TAIL_LINES = 500
@@ -18,6 +18,9 @@ class LogsTab(QWidget):
         super().__init__(parent)
         self.service = service
         self.run_id: str | None = None
+        self.poller = Poller(self)
+        self.poller.fetched.connect(self._show)
+        self.poller.failed.connect(lambda sentence: self._show((self.run_id, [sentence])))
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
@@ -34,17 +37,19 @@ class LogsTab(QWidget):
             self.run_id = run_id
             self._shown = []
             self.text.clear()
-            self.refresh()
+            self.refresh(after_current=True)
 
-    def refresh(self) -> None:
+    def refresh(self, after_current: bool = False) -> None:
+        """Read the log's tail on the worker thread; it is shown when it arrives."""
         if self.run_id is None:
             self.text.setPlainText("Select a run in the Runs tab.")
             return
-        try:
-            lines = self.service.logs(self.run_id, tail=TAIL_LINES)
-        except RetroMLError as error:
-            lines = [str(error)]
-        if lines == self._shown:
+        service, run_id = self.service, self.run_id
+        self.poller.poll(lambda: (run_id, service.logs(run_id, tail=TAIL_LINES)), after_current)
+
+    def _show(self, read: tuple[str | None, list[str]]) -> None:
+        run_id, lines = read
+        if run_id != self.run_id or lines == self._shown:
             return
         self._shown = lines
         scroll = self.text.verticalScrollBar()

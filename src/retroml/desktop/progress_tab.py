@@ -6,6 +6,8 @@ them and computes none.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
@@ -24,6 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from retroml.config import RunConfig
+from retroml.desktop.poller import Poller
+from retroml.desktop.prompts import sentence
 from retroml.errors import RetroMLError
 from retroml.runs.model import ACTIVE_STATUSES, Action, Milestone, Run, RunStatus, duration_text
 from retroml.runs.service import RunService
@@ -46,25 +51,11 @@ MILESTONE_COLUMNS = ("Milestone", "Timesteps", "State", "Episodes", "Mean score"
 PLANNED = QColor("#8a8a8a")
 
 
-def speed_text(run: Run) -> str:
-    """The recent pace while the run trains; its average over all legs otherwise."""
-    training = run.status is RunStatus.RUNNING
-    if run.steps_per_sec is None:
-        return "measuring…" if training else "—"
-    return f"{run.steps_per_sec:,.0f} steps/s" + ("" if training else " on average")
-
-
-def eta_text(run: Run) -> str:
-    if run.eta_seconds is not None:
-        return duration_text(run.eta_seconds)
-    return "measuring speed…" if run.status is RunStatus.RUNNING else "—"
-
-
 def score_text(run: Run) -> str:
-    if run.score_mean is None and run.score_best is None:
+    scores = run.score_texts()
+    if scores is None:
         return f"no episode ended yet ({run.episodes:,} episodes)"
-    mean = f"{run.score_mean:.1f}" if run.score_mean is not None else "—"
-    best = f"{run.score_best:g}" if run.score_best is not None else "—"
+    mean, best = scores
     return f"mean {mean} (last 100 episodes), best {best} · {run.episodes:,} episodes"
 
 
@@ -76,7 +67,7 @@ def activity_text(run: Run) -> str:
         done = f"Training leg {run.leg}: {run.timesteps:,} of {run.total_timesteps:,} timesteps"
         if run.steps_per_sec is None or run.eta_seconds is None:
             return f"{done} · measuring speed…"
-        return f"{done} · {speed_text(run)} · ETA {eta_text(run)}"
+        return f"{done} · {run.speed_text()} · ETA {run.eta_text()}"
     if run.status is RunStatus.PAUSED:
         return f"Paused at {run.timesteps:,} of {run.total_timesteps:,} timesteps"
     if run.status is RunStatus.QUEUED and run.active:
@@ -91,6 +82,30 @@ def milestone_cells(milestone: Milestone) -> tuple[str, ...]:
     return (milestone.label, f"{milestone.timesteps:,}", state, episodes, score)
 
 
+@dataclass(frozen=True)
+class ProgressView:
+    """What the tab shows of one run, read on the poller's worker thread."""
+
+    run: Run
+    config: RunConfig
+    folder: Path
+    has_latest: bool
+    clips: int | None  # None: the run records no clips
+    journeys: list[dict[str, Any]]
+
+
+def read_progress(service: RunService, run_id: str) -> ProgressView:
+    """Everything the Progress tab shows of ``run_id`` (blocking: it runs on the worker thread)."""
+    run = service.get(run_id)
+    paths = service.paths(run_id)
+    config = service.config(run_id)
+    clips = None
+    if not config.fast_mode and config.recording.enabled:
+        clips = len(service.renders.videos(run_id, kinds=("clip",)))
+    journeys = service.renders.videos(run_id, kinds=("journey",))
+    return ProgressView(run, config, paths.root, paths.latest_checkpoint.exists(), clips, journeys)
+
+
 class ProgressTab(QWidget):
     """The selected run's figures, a bar of the whole run's progress and its milestones, reached or planned."""
 
@@ -99,6 +114,10 @@ class ProgressTab(QWidget):
         self.service = service
         self.report = report or (lambda _message: None)
         self.run_id: str | None = None
+        self._folder: Path | None = None
+        self.poller = Poller(self)
+        self.poller.fetched.connect(self._show)
+        self.poller.failed.connect(self._show_error)
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         for name in FIELDS:
@@ -143,9 +162,10 @@ class ProgressTab(QWidget):
 
     def show_run(self, run_id: str | None) -> None:
         self.run_id = run_id
-        self.refresh()
+        self.refresh(after_current=True)
 
-    def refresh(self) -> None:
+    def refresh(self, after_current: bool = False) -> None:
+        """Read the selected run on the worker thread; it is painted when it arrives."""
         if self.run_id is None:
             for label in self.fields.values():
                 label.setText("—")
@@ -156,11 +176,12 @@ class ProgressTab(QWidget):
             self.milestones.setRowCount(0)
             self.open_folder.setEnabled(False)
             return
-        try:
-            self._show(self.service.get(self.run_id))
-        except RetroMLError as error:
-            self.fields["Run"].setText(str(error))
-            self.open_folder.setEnabled(False)
+        service, run_id = self.service, self.run_id
+        self.poller.poll(lambda: read_progress(service, run_id), after_current)
+
+    def _show_error(self, sentence: str) -> None:
+        self.fields["Run"].setText(sentence)
+        self.open_folder.setEnabled(False)
 
     def milestone_rows(self) -> list[tuple[str, ...]]:
         """The milestone table as shown, one tuple of cell texts a row."""
@@ -171,9 +192,10 @@ class ProgressTab(QWidget):
             shown.append(tuple(item.text() if item is not None else "" for item in items))
         return shown
 
-    def _show(self, run: Run) -> None:
-        paths = self.service.paths(run.run_id)
-        config = self.service.config(run.run_id)
+    def _show(self, view: ProgressView) -> None:
+        if view.run.run_id != self.run_id:
+            return  # read before another run was selected
+        run, config = view.run, view.config
         self.fields["Run"].setText(f"{run.name} ({run.run_id}) — {run.game}, {run.algo.upper()}")
         self.fields["Status"].setText(run.status.value + (f": {run.message}" if run.message else ""))
         branch = f" (branched at {run.start_timesteps:,})" if run.start_timesteps else ""
@@ -188,23 +210,22 @@ class ProgressTab(QWidget):
             )
         legs = f" over {len(run.legs)} legs" if len(run.legs) > 1 else ""
         self.fields["Training time"].setText(duration_text(run.training_seconds) + legs)
-        self.fields["Speed"].setText(speed_text(run))
+        self.fields["Speed"].setText(run.speed_text())
         asked = config.train.device
         trained_on = f"{run.device} (asked: {asked})" if run.device else f"{asked} (known once training starts)"
         self.fields["Device"].setText(trained_on)
-        self.fields["ETA"].setText(eta_text(run))
+        self.fields["ETA"].setText(run.eta_text("measuring speed…"))
         self.fields["Score"].setText(score_text(run))
-        if config.fast_mode or not config.recording.enabled:
+        if view.clips is None:
             clip_text = "off (Fast Mode)" if config.fast_mode else "off"
         else:
-            clips = self.service.renders.videos(run.run_id, kinds=("clip",))
-            clip_text = f"{len(clips)} recorded ({config.recording.milestone_clip_seconds:g} s each)"
+            clip_text = f"{view.clips} recorded ({config.recording.milestone_clip_seconds:g} s each)"
         self.fields["Clips"].setText(clip_text)
-        journeys = self.service.renders.videos(run.run_id, kinds=("journey",))
-        self.fields["Journey"].setText(self._journey_text(run, config.render.auto, journeys))
-        self.fields["Output folder"].setText(str(paths.root))
+        self.fields["Journey"].setText(self._journey_text(run, config.render.auto, view.journeys))
+        self.fields["Output folder"].setText(str(view.folder))
+        self._folder = view.folder
         self._show_activity(run)
-        self._show_milestones(run, paths.latest_checkpoint.exists())
+        self._show_milestones(run, view.has_latest)
         self.open_folder.setEnabled(True)
 
     def _show_activity(self, run: Run) -> None:
@@ -231,10 +252,10 @@ class ProgressTab(QWidget):
                 self.service.stop(run_id)
                 self.report(f"Asked {run_id} to save a checkpoint and stop.")
         except RetroMLError as error:
-            self.report(str(error)[:1].upper() + str(error)[1:])
+            self.report(sentence(error))
             return
         self._asked = (run_id, status)
-        self.refresh()
+        self.refresh(after_current=True)
 
     def _show_milestones(self, run: Run, has_latest: bool) -> None:
         reached = sum(1 for milestone in run.milestones if milestone.reached)
@@ -262,5 +283,5 @@ class ProgressTab(QWidget):
         return "not rendered yet (Gallery → Render journey)"
 
     def open_output_folder(self) -> None:
-        if self.run_id is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.service.paths(self.run_id).root)))
+        if self._folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._folder)))

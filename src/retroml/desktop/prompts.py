@@ -37,6 +37,22 @@ CloseChoice = Literal["keep", "stop", "cancel"]
 AskOnClose = Callable[[list[Run]], CloseChoice]
 
 
+def sentence(message: object) -> str:
+    """A message (or an error) as a sentence on screen: its first letter capitalised."""
+    text = str(message)
+    return text[:1].upper() + text[1:]
+
+
+def ok_cancel(dialog: QDialog, ok_text: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """OK and Cancel buttons that accept and reject ``dialog``, OK renamed ``ok_text``."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
+
+
 def plural(count: int, noun: str) -> str:
     """``1 run``, ``2 runs``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
@@ -116,11 +132,7 @@ class ContinueDialog(QDialog):
         choices.addWidget(self.finish, 0, 0, 1, 2)
         choices.addWidget(self.more, 1, 0)
         choices.addWidget(self.steps, 1, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.continue_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.continue_button.setText("Continue")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.continue_button = ok_cancel(self, "Continue")
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(choices)
@@ -138,7 +150,7 @@ class ContinueDialog(QDialog):
         try:
             self.choice()
         except InvalidInputError as error:
-            self.error.setText(str(error)[:1].upper() + str(error)[1:])
+            self.error.setText(sentence(error))
             self.error.setVisible(True)
             return
         super().accept()

@@ -50,25 +50,9 @@ BUTTON_ACTIONS = {
 }
 
 
-def speed_cell(run: Run) -> str:
-    """The live pace while the run trains, its average over all legs otherwise (never a stale live value)."""
-    if run.steps_per_sec is None:
-        return "measuring…" if run.status is RunStatus.RUNNING else "—"
-    return f"{run.steps_per_sec:,.0f}" + ("" if run.status is RunStatus.RUNNING else " avg")
-
-
-def eta_cell(run: Run) -> str:
-    if run.eta_seconds is not None:
-        return duration_text(run.eta_seconds)
-    return "measuring…" if run.status is RunStatus.RUNNING else "—"
-
-
 def score_cell(run: Run) -> str:
-    if run.score_mean is None and run.score_best is None:
-        return "—"
-    mean = f"{run.score_mean:.1f}" if run.score_mean is not None else "—"
-    best = f"{run.score_best:g}" if run.score_best is not None else "—"
-    return f"{mean} / {best}"
+    scores = run.score_texts()
+    return "—" if scores is None else " / ".join(scores)
 
 
 def _cells(run: Run) -> tuple[str, ...]:
@@ -79,8 +63,9 @@ def _cells(run: Run) -> tuple[str, ...]:
     status = run.status.value + (" ⚡" if run.fast_mode else "")
     created = time.strftime("%b %d %H:%M", time.localtime(run.created_at))
     pid = str(run.pid) if run.pid and run.active else "—"
+    speed = run.speed_text(unit="", average=" avg")
     return (
-        run.name, run.game, run.algo.upper(), status, timesteps, progress, speed_cell(run), eta_cell(run),
+        run.name, run.game, run.algo.upper(), status, timesteps, progress, speed, run.eta_text(),
         score_cell(run), created, duration_text(run.training_seconds), pid,
     )  # fmt: skip
 

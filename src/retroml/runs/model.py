@@ -11,11 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from retroml import milestones
+
+if TYPE_CHECKING:
+    from retroml.runs.train_estimate import TrainingEstimate
 
 
 class RunStatus(StrEnum):
@@ -140,6 +143,11 @@ def duration_text(seconds: float) -> str:
     return f"{secs} s"
 
 
+def estimate_sentence(estimate: TrainingEstimate) -> str:
+    """The training estimate as the CLI and the desktop dialog say it before Start."""
+    return f"Estimated training time: {estimate.text} ({estimate.device}; {estimate.note})"
+
+
 class Leg(BaseModel):
     """One stretch of training by one process: the first leg, or a ``continue`` after it."""
 
@@ -222,6 +230,33 @@ class Run(BaseModel):
 
     def refusal(self, action: Action) -> str | None:
         return refusal(action, self.run_id, self.status, self.launched, self.has_checkpoint)
+
+    # How a face words the run's figures: the rule (live or average, measuring or unknown) is here once;
+    # a table cell and a sentence pass their own short or long words.
+    def speed_text(self, unit: str = " steps/s", average: str = " on average") -> str:
+        """The recent pace while the run trains, its average over all legs otherwise (never a stale live value).
+
+        ``measuring…`` while training before the first measure, ``—`` for a run that never measured one.
+        """
+        training = self.status is RunStatus.RUNNING
+        if self.steps_per_sec is None:
+            return "measuring…" if training else "—"
+        return f"{self.steps_per_sec:,.0f}{unit}" + ("" if training else average)
+
+    def eta_text(self, measuring: str = "measuring…") -> str:
+        """The time left while the run trains (``measuring`` until its speed is known), else ``—``."""
+        if self.eta_seconds is not None:
+            return duration_text(self.eta_seconds)
+        return measuring if self.status is RunStatus.RUNNING else "—"
+
+    def score_texts(self) -> tuple[str, str] | None:
+        """The mean of the last 100 episodes and the best episode as shown (``—`` each until known); ``None``
+        before any episode ended."""
+        if self.score_mean is None and self.score_best is None:
+            return None
+        mean = f"{self.score_mean:.1f}" if self.score_mean is not None else "—"
+        best = f"{self.score_best:g}" if self.score_best is not None else "—"
+        return mean, best
 
     def leg_at(self, timesteps: int) -> int:
         """The leg that trained up to ``timesteps`` (a clip or checkpoint saved then belongs to it)."""

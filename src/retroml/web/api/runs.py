@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 from retroml.config import RunConfig, parse_duration
 from retroml.errors import InvalidInputError
 from retroml.runs.model import Run, RunStatus
+from retroml.runs.service import RunService
 from retroml.video.renders import VideoLayout
 from retroml.web.api.run_models import (
     BranchBody,
@@ -62,26 +64,24 @@ def get_run(run_id: str, service: Service) -> RunWithBranches:
     return RunWithBranches(**run.model_dump(), branches=branches)
 
 
-@router.post("/runs/{run_id}/start", response_model=Run)
-def start_run(run_id: str, service: Service) -> Run:
-    """Launch a queued run (409 if it already trains)."""
-    return service.start(run_id)
+def _control(action: Callable[[RunService, str], Run]) -> Callable[[str, RunService], Run]:
+    def control(run_id: str, service: Service) -> Run:
+        return action(service, run_id)
+
+    return control
 
 
-@router.post("/runs/{run_id}/stop", response_model=Run)
-def stop_run(run_id: str, service: Service) -> Run:
-    """Save a checkpoint and stop (the run becomes ``stopped`` a moment later)."""
-    return service.stop(run_id)
-
-
-@router.post("/runs/{run_id}/pause", response_model=Run)
-def pause_run(run_id: str, service: Service) -> Run:
-    return service.pause(run_id)
-
-
-@router.post("/runs/{run_id}/resume", response_model=Run)
-def resume_run(run_id: str, service: Service) -> Run:
-    return service.resume(run_id)
+# The controls that take nothing but the run: POST /runs/{run_id}/<action>, each one service call.
+for _action, _call, _doc in (
+    ("start", RunService.start, "Launch a queued run (409 if it already trains)."),
+    ("stop", RunService.stop, "Save a checkpoint and stop (the run becomes ``stopped`` a moment later)."),
+    ("pause", RunService.pause, None),
+    ("resume", RunService.resume, None),
+):
+    router.add_api_route(
+        f"/runs/{{run_id}}/{_action}", _control(_call), methods=["POST"], response_model=Run,
+        name=f"{_action}_run", description=_doc,
+    )  # fmt: skip
 
 
 @router.post("/runs/{run_id}/continue", response_model=Run)

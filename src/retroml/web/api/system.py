@@ -19,7 +19,7 @@ class SystemStatus(BaseModel):
     memory_used: int = Field(description="Bytes in use (total less available).")
     memory_percent: float
     disk_total: int = Field(description="Bytes of the disk the data home is on.")
-    disk_free: int
+    disk_free: int = Field(description="Bytes free on that disk.")
     disk_percent: float
     gpu: str | None = None
     home: str = Field(description="The data home every face reads and writes.")
