@@ -17,6 +17,8 @@ scripts/build_frontend.sh
 # The TypeScript types of the API are generated from its schema: fail while the committed ones differ.
 scripts/gen_api_types.sh --check
 (cd frontend && npm test)
+# The web app's formatting (Prettier) and lint (ESLint), as `npm run format` and the rules leave them.
+(cd frontend && npm run format:check && npm run lint)
 ruff check src tests benchmarks
 ruff format --check src tests benchmarks
 mypy

@@ -70,7 +70,12 @@ describe("Fast Mode rule", () => {
       id: "epic_5h",
       title: "Epic 5-hour",
       description: "",
-      config: { game: { id: "breakout" }, train: { algo: "ppo", total_timesteps: 20_000_000 }, fast_mode: true, render: { length: "5h" } },
+      config: {
+        game: { id: "breakout" },
+        train: { algo: "ppo", total_timesteps: 20_000_000 },
+        fast_mode: true,
+        render: { length: "5h" },
+      },
     } as Preset;
     const quick = { id: "quick_test", title: "Quick", description: "", config: { game: { id: "pong" } } } as Preset;
     const fast = applyPreset(emptyForm(), epic);

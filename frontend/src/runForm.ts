@@ -122,7 +122,8 @@ export function budgetProblem(text: string): string | null {
   const steps = parseTimesteps(text);
   // "-5000" is a number, only a negative one: it gets the range sentence, not "write a number".
   const negative = steps === null && /^\s*-/.test(text) && parseTimesteps(text.replace("-", "")) !== null;
-  if (negative) return `The budget must be a positive number of timesteps (1 to ${MAX_TIMESTEPS.toLocaleString("en-US")}).`;
+  if (negative)
+    return `The budget must be a positive number of timesteps (1 to ${MAX_TIMESTEPS.toLocaleString("en-US")}).`;
   if (steps === null) return "Write the budget as a number, e.g. 100000, 100k or 2.5M.";
   if (steps <= 0 || steps > MAX_TIMESTEPS)
     return `The budget must be between 1 and ${MAX_TIMESTEPS.toLocaleString("en-US")} timesteps.`;
@@ -169,8 +170,10 @@ export function validate(form: RunForm, defaults?: Defaults): FormErrors {
       errors.clipSeconds = "The clip length must be between 0 and 600 seconds.";
   }
   const journey = parseDuration(form.journeyLength);
-  if (journey === null) errors.journeyLength = `'${form.journeyLength}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h.`;
-  else if (journey <= 0 || journey > MAX_SECONDS) errors.journeyLength = "The journey must be longer than 0 and at most 24h.";
+  if (journey === null)
+    errors.journeyLength = `'${form.journeyLength}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h.`;
+  else if (journey <= 0 || journey > MAX_SECONDS)
+    errors.journeyLength = "The journey must be longer than 0 and at most 24h.";
   if (form.name.length > 120) errors.name = "The name can have at most 120 characters.";
   const assignments = form.overrides.split(/\s+/).filter(Boolean);
   const bad = assignments.find((assignment) => !/^[a-z_]+(\.[a-z_]+)+=.+$/i.test(assignment));

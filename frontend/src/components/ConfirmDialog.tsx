@@ -19,7 +19,13 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
   }, [onCancel]);
   return (
     <div className="backdrop">
-      <div className="modal small" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-text">
+      <div
+        className="modal small"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby="confirm-title"
+        aria-describedby="confirm-text"
+      >
         <h2 id="confirm-title">{title}</h2>
         <p id="confirm-text">{message}</p>
         <div className="actions">

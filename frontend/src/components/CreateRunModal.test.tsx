@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { emptyForm, FAST_MODE_TRADE_OFF, RECORDING_OFF_REASON, setFastMode, TIMELAPSE_OFF_REASON } from "../runForm";
 import { CreateRunModal } from "./CreateRunModal";
 
-
 /** The markup of the one input or select with this id. */
 function tag(html: string, id: string): string {
   const found = new RegExp(`<(?:input|select)[^>]*id="${id}"[^>]*>`).exec(html);

@@ -252,7 +252,9 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                   setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
                 }}
               />
-              <label htmlFor="run-fastMode" title={help("fastMode")}>Fast Mode ⚡</label>
+              <label htmlFor="run-fastMode" title={help("fastMode")}>
+                Fast Mode ⚡
+              </label>
             </div>
             <p className="note" id="run-fastMode-note">
               {FAST_MODE_TRADE_OFF}
@@ -266,7 +268,9 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
                 aria-describedby={form.fastMode ? "run-recording-why" : undefined}
                 onChange={(event) => update({ recording: event.target.checked })}
               />
-              <label htmlFor="run-recording" title={help("recording")}>Live video recording (a clip at each milestone)</label>
+              <label htmlFor="run-recording" title={help("recording")}>
+                Live video recording (a clip at each milestone)
+              </label>
             </div>
             {form.fastMode && (
               <p className="note why" id="run-recording-why">

@@ -11,7 +11,14 @@ describe("CreateRunModal help", () => {
       descriptions: { "train.n_envs": "Parallel emulators in the vector env.", fast_mode: "Train at full speed." },
     } as unknown as Defaults;
     const html = renderToStaticMarkup(
-      <CreateRunModal games={[]} presets={[]} defaults={defaults} cpuCount={2} onClose={() => {}} onCreated={() => {}} />,
+      <CreateRunModal
+        games={[]}
+        presets={[]}
+        defaults={defaults}
+        cpuCount={2}
+        onClose={() => {}}
+        onCreated={() => {}}
+      />,
     );
     expect(html).toContain('<label for="run-nEnvs" title="Parallel emulators in the vector env.">');
     expect(html).toContain('<label for="run-fastMode" title="Train at full speed.">');

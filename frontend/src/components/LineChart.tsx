@@ -115,7 +115,9 @@ export function LineChart({
     const svgX = ((event.clientX - box.left) / box.width) * width;
     const value = minX + ((svgX - PAD.left) / plotWidth) * spanX;
     // The nearest x any series has a point at.
-    setHoverX(xs.reduce((best, candidate) => (Math.abs(candidate - value) < Math.abs(best - value) ? candidate : best)));
+    setHoverX(
+      xs.reduce((best, candidate) => (Math.abs(candidate - value) < Math.abs(best - value) ? candidate : best)),
+    );
   };
   const hovered =
     hoverX === null
@@ -190,7 +192,9 @@ export function LineChart({
         )}
         {lines.map((line) => {
           if (!line.points.length) return null;
-          const path = line.points.map(([px, py], index) => `${index ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`);
+          const path = line.points.map(
+            ([px, py], index) => `${index ? "L" : "M"}${x(px).toFixed(1)},${y(py).toFixed(1)}`,
+          );
           return (
             <g key={line.label}>
               <path d={path.join(" ")} fill="none" stroke={line.color} strokeWidth={2} />

@@ -12,7 +12,9 @@ function enabled(html: string, text: string): boolean {
 }
 
 const render = (actions: RunAction[], status = aRun().status) =>
-  renderToStaticMarkup(<RunControls run={aRun({ actions, status, milestones: [aMilestone()] })} onChanged={() => {}} />);
+  renderToStaticMarkup(
+    <RunControls run={aRun({ actions, status, milestones: [aMilestone()] })} onChanged={() => {}} />,
+  );
 
 describe("RunControls", () => {
   it("enables what a running run's actions allow", () => {
@@ -40,8 +42,14 @@ describe("RunControls", () => {
 
 describe("estimateText", () => {
   const estimate = {
-    segments: 2, frames: 180, seconds: 6, expected_bytes: 3 * 1024 * 1024, expected_render_seconds: 75,
-    workers: 2, measured: true, note: "shows 2 of 4 milestones (always the first and the last)",
+    segments: 2,
+    frames: 180,
+    seconds: 6,
+    expected_bytes: 3 * 1024 * 1024,
+    expected_render_seconds: 75,
+    workers: 2,
+    measured: true,
+    note: "shows 2 of 4 milestones (always the first and the last)",
   };
   it("says the length, time, size, where the numbers come from and the subset", () => {
     expect(estimateText(estimate)).toBe(

@@ -119,77 +119,81 @@ export function RunControls({ run, onChanged }: Props) {
           <Link href="/">new run</Link> with other settings, or delete this one.
         </p>
       ) : (
-      <div className="control-forms">
-        <form onSubmit={branch} aria-label="Branch">
-          <fieldset className="bare" disabled={!allowed("branch") || reached.length === 0}>
-            <label htmlFor="branch-from">Branch from milestone</label>
-            <select id="branch-from" value={branchFrom} onChange={(event) => setBranchFrom(event.target.value)}>
-              <option value="">{reached.length ? "choose…" : "none reached yet"}</option>
-              {reached.map((milestone) => (
-                <option key={milestone.timesteps} value={milestone.pct}>
-                  {milestone.label} · {count(milestone.timesteps)} steps
-                </option>
-              ))}
-            </select>
-            <label htmlFor="branch-overrides">Changes</label>
-            <input
-              id="branch-overrides"
-              placeholder="train.learning_rate=1e-4"
-              value={branchOverrides}
-              onChange={(event) => setBranchOverrides(event.target.value)}
-            />
-            <button type="submit">Branch</button>
-          </fieldset>
-        </form>
-        <form onSubmit={render} aria-label="Render video">
-          <fieldset className="bare" disabled={!allowed("render")}>
-            <label htmlFor="render-layout">Video</label>
-            <select id="render-layout" value={layout} onChange={(event) => setLayout(event.target.value as VideoLayout)}>
-              {VIDEO_CHOICES.map((choice) => (
-                <option key={choice.value} value={choice.value}>
-                  {choice.label}
-                </option>
-              ))}
-            </select>
-            <label htmlFor="render-length">Length</label>
-            <input
-              id="render-length"
-              placeholder={layout === "highlights" ? "60s" : layout === "timelapse" ? "5m" : "the run's (e.g. 3m)"}
-              value={length}
-              onChange={(event) => setLength(event.target.value)}
-            />
-            <button type="submit">Render video</button>
-            <p className="note">{VIDEO_CHOICES.find((choice) => choice.value === layout)?.hint}</p>
-            {estimate && (
-              <p className="note render-estimate" role="status" aria-label="Render estimate">
-                {estimateText(estimate)}
-              </p>
-            )}
-            {layout === "compare" && (
-              <fieldset aria-label="Runs to compare with">
-                <legend>Compare with</legend>
-                {rivals.length === 0 && <p className="note">No other {run.game} run to compare with yet.</p>}
-                {rivals.map((other) => (
-                  <label key={other.run_id} className="check">
-                    <input
-                      type="checkbox"
-                      checked={compareWith.includes(other.run_id)}
-                      onChange={(event) =>
-                        setCompareWith(
-                          event.target.checked
-                            ? [...compareWith, other.run_id]
-                            : compareWith.filter((id) => id !== other.run_id),
-                        )
-                      }
-                    />
-                    {other.name} ({other.algo.toUpperCase()})
-                  </label>
+        <div className="control-forms">
+          <form onSubmit={branch} aria-label="Branch">
+            <fieldset className="bare" disabled={!allowed("branch") || reached.length === 0}>
+              <label htmlFor="branch-from">Branch from milestone</label>
+              <select id="branch-from" value={branchFrom} onChange={(event) => setBranchFrom(event.target.value)}>
+                <option value="">{reached.length ? "choose…" : "none reached yet"}</option>
+                {reached.map((milestone) => (
+                  <option key={milestone.timesteps} value={milestone.pct}>
+                    {milestone.label} · {count(milestone.timesteps)} steps
+                  </option>
                 ))}
-              </fieldset>
-            )}
-          </fieldset>
-        </form>
-      </div>
+              </select>
+              <label htmlFor="branch-overrides">Changes</label>
+              <input
+                id="branch-overrides"
+                placeholder="train.learning_rate=1e-4"
+                value={branchOverrides}
+                onChange={(event) => setBranchOverrides(event.target.value)}
+              />
+              <button type="submit">Branch</button>
+            </fieldset>
+          </form>
+          <form onSubmit={render} aria-label="Render video">
+            <fieldset className="bare" disabled={!allowed("render")}>
+              <label htmlFor="render-layout">Video</label>
+              <select
+                id="render-layout"
+                value={layout}
+                onChange={(event) => setLayout(event.target.value as VideoLayout)}
+              >
+                {VIDEO_CHOICES.map((choice) => (
+                  <option key={choice.value} value={choice.value}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>
+              <label htmlFor="render-length">Length</label>
+              <input
+                id="render-length"
+                placeholder={layout === "highlights" ? "60s" : layout === "timelapse" ? "5m" : "the run's (e.g. 3m)"}
+                value={length}
+                onChange={(event) => setLength(event.target.value)}
+              />
+              <button type="submit">Render video</button>
+              <p className="note">{VIDEO_CHOICES.find((choice) => choice.value === layout)?.hint}</p>
+              {estimate && (
+                <p className="note render-estimate" role="status" aria-label="Render estimate">
+                  {estimateText(estimate)}
+                </p>
+              )}
+              {layout === "compare" && (
+                <fieldset aria-label="Runs to compare with">
+                  <legend>Compare with</legend>
+                  {rivals.length === 0 && <p className="note">No other {run.game} run to compare with yet.</p>}
+                  {rivals.map((other) => (
+                    <label key={other.run_id} className="check">
+                      <input
+                        type="checkbox"
+                        checked={compareWith.includes(other.run_id)}
+                        onChange={(event) =>
+                          setCompareWith(
+                            event.target.checked
+                              ? [...compareWith, other.run_id]
+                              : compareWith.filter((id) => id !== other.run_id),
+                          )
+                        }
+                      />
+                      {other.name} ({other.algo.toUpperCase()})
+                    </label>
+                  ))}
+                </fieldset>
+              )}
+            </fieldset>
+          </form>
+        </div>
       )}
       {asking === "continue" && (
         <ContinueDialog
@@ -239,7 +243,8 @@ export function RunControls({ run, onChanged }: Props) {
 /** "About 1 min 10 s to render and 45 MB, from this machine's earlier renders" (and the subset note). */
 export function estimateText(estimate: RenderEstimate): string {
   const source = estimate.measured ? "measured on this machine" : "a first guess until this machine has rendered one";
-  const time = estimate.expected_render_seconds < 1 ? "under a second" : `about ${duration(estimate.expected_render_seconds)}`;
+  const time =
+    estimate.expected_render_seconds < 1 ? "under a second" : `about ${duration(estimate.expected_render_seconds)}`;
   const subset = estimate.note ? ` The journey ${estimate.note}.` : "";
   return (
     `${duration(estimate.seconds)} of video in ${estimate.segments} segments: ${time} to render and ` +

@@ -35,7 +35,9 @@ export function Compare() {
     color: COLORS[index % COLORS.length],
     points: (metrics[run.run_id] ?? [])
       .filter((row) => row.score_mean !== null)
-      .map((row) => [axis === "timesteps" ? row.timesteps : row.wall_time, row.score_mean as number] as [number, number]),
+      .map(
+        (row) => [axis === "timesteps" ? row.timesteps : row.wall_time, row.score_mean as number] as [number, number],
+      ),
   }));
 
   return (
@@ -74,56 +76,63 @@ export function Compare() {
           height={380}
           formatX={axis === "wall_time" ? duration : undefined}
           // On timesteps, the longest plan of the picked runs: a short run ends where it ended.
-          xDomain={axis === "timesteps" && picked.length ? [0, Math.max(...picked.map((run) => run.total_timesteps))] : undefined}
+          xDomain={
+            axis === "timesteps" && picked.length
+              ? [0, Math.max(...picked.map((run) => run.total_timesteps))]
+              : undefined
+          }
           series={series}
-          empty={emptyText(picked.length, Object.keys(metrics).some((id) => chosen.includes(id) && metrics[id].length > 0))}
+          empty={emptyText(
+            picked.length,
+            Object.keys(metrics).some((id) => chosen.includes(id) && metrics[id].length > 0),
+          )}
         />
       </div>
       {picked.length === 0 ? (
         <p className="note">Pick runs above to see their scores, speed and progress side by side.</p>
       ) : (
-      <table className="compare-table">
-        <caption>Scores and speed</caption>
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Game</th>
-            <th scope="col">Status</th>
-            <th scope="col">Best score</th>
-            <th scope="col">Recent mean</th>
-            <th scope="col">Steps/s</th>
-            <th scope="col">Training time</th>
-            <th scope="col">Progress</th>
-            <th scope="col">Planned total</th>
-            <th scope="col">Export</th>
-          </tr>
-        </thead>
-        <tbody>
-          {picked.map((run) => (
-            <tr key={run.run_id}>
-              <th scope="row">
-                <Link href={`/runs/${run.run_id}`}>{run.name}</Link>
-              </th>
-              <td>{run.game}</td>
-              <td>{run.status}</td>
-              <td>{score(run.score_best)}</td>
-              <td>{score(run.score_mean)}</td>
-              <td>{count(run.steps_per_sec)}</td>
-              <td>{duration(run.training_seconds)}</td>
-              <td>{percent(run.progress)}</td>
-              <td>{count(run.total_timesteps)}</td>
-              <td>
-                <a href={`/api/runs/${run.run_id}/metrics?format=csv`} download={`${run.run_id}-metrics.csv`}>
-                  CSV
-                </a>{" "}
-                <a href={`/api/runs/${run.run_id}/metrics?format=json`} download={`${run.run_id}-metrics.json`}>
-                  JSON
-                </a>
-              </td>
+        <table className="compare-table">
+          <caption>Scores and speed</caption>
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Game</th>
+              <th scope="col">Status</th>
+              <th scope="col">Best score</th>
+              <th scope="col">Recent mean</th>
+              <th scope="col">Steps/s</th>
+              <th scope="col">Training time</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Planned total</th>
+              <th scope="col">Export</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {picked.map((run) => (
+              <tr key={run.run_id}>
+                <th scope="row">
+                  <Link href={`/runs/${run.run_id}`}>{run.name}</Link>
+                </th>
+                <td>{run.game}</td>
+                <td>{run.status}</td>
+                <td>{score(run.score_best)}</td>
+                <td>{score(run.score_mean)}</td>
+                <td>{count(run.steps_per_sec)}</td>
+                <td>{duration(run.training_seconds)}</td>
+                <td>{percent(run.progress)}</td>
+                <td>{count(run.total_timesteps)}</td>
+                <td>
+                  <a href={`/api/runs/${run.run_id}/metrics?format=csv`} download={`${run.run_id}-metrics.csv`}>
+                    CSV
+                  </a>{" "}
+                  <a href={`/api/runs/${run.run_id}/metrics?format=json`} download={`${run.run_id}-metrics.json`}>
+                    JSON
+                  </a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </>
   );

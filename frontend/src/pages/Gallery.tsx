@@ -189,8 +189,17 @@ export function Gallery({ games }: { games: Game[] }) {
           <ul className="gallery" aria-label={group.runName ? `Videos of ${group.runName}` : "Videos"}>
             {group.videos.map((video) => (
               <li key={video.id} data-kind={video.kind} data-video-id={video.id}>
-                <button type="button" className="poster" onClick={() => setPlaying(video)} aria-label={`Play ${title(video)}`}>
-                  {video.poster_url ? <img src={video.poster_url} alt="" loading="lazy" /> : <span className="no-poster" />}
+                <button
+                  type="button"
+                  className="poster"
+                  onClick={() => setPlaying(video)}
+                  aria-label={`Play ${title(video)}`}
+                >
+                  {video.poster_url ? (
+                    <img src={video.poster_url} alt="" loading="lazy" />
+                  ) : (
+                    <span className="no-poster" />
+                  )}
                 </button>
                 <div className="caption">
                   <span className="caption-top">
@@ -199,7 +208,8 @@ export function Gallery({ games }: { games: Game[] }) {
                   </span>
                   <strong>{byRun ? what(video) : title(video)}</strong>
                   <span>
-                    {video.game ? gameTitle(video.game) : ""} · {duration(video.duration_sec)} · {bytes(video.size_bytes)}
+                    {video.game ? gameTitle(video.game) : ""} · {duration(video.duration_sec)} ·{" "}
+                    {bytes(video.size_bytes)}
                     {video.kind === "clip" && video.timesteps !== null && ` · ${count(video.timesteps)} steps`}
                   </span>
                 </div>

@@ -19,7 +19,9 @@ function chartEmpty(run: Run, anyMetrics: boolean, what: "metrics" | "score"): s
   const active = ACTIVE.includes(run.status);
   if (!anyMetrics) {
     if (active) return "Waiting for the first metrics…";
-    return run.status === "completed" ? "No metrics were recorded." : `No metrics were recorded before this run ${run.status}.`;
+    return run.status === "completed"
+      ? "No metrics were recorded."
+      : `No metrics were recorded before this run ${run.status}.`;
   }
   if (what === "score") return active ? "No episode has ended yet." : "No episode ended during training.";
   return "This run recorded no values for it.";
@@ -74,7 +76,10 @@ export function RunPage({ runId }: { runId: string }) {
     setMetrics([]);
     setLogs([]);
     setNotFound(null);
-    api.run(runId).then(ifLive(setRun), ifLive((error: Error) => setNotFound(error.message)));
+    api.run(runId).then(
+      ifLive(setRun),
+      ifLive((error: Error) => setNotFound(error.message)),
+    );
     api.config(runId).then(ifLive(setConfig), () => undefined);
     loadVideos();
 
@@ -121,9 +126,9 @@ export function RunPage({ runId }: { runId: string }) {
   if (!run) return <p>Loading {runId}…</p>;
 
   const series = (pick: (metric: Metric) => number | null) =>
-    metrics.map((metric) => [metric.timesteps, pick(metric)] as [number, number | null]).filter(
-      (point): point is [number, number] => point[1] !== null,
-    );
+    metrics
+      .map((metric) => [metric.timesteps, pick(metric)] as [number, number | null])
+      .filter((point): point is [number, number] => point[1] !== null);
   const anyMetrics = metrics.length > 0;
   // Every chart spans the run's plan, so the same timestep sits at the same place in each.
   const planned: [number, number] = [run.start_timesteps, run.total_timesteps];
@@ -156,9 +161,7 @@ export function RunPage({ runId }: { runId: string }) {
           <dt>Time</dt>
           <dd title="training time over all legs">{duration(run.training_seconds)}</dd>
           <dt>Device</dt>
-          <dd title="the device the latest leg trained on (recorded when its process started)">
-            {run.device ?? "—"}
-          </dd>
+          <dd title="the device the latest leg trained on (recorded when its process started)">{run.device ?? "—"}</dd>
         </dl>
         {run.message && <p className="run-message">{run.message}</p>}
       </header>
@@ -217,7 +220,8 @@ export function RunPage({ runId }: { runId: string }) {
                 )}
               </video>
               <figcaption>
-                {video.kind} · {video.length} · {video.layout} · <a href={`${video.file_url}?download=true`}>Download</a>
+                {video.kind} · {video.length} · {video.layout} ·{" "}
+                <a href={`${video.file_url}?download=true`}>Download</a>
                 {video.pack_urls.thumbnail && (
                   <>
                     {" "}
@@ -258,7 +262,13 @@ export function RunPage({ runId }: { runId: string }) {
               Branched from <Link href={`/runs/${run.parent_run_id}`}>{run.parent_run_id}</Link> at{" "}
               <code>{run.parent_checkpoint}</code>
               {run.changes && Object.keys(run.changes).length > 0 && (
-                <> with {Object.entries(run.changes).map(([key, value]) => `${key}=${String(value)}`).join(", ")}</>
+                <>
+                  {" "}
+                  with{" "}
+                  {Object.entries(run.changes)
+                    .map(([key, value]) => `${key}=${String(value)}`)
+                    .join(", ")}
+                </>
               )}
             </p>
           ) : (
@@ -317,7 +327,8 @@ function NoJourney({ run }: { run: Run }) {
   if (ACTIVE.includes(run.status)) {
     return (
       <p className="note">
-        No journey yet: {run.fast_mode ? "Fast Mode renders it when training completes." : "render one when training ends."}
+        No journey yet:{" "}
+        {run.fast_mode ? "Fast Mode renders it when training completes." : "render one when training ends."}
       </p>
     );
   }
