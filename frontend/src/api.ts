@@ -52,6 +52,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The sentence a failed request shows: the server's (an ApiError's detail), else the browser's. */
+export function failureSentence(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
 // The server takes a request that changes something only as JSON, even an action without a body
 // (another site's page cannot send that type without the server's consent).
 export function requestHeaders(method: string): Record<string, string> {

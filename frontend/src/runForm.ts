@@ -2,6 +2,7 @@
 // (retroml.config.RunConfig), and the TrainingConfig body it becomes. No React here, so Vitest
 // tests the rules directly.
 import type { Algo, Defaults, FieldProblem, Layout, Preset, TrainingConfig } from "./api";
+import { count } from "./format";
 
 export const FAST_MODE_TRADE_OFF =
   "Fast Mode trains at full speed: no live clips and no live view of the game; the learning-journey " +
@@ -122,11 +123,9 @@ export function budgetProblem(text: string): string | null {
   const steps = parseTimesteps(text);
   // "-5000" is a number, only a negative one: it gets the range sentence, not "write a number".
   const negative = steps === null && /^\s*-/.test(text) && parseTimesteps(text.replace("-", "")) !== null;
-  if (negative)
-    return `The budget must be a positive number of timesteps (1 to ${MAX_TIMESTEPS.toLocaleString("en-US")}).`;
+  if (negative) return `The budget must be a positive number of timesteps (1 to ${count(MAX_TIMESTEPS)}).`;
   if (steps === null) return "Write the budget as a number, e.g. 100000, 100k or 2.5M.";
-  if (steps <= 0 || steps > MAX_TIMESTEPS)
-    return `The budget must be between 1 and ${MAX_TIMESTEPS.toLocaleString("en-US")} timesteps.`;
+  if (steps <= 0 || steps > MAX_TIMESTEPS) return `The budget must be between 1 and ${count(MAX_TIMESTEPS)} timesteps.`;
   return null;
 }
 

@@ -1,5 +1,5 @@
 // "Are you sure?" for the actions that cannot be undone (stop, delete).
-import { useEffect, useRef } from "react";
+import { useDialog } from "./useDialog";
 
 interface Props {
   title: string;
@@ -10,16 +10,12 @@ interface Props {
 }
 
 export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel }: Props) {
-  const cancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    cancel.current?.focus();
-    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onCancel();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onCancel]);
+  // Cancel, the first button, has the focus: Enter does not confirm by accident.
+  const dialog = useDialog<HTMLDivElement>(onCancel, "button");
   return (
     <div className="backdrop">
       <div
+        ref={dialog}
         className="modal small"
         role="alertdialog"
         aria-modal="true"
@@ -29,7 +25,7 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
         <h2 id="confirm-title">{title}</h2>
         <p id="confirm-text">{message}</p>
         <div className="actions">
-          <button type="button" ref={cancel} onClick={onCancel}>
+          <button type="button" onClick={onCancel}>
             Cancel
           </button>
           <button type="button" className="danger" onClick={onConfirm}>

@@ -1,9 +1,11 @@
 // "Continue training": finish the run's planned budget, or train N more (N defaults to the budget the
 // run was created with). The numbers come from the run; the server refuses what cannot be done.
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { ApiError, type ContinueMode, type Run } from "../api";
+import { useState, type FormEvent } from "react";
+import { failureSentence, type ContinueMode, type Run } from "../api";
 import { count } from "../format";
 import { budgetProblem, parseTimesteps } from "../runForm";
+import { DialogActions, FormError } from "./FormParts";
+import { useDialog } from "./useDialog";
 
 export interface ContinueBody {
   mode: ContinueMode;
@@ -32,20 +34,26 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
   const [steps, setSteps] = useState(() => String(run.run_budget));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
+  const form = useDialog<HTMLFormElement>(onCancel, "input[type=radio]:checked");
   const nothingLeft = run.remaining_timesteps <= 0;
 
-  useEffect(() => {
-    form.current?.querySelector<HTMLInputElement>("input[type=radio]:checked")?.focus();
-    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onCancel();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onCancel]);
-
-  const choose = (next: ContinueMode) => {
-    setMode(next);
-    setError(null);
-  };
+  const choice = (value: ContinueMode, label: string, disabled = false) => (
+    <label className="choice">
+      <input
+        type="radio"
+        name="continue-mode"
+        value={value}
+        checked={mode === value}
+        disabled={disabled}
+        aria-describedby={`continue-${value}-note`}
+        onChange={() => {
+          setMode(value);
+          setError(null);
+        }}
+      />
+      {label}
+    </label>
+  );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -56,7 +64,7 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
     try {
       await onContinue(body);
     } catch (failure) {
-      setError(failure instanceof ApiError || failure instanceof Error ? failure.message : String(failure));
+      setError(failureSentence(failure));
       setBusy(false);
     }
   };
@@ -76,34 +84,13 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
         <p className="note">
           {run.name} trains further from its latest checkpoint, as leg {run.leg + 1}. Milestones it reached stay.
         </p>
-        <label className="choice">
-          <input
-            type="radio"
-            name="continue-mode"
-            value="finish"
-            checked={mode === "finish"}
-            disabled={nothingLeft}
-            aria-describedby="continue-finish-note"
-            onChange={() => choose("finish")}
-          />
-          Finish the planned budget
-        </label>
+        {choice("finish", "Finish the planned budget", nothingLeft)}
         <p className="note choice-note" id="continue-finish-note">
           {nothingLeft
             ? `Nothing is left: the run trained its whole plan of ${count(run.total_timesteps)} timesteps.`
             : `${count(run.remaining_timesteps)} timesteps left, up to ${count(run.total_timesteps)}.`}
         </p>
-        <label className="choice">
-          <input
-            type="radio"
-            name="continue-mode"
-            value="more"
-            checked={mode === "more"}
-            aria-describedby="continue-more-note"
-            onChange={() => choose("more")}
-          />
-          Train more
-        </label>
+        {choice("more", "Train more")}
         <div className="field choice-note">
           <label htmlFor="continue-steps">Timesteps to add</label>
           <input
@@ -121,19 +108,10 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
           The default is the run's own budget, {count(run.run_budget)}; the milestones still ahead are planned over the
           new total.
         </p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            Continue
-          </button>
-        </div>
+        <FormError error={error} />
+        <DialogActions onCancel={onCancel} busy={busy}>
+          Continue
+        </DialogActions>
       </form>
     </div>
   );

@@ -1,7 +1,7 @@
 // The New run modal: preset, game, algorithm, budget, environments, seed, name, CPU threads, device,
 // live recording or Fast Mode ⚡, journey length and layout, and the training time estimate before
 // Start (the server's, from this machine's measured speed). The rules live in runForm.ts.
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import {
   api,
   ApiError,
@@ -13,6 +13,7 @@ import {
   type TrainingConfig,
   type TrainingEstimate,
 } from "../api";
+import { algoName } from "../format";
 import {
   applyPreset,
   clipLengthDisabled,
@@ -31,6 +32,9 @@ import {
   type FormField,
   type RunForm,
 } from "../runForm";
+import { useDebouncedAnswer } from "../useDebouncedAnswer";
+import { DialogActions, FormError, Options, Toggle } from "./FormParts";
+import { useDialog } from "./useDialog";
 
 // The config setting behind each field: its help line is that setting's description in the config schema
 // (``Field(description=...)``, served as ``defaults.descriptions``), never re-typed here.
@@ -66,7 +70,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const [form, setForm] = useState<RunForm>(() => initialForm ?? emptyForm(cpuCount));
   const [errors, setErrors] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
-  const dialog = useRef<HTMLDivElement>(null);
+  const dialog = useDialog<HTMLDivElement>(onClose, "select, input");
   const [devices, setDevices] = useState<Devices | null>(null);
   const estimate = useTrainingEstimate(form, defaults);
 
@@ -80,13 +84,6 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
       current = false;
     };
   }, []);
-
-  useEffect(() => {
-    dialog.current?.querySelector<HTMLElement>("select, input")?.focus();
-    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
 
   const update = (changes: Partial<RunForm>) => {
     setForm((current) => ({ ...current, ...changes }));
@@ -151,6 +148,26 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
     "aria-describedby": describedBy(name, Boolean(extra.note)),
     onChange: (event: { target: { value: string } }) => update({ [name]: event.target.value } as Partial<RunForm>),
   });
+  // Live recording and the time-lapse: off, and locked, in Fast Mode, which says why.
+  const recordingToggle = (name: "recording" | "timelapse", label: ReactNode, why: string) => (
+    <>
+      <Toggle
+        id={`run-${name}`}
+        checked={form[name]}
+        disabled={recordingLocked(form)}
+        describedBy={form.fastMode ? `run-${name}-why` : undefined}
+        title={help(name)}
+        onChange={(checked) => update({ [name]: checked })}
+      >
+        {label}
+      </Toggle>
+      {form.fastMode && (
+        <p className="note why" id={`run-${name}-why`}>
+          {why}
+        </p>
+      )}
+    </>
+  );
   const presetNote = presets.find((preset) => preset.id === form.preset)?.description;
   const envsDefault = defaults?.n_envs[form.algo];
 
@@ -159,22 +176,14 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
       <div className="modal" role="dialog" aria-modal="true" aria-labelledby="new-run-title" ref={dialog}>
         <h2 id="new-run-title">New run</h2>
         <form onSubmit={start} noValidate>
-          {errors.general && (
-            <p className="form-error" role="alert">
-              {errors.general}
-            </p>
-          )}
+          <FormError error={errors.general} />
           <div className="grid-2">
             {field(
               "preset",
               "Preset",
               <select {...text("preset")} onChange={(event) => choosePreset(event.target.value)}>
                 <option value="">No preset</option>
-                {presets.map((preset) => (
-                  <option key={preset.id} value={preset.id}>
-                    {preset.title}
-                  </option>
-                ))}
+                <Options choices={presets.map((preset) => ({ value: preset.id, label: preset.title }))} />
               </select>,
               presetNote,
             )}
@@ -183,23 +192,24 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               "game",
               "Game",
               <select {...text("game")}>
-                {games.map((game) => (
-                  <option key={game.id} value={game.id}>
-                    {game.title}
-                    {game.featured ? ` (${game.difficulty})` : ""}
-                  </option>
-                ))}
+                <Options
+                  choices={games.map((game) => ({
+                    value: game.id,
+                    label: `${game.title}${game.featured ? ` (${game.difficulty})` : ""}`,
+                  }))}
+                />
               </select>,
             )}
             {field(
               "algo",
               "Algorithm",
               <select {...text("algo")}>
-                {(defaults?.algos ?? ["ppo", "a2c", "dqn", "qrdqn"]).map((algo) => (
-                  <option key={algo} value={algo}>
-                    {algo.toUpperCase()}
-                  </option>
-                ))}
+                <Options
+                  choices={(defaults?.algos ?? ["ppo", "a2c", "dqn", "qrdqn"]).map((algo) => ({
+                    value: algo,
+                    label: algoName(algo),
+                  }))}
+                />
               </select>,
             )}
             {field(
@@ -229,11 +239,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               "device",
               "Device",
               <select {...text("device", { note: true })}>
-                {(devices?.choices ?? [{ value: "auto", label: "auto" }]).map((choice) => (
-                  <option key={choice.value} value={choice.value}>
-                    {choice.label}
-                  </option>
-                ))}
+                <Options choices={devices?.choices ?? [{ value: "auto", label: "auto" }]} />
               </select>,
               devices ? `Where the network trains (${devices.torch}).` : undefined,
             )}
@@ -241,64 +247,31 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
 
           <fieldset className="mode">
             <legend>Speed and videos</legend>
-            <div className="toggle">
-              <input
-                type="checkbox"
-                id="run-fastMode"
-                checked={form.fastMode}
-                aria-describedby="run-fastMode-note"
-                onChange={(event) => {
-                  setForm((current) => setFastMode(current, event.target.checked));
-                  setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
-                }}
-              />
-              <label htmlFor="run-fastMode" title={help("fastMode")}>
-                Fast Mode ⚡
-              </label>
-            </div>
+            <Toggle
+              id="run-fastMode"
+              checked={form.fastMode}
+              describedBy="run-fastMode-note"
+              title={help("fastMode")}
+              onChange={(checked) => {
+                setForm((current) => setFastMode(current, checked));
+                setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
+              }}
+            >
+              Fast Mode ⚡
+            </Toggle>
             <p className="note" id="run-fastMode-note">
               {FAST_MODE_TRADE_OFF}
             </p>
-            <div className="toggle">
-              <input
-                type="checkbox"
-                id="run-recording"
-                checked={form.recording}
-                disabled={recordingLocked(form)}
-                aria-describedby={form.fastMode ? "run-recording-why" : undefined}
-                onChange={(event) => update({ recording: event.target.checked })}
-              />
-              <label htmlFor="run-recording" title={help("recording")}>
-                Live video recording (a clip at each milestone)
-              </label>
-            </div>
-            {form.fastMode && (
-              <p className="note why" id="run-recording-why">
-                {RECORDING_OFF_REASON}
-              </p>
-            )}
+            {recordingToggle("recording", "Live video recording (a clip at each milestone)", RECORDING_OFF_REASON)}
             {field(
               "clipSeconds",
               "Clip length (seconds)",
               <input type="number" min={0} max={600} disabled={clipLengthDisabled(form)} {...text("clipSeconds")} />,
             )}
-            <div className="toggle">
-              <input
-                type="checkbox"
-                id="run-timelapse"
-                checked={form.timelapse}
-                disabled={recordingLocked(form)}
-                aria-describedby={form.fastMode ? "run-timelapse-why" : undefined}
-                onChange={(event) => update({ timelapse: event.target.checked })}
-              />
-              <label htmlFor="run-timelapse" title={help("timelapse")}>
-                Training time-lapse ({TIMELAPSE_FPS} frames/s of the agent's view, for a time-lapse video later)
-              </label>
-            </div>
-            {form.fastMode && (
-              <p className="note why" id="run-timelapse-why">
-                {TIMELAPSE_OFF_REASON}
-              </p>
+            {recordingToggle(
+              "timelapse",
+              `Training time-lapse (${TIMELAPSE_FPS} frames/s of the agent's view, for a time-lapse video later)`,
+              TIMELAPSE_OFF_REASON,
             )}
             <div className="grid-2">
               {field(
@@ -338,14 +311,9 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               )}
             </p>
           )}
-          <div className="actions">
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              {busy ? "Starting…" : form.fastMode ? "Start ⚡" : "Start training"}
-            </button>
-          </div>
+          <DialogActions onCancel={onClose} busy={busy}>
+            {busy ? "Starting…" : form.fastMode ? "Start ⚡" : "Start training"}
+          </DialogActions>
         </form>
       </div>
     </div>
@@ -354,24 +322,10 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
 
 /** The training time of the run the form describes, re-asked half a second after the user stops changing it. */
 function useTrainingEstimate(form: RunForm, defaults?: Defaults): TrainingEstimate | { problem: string } | null {
-  const [estimate, setEstimate] = useState<TrainingEstimate | { problem: string } | null>(null);
   const body = Object.keys(validate(form, defaults)).length ? null : JSON.stringify(toBody(form));
-  useEffect(() => {
-    if (body === null) {
-      setEstimate(null);
-      return;
-    }
-    let current = true;
-    const timer = window.setTimeout(() => {
-      api.trainingEstimate(JSON.parse(body) as TrainingConfig).then(
-        (found) => current && setEstimate(found),
-        (error) => current && setEstimate(error instanceof ApiError ? { problem: error.message } : null),
-      );
-    }, 500);
-    return () => {
-      current = false;
-      window.clearTimeout(timer);
-    };
-  }, [body]);
-  return estimate;
+  return useDebouncedAnswer(body, (asked) =>
+    api
+      .trainingEstimate(JSON.parse(asked) as TrainingConfig)
+      .catch((error) => (error instanceof ApiError ? { problem: error.message } : null)),
+  );
 }

@@ -1,6 +1,7 @@
 // A line chart in plain SVG: a few series over a shared x axis, with round-number ticks and grid
 // lines, axis titles and a hover readout. Enough for training curves without a charting library.
 import { useState, type MouseEvent } from "react";
+import { readout, tickLabel } from "../format";
 
 export interface Series {
   label: string;
@@ -42,30 +43,6 @@ export function niceTicks(min: number, max: number, count = TICKS): number[] {
   const ticks: number[] = [];
   for (let value = first; value < max + step - 1e-9 * step; value += step) ticks.push(Number(value.toPrecision(12)));
   return ticks.length >= 2 ? ticks : [first, first + step];
-}
-
-/** A tick label with the decimals its step needs (0.25 apart: two; 1000 apart: 1k). */
-export function tickLabel(value: number, step: number): string {
-  if (Math.abs(value) >= 1e3 && step >= 100) return compact(value);
-  // The fewest decimals that write the step exactly (0.25 needs two, 0.5 one, 5 none).
-  let decimals = 0;
-  while (decimals < 6 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-6) decimals += 1;
-  return value.toFixed(decimals);
-}
-
-function compact(value: number): string {
-  const size = Math.abs(value);
-  const trim = (text: string) => text.replace(/\.0+$/, "").replace(/(\.\d*?)0+$/, "$1");
-  if (size >= 1e6) return `${trim((value / 1e6).toFixed(2))}M`;
-  if (size >= 1e3) return `${trim((value / 1e3).toFixed(1))}k`;
-  if (size >= 10 || size === 0) return value.toFixed(0);
-  return value.toPrecision(3);
-}
-
-/** A value as the hover readout shows it: a few significant digits, thousands grouped. */
-function readout(value: number): string {
-  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
-  return Number(value.toPrecision(4)).toString();
 }
 
 export function LineChart({

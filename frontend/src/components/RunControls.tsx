@@ -1,12 +1,14 @@
 // Stop / pause / resume / continue / branch / render a video / delete, each enabled when the run's
 // `actions` (the server's transition table) allow it; stop and delete ask first, continue asks how far.
-import { useEffect, useState, type FormEvent } from "react";
-import { api, ApiError, type RenderEstimate, type Run, type RunAction, type VideoLayout } from "../api";
-import { bytes, count, duration, percent } from "../format";
+import { useState, type FormEvent } from "react";
+import { api, failureSentence, type RenderEstimate, type Run, type RunAction, type VideoLayout } from "../api";
+import { algoName, bytes, count, duration, percent } from "../format";
 import { Link, navigate } from "../router";
 import { parseDuration } from "../runForm";
+import { useDebouncedAnswer } from "../useDebouncedAnswer";
 import { usePolling } from "../usePolling";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { FormError, Options } from "./FormParts";
 import { ProgressBar } from "./RunBits";
 import { ContinueDialog } from "./ContinueDialog";
 
@@ -43,7 +45,7 @@ export function RunControls({ run, onChanged }: Props) {
       const result = await work();
       if (result) onChanged(result);
     } catch (failure) {
-      setError(failure instanceof ApiError || failure instanceof Error ? failure.message : String(failure));
+      setError(failureSentence(failure));
     }
   };
   const allowed = (action: RunAction) => run.actions.includes(action);
@@ -69,11 +71,7 @@ export function RunControls({ run, onChanged }: Props) {
 
   return (
     <section className="controls" aria-label="Run controls">
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <div className="buttons">
         {allowed("start") && (
           <button type="button" onClick={() => act(() => api.action(run.run_id, "start"))}>
@@ -149,11 +147,7 @@ export function RunControls({ run, onChanged }: Props) {
                 value={layout}
                 onChange={(event) => setLayout(event.target.value as VideoLayout)}
               >
-                {VIDEO_CHOICES.map((choice) => (
-                  <option key={choice.value} value={choice.value}>
-                    {choice.label}
-                  </option>
-                ))}
+                <Options choices={VIDEO_CHOICES} />
               </select>
               <label htmlFor="render-length">Length</label>
               <input
@@ -186,7 +180,7 @@ export function RunControls({ run, onChanged }: Props) {
                           )
                         }
                       />
-                      {other.name} ({other.algo.toUpperCase()})
+                      {other.name} ({algoName(other.algo)})
                     </label>
                   ))}
                 </fieldset>
@@ -254,24 +248,10 @@ export function estimateText(estimate: RenderEstimate): string {
 
 /** The estimate of the render the form describes, re-asked half a second after the user stops typing. */
 function useRenderEstimate(run: Run, layout: VideoLayout, length: string): RenderEstimate | null {
-  const [estimate, setEstimate] = useState<RenderEstimate | null>(null);
-  const renderable = run.actions.includes("render");
-  useEffect(() => {
-    if (!renderable || (length.trim() && parseDuration(length) === null)) {
-      setEstimate(null);
-      return;
-    }
-    let current = true;
-    const timer = window.setTimeout(() => {
-      api.renderEstimate(run.run_id, layout, length.trim()).then(
-        (found) => current && setEstimate(found),
-        () => current && setEstimate(null),
-      );
-    }, 500);
-    return () => {
-      current = false;
-      window.clearTimeout(timer);
-    };
-  }, [run.run_id, layout, length, renderable]);
-  return estimate;
+  const valid = run.actions.includes("render") && !(length.trim() && parseDuration(length) === null);
+  const question = valid ? JSON.stringify([run.run_id, layout, length.trim()]) : null;
+  return useDebouncedAnswer(question, (asked) => {
+    const [runId, askedLayout, askedLength] = JSON.parse(asked) as [string, VideoLayout, string];
+    return api.renderEstimate(runId, askedLayout, askedLength);
+  });
 }

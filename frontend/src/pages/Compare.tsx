@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { api, type Metric } from "../api";
 import { LineChart } from "../components/LineChart";
-import { count, duration, percent, score } from "../format";
+import { algoName, count, duration, percent, score } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
@@ -55,7 +55,7 @@ export function Compare() {
               onChange={() => toggle(run.run_id)}
             />
             <label htmlFor={`compare-${run.run_id}`}>
-              {run.name} ({run.game}, {run.algo.toUpperCase()}, {run.status})
+              {run.name} ({run.game}, {algoName(run.algo)}, {run.status})
             </label>
           </div>
         ))}

@@ -2,7 +2,7 @@
 import { api, type Game } from "../api";
 import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
 import { SystemStrip } from "../components/SystemStrip";
-import { score } from "../format";
+import { algoName, score } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
@@ -44,7 +44,7 @@ export function Dashboard({ games, onNewRun }: { games: Game[]; onNewRun: () => 
                 <StatusBadge status={run.status} />
               </div>
               <div className="run-meta">
-                {title(run.game)} · {run.algo.toUpperCase()} · {run.run_id}
+                {title(run.game)} · {algoName(run.algo)} · {run.run_id}
               </div>
               <RunProgress run={run} />
               <div className="run-scores">

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { api, type Game, type PackFile, type Video, type VideoKind } from "../api";
 import { ProgressBar } from "../components/RunBits";
-import { bytes, count, dateTime, duration, percent } from "../format";
+import { bytes, count, dateTime, duration, isoTime, percent } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
 
@@ -204,7 +204,7 @@ export function Gallery({ games }: { games: Game[] }) {
                 <div className="caption">
                   <span className="caption-top">
                     <span className={`kind kind-${video.kind}`}>{video.kind}</span>
-                    <time dateTime={new Date(video.created_at * 1000).toISOString()}>{dateTime(video.created_at)}</time>
+                    <time dateTime={isoTime(video.created_at)}>{dateTime(video.created_at)}</time>
                   </span>
                   <strong>{byRun ? what(video) : title(video)}</strong>
                   <span>

@@ -6,7 +6,7 @@ import { LineChart } from "../components/LineChart";
 import { MilestoneTimeline } from "../components/MilestoneTimeline";
 import { RunControls } from "../components/RunControls";
 import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
-import { count, duration, percent, score } from "../format";
+import { algoName, count, duration, percent, score } from "../format";
 import { Link } from "../router";
 
 const LOG_LINES = 400;
@@ -143,7 +143,7 @@ export function RunPage({ runId }: { runId: string }) {
           {run.name} <FastMarker run={run} /> <StatusBadge status={run.status} />
         </h1>
         <p className="run-meta">
-          {run.game} · {run.algo.toUpperCase()} · {run.run_id} · leg {run.leg} ·{" "}
+          {run.game} · {algoName(run.algo)} · {run.run_id} · leg {run.leg} ·{" "}
           <span className={`connection ${connection}`} aria-live="polite">
             {connection === "live" ? "live" : connection}
           </span>
