@@ -14,7 +14,17 @@ read these rules from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+
+def origin(row: Mapping[str, Any]) -> int:
+    """Where a run's plan starts, from its store row: its first leg's start (0, or a branch's checkpoint).
+
+    A row written before legs were recorded has only ``leg_start_timesteps``, which is then the origin.
+    """
+    legs = row.get("legs") or []
+    return int(legs[0]["start_timesteps"]) if legs else int(row["leg_start_timesteps"])
 
 
 def targets(milestones_pct: Sequence[int], origin: int, total: int) -> dict[int, int]:

@@ -48,7 +48,7 @@ def current_leg(store: Store, row: dict, config: RunConfig) -> tuple[Leg, Path |
 
     legs = row.get("legs") or []
     spec = legs[-1] if legs else {}
-    origin = int(legs[0]["start_timesteps"]) if legs else int(row["leg_start_timesteps"])
+    origin = milestones.origin(row)
     start = int(row["leg_start_timesteps"])
     total = int(row["total_timesteps"])
     reached = [

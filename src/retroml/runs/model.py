@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from retroml import milestones
+from retroml.formatting import duration_text  # the faces import it from here, with the run
 
 if TYPE_CHECKING:
     from retroml.runs.train_estimate import TrainingEstimate
@@ -129,18 +130,6 @@ def failure_text(message: str | None) -> str | None:
         if words.lower() in message.lower():
             return sentence
     return message
-
-
-def duration_text(seconds: float) -> str:
-    """A duration as every Python face writes it: ``1 h 02 min``, ``3 min 05 s`` or ``12 s``."""
-    seconds = max(int(seconds), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
 
 
 def estimate_sentence(estimate: TrainingEstimate) -> str:
@@ -274,7 +263,7 @@ class Run(BaseModel):
         now = time.time() if now is None else now
         status = RunStatus(row["status"])
         legs = [Leg.model_validate(leg) for leg in row.get("legs") or []]
-        origin = legs[0].start_timesteps if legs else int(row["leg_start_timesteps"])
+        origin = milestones.origin(row)
         total = int(row["total_timesteps"])
         timesteps = int(row["timesteps"])
         leg_start = int(row["leg_start_timesteps"])

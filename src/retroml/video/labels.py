@@ -19,7 +19,6 @@ from retroml import milestones
 from retroml.engine.checkpoints import checkpoint_damage, latest_timesteps, list_milestones
 from retroml.errors import DamagedCheckpointError, NotFoundError
 from retroml.paths import RunPaths
-from retroml.runs.model import Run
 from retroml.store import Store
 from retroml.video.frames import MilestoneLabel
 
@@ -111,7 +110,7 @@ def _labelled_checkpoints(
     row = store.get_run(run_id)
     if row is None:
         raise NotFoundError(f"there is no run {run_id}")
-    plan = Run.from_row(row)
+    origin, total = milestones.origin(row), int(row["total_timesteps"])
     saved = {Path(artifact["path"]).name: artifact for artifact in store.artifacts(run_id, ["checkpoint"])}
 
     def labelled(path: Path, file_pct: int | None, timesteps: int) -> tuple[Path, MilestoneLabel]:
@@ -126,7 +125,7 @@ def _labelled_checkpoints(
         score = (artifact.get("meta") or {}).get("score_mean")
         if score is None and episodes:
             score = metrics.get("score_mean")
-        pct = milestones.percent(timesteps, plan.start_timesteps, plan.total_timesteps)
+        pct = milestones.percent(timesteps, origin, total)
         return path, MilestoneLabel(pct, timesteps, int(episodes), score, milestone=file_pct is not None)
 
     milestone_files = list_milestones(paths.checkpoints)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from retroml.runs.model import duration_text
+from retroml.formatting import duration_text
 from retroml.video.analytics import PANEL, draw_curve
 from retroml.video.encoder import frame_at
 from retroml.video.frames import MilestoneLabel
