@@ -503,12 +503,15 @@ class RunService:
         return self.create(config, start=start, lineage=lineage)
 
     # estimates and this machine ----------------------------------------------------------
-    def training_estimate(self, config: RunConfig) -> TrainingEstimate:
+    def training_estimate(self, config: RunConfig, probe: bool = False) -> TrainingEstimate:
         """How long ``config`` trains on this machine, from what earlier runs measured here (before Start).
 
-        Refuses a GPU this machine lacks in the sentence :meth:`create` would.
+        Refuses a GPU this machine lacks in the sentence :meth:`create` would. With ``probe`` (a form
+        asking), a first guess starts a short probe of this machine, unless a run is training: it
+        would slow the run and measure a busy machine.
         """
-        return estimate_training(self.home, config)
+        idle = not any(run.active for run in self.list_runs())
+        return estimate_training(self.home, config, probe=probe and idle)
 
     def system_status(self) -> dict[str, Any]:
         """CPU, memory and disk of this machine, and the runs training now."""

@@ -6,7 +6,9 @@ imports, emulators, model; the final checkpoint) — keyed by algorithm, environ
 ``<home>/calibration.json`` beside the render measurements (:mod:`retroml.calibration`),
 blended with earlier legs so one odd run does not swing it. An estimate uses the measurement of the
 same settings; else one of the same algorithm and device with the nearest environment count; else a
-first guess from the rates measured on the reference machine below, labelled as such.
+first guess from the rates measured on the reference machine below, labelled as such — and a face
+that shows a first guess starts a short probe of this machine (:mod:`retroml.runs.train_probe`),
+whose measurement serves until the first real leg replaces it.
 
 The game is not part of the key: the network update (the same for every game) is 70 % of PPO's
 wall time here, and ALE games differ far less than algorithms do.
@@ -15,12 +17,12 @@ wall time here, and ALE games differ far less than algorithms do.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from retroml.calibration import read_entries, read_measurement, record_measurement
+from retroml.calibration import read_entries, read_measurement, record_measurement, write_entry
 from retroml.config import (
     GPU_SPEEDUP_GUESS,
     REFERENCE_CORES,
@@ -47,7 +49,7 @@ class TrainSpeed:
 
     :param steps_per_sec: timesteps per second over the legs' training, milestone saves included.
     :param startup_seconds: wall seconds of a leg outside training (start-up, the final save).
-    :param legs: how many legs the measurement blends.
+    :param legs: how many legs the measurement blends; 0 for a probe's (:mod:`retroml.runs.train_probe`).
     """
 
     steps_per_sec: float
@@ -60,10 +62,11 @@ class TrainingEstimate(BaseModel):
 
     seconds: float = Field(description="Estimated wall seconds from Start to the end of training (no render).")
     text: str = Field(description='As every face shows it: "≈ 2 h 10 min on this machine".')
-    basis: str = Field(description="measured | nearest | first guess: where the speed comes from.")
+    basis: str = Field(description="measured | probe | nearest | first guess: where the speed comes from.")
     note: str = Field(description="Where the speed comes from, in words.")
     device: str = Field(description="The device the run would train on here (cpu or cuda:N).")
     steps_per_sec: float = Field(description="The training speed the estimate assumes.")
+    probing: bool = Field(False, description="A probe is measuring this machine now: ask again in half a minute.")
 
 
 def _device_kind(device: str) -> str:
@@ -87,7 +90,22 @@ def record_leg(
     if timesteps <= 0 or train_seconds < MIN_MEASURED_SECONDS:
         return None
     measured = TrainSpeed(timesteps / train_seconds, max(wall_seconds - train_seconds, 0.0))
-    return record_measurement(home, _key(algo, n_envs, device), measured, "the training leg's measured speed")
+    key = _key(algo, n_envs, device)
+    before = read_measurement(home, key, TrainSpeed)
+    if before is not None and before.legs == 0:
+        # A real leg knows better than the probe: it replaces it rather than blending with it.
+        write_entry(home, key, asdict(measured), "the training leg's measured speed")
+        return measured
+    return record_measurement(home, key, measured, "the training leg's measured speed")
+
+
+def record_probe(home: Path, algo: str, n_envs: int, device: str, steps_per_sec: float) -> None:
+    """Record a probe's speed, unless a real leg measured these settings already."""
+    key = _key(algo, n_envs, device)
+    before = read_measurement(home, key, TrainSpeed)
+    if before is None or before.legs == 0:
+        probed = TrainSpeed(steps_per_sec, FIRST_GUESS_STARTUP_SECONDS, legs=0)
+        write_entry(home, key, asdict(probed), "the probe's measured speed")
 
 
 def _nearest(home: Path, algo: str, n_envs: int, device: str) -> tuple[int, TrainSpeed] | None:
@@ -115,8 +133,14 @@ def _first_guess(algo: str, device: str) -> TrainSpeed:
     return TrainSpeed(rate, FIRST_GUESS_STARTUP_SECONDS, legs=0)
 
 
-def estimate_training(home: Path, config: RunConfig, budget: int | None = None) -> TrainingEstimate:
+def estimate_training(
+    home: Path, config: RunConfig, budget: int | None = None, probe: bool = False
+) -> TrainingEstimate:
     """How long ``config`` (or ``budget`` timesteps of it) trains here; refuses a device this machine lacks.
+
+    With ``probe``, a first guess starts a probe of this machine in the background
+    (:func:`retroml.runs.train_probe.start_probe`) for the next estimate to use — a form asks with it;
+    the CLI, about to train and measure for real, does not.
 
     Raises :class:`retroml.errors.InvalidInputError` for a GPU this machine does not have, as creating
     the run would.
@@ -127,7 +151,12 @@ def estimate_training(home: Path, config: RunConfig, budget: int | None = None) 
     timesteps = train.total_timesteps if budget is None else budget
     kind = "GPU" if device.startswith("cuda") else "CPU"
     speed = measured_speed(home, train.algo, n_envs, device)
-    if speed is not None:
+    probing = False
+    if speed is not None and speed.legs == 0:
+        basis = "probe"
+        algo = train.algo.upper()
+        note = f"measured by a short probe of {algo} with {n_envs} envs on this {kind}; the first run refines it"
+    elif speed is not None:
         basis = "measured"
         legs = f"{speed.legs} run{'s' if speed.legs > 1 else ''}"
         note = f"measured on this machine over {legs} of {train.algo.upper()} with {n_envs} envs on the {kind}"
@@ -141,8 +170,15 @@ def estimate_training(home: Path, config: RunConfig, budget: int | None = None) 
         speed = _first_guess(train.algo, device)
         where = "scaled from CPU measurements, no GPU run measured" if kind == "GPU" else "no run measured"
         note = f"a first guess: {where} on this machine yet; the first real run measures it"
+        if probe:
+            from retroml.runs.train_probe import probe_running, start_probe
+
+            probing = start_probe(home, config) or probe_running(home)
+            if probing:
+                note = f"a first guess: {where} on this machine yet; a short probe is measuring it now"
     seconds = speed.startup_seconds + timesteps / speed.steps_per_sec
     return TrainingEstimate(
+        probing=probing,
         seconds=seconds,
         text=f"≈ {estimate_duration(seconds)} on this machine",
         basis=basis,

@@ -34,3 +34,13 @@ def devices() -> Devices:
 def training_estimate(body: TrainingConfig, service: Service) -> TrainingEstimate:
     """How long the run this body would start trains on this machine (refused as ``POST /runs`` would refuse it)."""
     return service.training_estimate(to_run_config(body))
+
+
+@router.post("/estimates/probe", response_model=TrainingEstimate)
+def probe_training(body: TrainingConfig, service: Service) -> TrainingEstimate:
+    """Measure this machine for the run this body would start (a short real training in the background).
+
+    Starts nothing while a run trains or a probe already measures; the answer is the estimate as it
+    stands, ``probing`` saying whether a probe is at work — ask ``/estimates/training`` again when it ends.
+    """
+    return service.training_estimate(to_run_config(body), probe=True)
