@@ -1,18 +1,56 @@
-"""Shared bits of the benchmarks: where results go, how tables print, game names and the GPU switch."""
+"""Shared bits of the benchmarks: their common options, where results go, how tables print, game names and
+the GPU switch."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def benchmark_parser(
+    description: str | None,
+    *,
+    steps: int | None = None,
+    rounds: int | None = None,
+    repeats: int | None = None,
+    game: str | None = None,
+    device: str | None = None,
+    kinds: Sequence[str] | None = None,
+) -> argparse.ArgumentParser:
+    """The parser of a benchmark with the options the benchmarks share, each added when given its default.
+
+    :param steps: ``--steps``, the timesteps each measurement trains or plays.
+    :param rounds: ``--rounds``, how many times the alternatives are timed in rotated order.
+    :param repeats: ``--repeats``, how many times one measurement is repeated.
+    :param game: ``--game``, the game id.
+    :param device: ``--device``: ``cpu``, or ``cuda[:N]`` for the GPU comparison.
+    :param kinds: ``--kinds``, the pipelines a comparison times (all of these by default), comma-separated.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    if steps is not None:
+        parser.add_argument("--steps", type=int, default=steps)
+    if rounds is not None:
+        parser.add_argument("--rounds", type=int, default=rounds)
+    if repeats is not None:
+        parser.add_argument("--repeats", type=int, default=repeats)
+    if game is not None:
+        parser.add_argument("--game", default=game)
+    if device is not None:
+        parser.add_argument("--device", default=device, help="cpu, or cuda[:N] for the GPU comparison")
+    if kinds is not None:
+        parser.add_argument("--kinds", default=",".join(kinds), help=f"pipelines to time, among {', '.join(kinds)}")
+    return parser
 
 
 def save_results(name: str, data: dict[str, Any]) -> Path:

@@ -12,7 +12,6 @@ the ``games`` table (which loads every ROM to count its actions) loads ale-py.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import print_table, save_results
+from _common import benchmark_parser, print_table, save_results
 
 REFERENCE = "import typer, rich, sqlalchemy, pydantic"
 GOAL_RATIO = 2.0
@@ -53,8 +52,7 @@ def created_run(home: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = benchmark_parser(__doc__.splitlines()[0], repeats=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="retroml-startup-") as folder:
         home = Path(folder) / "home"

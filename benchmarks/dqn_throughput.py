@@ -38,7 +38,7 @@ from retroml.engine.algos import build_model, hyperparameters
 from retroml.engine.envs import AtariNativeVecEnv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PhaseTimer, cuda_skipped, game_title, print_table, run_monitor, save_results
+from _common import PhaseTimer, benchmark_parser, cuda_skipped, game_title, print_table, run_monitor, save_results
 
 gym.register_envs(ale_py)
 KINDS = ("retroml", "retroml-sb3", "stock")
@@ -91,14 +91,9 @@ def train_speed(kind: str, args: argparse.Namespace, seed: int) -> dict[str, Any
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=20_000)
+    parser = benchmark_parser(__doc__, steps=20_000, rounds=2, game="breakout", device="cpu", kinds=KINDS)
     parser.add_argument("--learning-starts", type=int, default=2_000)
     parser.add_argument("--buffer-size", type=int, default=100_000, help="the RL Zoo's DQN replay buffer")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--game", default="breakout")
-    parser.add_argument("--device", default="cpu", help="cpu, or cuda[:N] for the GPU comparison")
-    parser.add_argument("--kinds", default=",".join(KINDS), help=f"pipelines to time, among {', '.join(KINDS)}")
     args = parser.parse_args()
     if cuda_skipped(args.device):
         return 0

@@ -7,7 +7,6 @@ mean real game scores. Usage: ``python benchmarks/learning_check.py [--steps 500
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from retroml.engine.envs import AtariNativeVecEnv
 from retroml.runs.service import RunService
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _common import print_table, save_results
+from _common import benchmark_parser, print_table, save_results
 
 
 def random_policy_mean(game: str, episodes: int, seed: int = 123) -> float:
@@ -36,9 +35,7 @@ def random_policy_mean(game: str, episodes: int, seed: int = 123) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=500_000)
-    parser.add_argument("--game", default="breakout")
+    parser = benchmark_parser(__doc__, steps=500_000, game="breakout")
     parser.add_argument("--home", default=None, help="keep the run here (default: a temporary folder)")
     args = parser.parse_args()
     home = args.home or tempfile.mkdtemp(prefix="retroml-learning-")

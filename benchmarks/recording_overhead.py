@@ -17,7 +17,6 @@ own clock; the end-of-run wait for the last clips is not training). Benchmark-on
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import ale_py
 import gymnasium as gym
 
-from _common import print_table, save_results
+from _common import benchmark_parser, print_table, save_results
 
 # At import, so that SubprocVecEnv's workers (which import this module) know the ALE ids too.
 gym.register_envs(ale_py)
@@ -89,8 +88,7 @@ def stock_steps_per_sec(work: Path, steps: int, clip_seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=40_000)
+    parser = benchmark_parser(__doc__.splitlines()[0], steps=40_000)
     parser.add_argument("--clip-seconds", type=float, default=10.0)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="retroml-recording-bench-"))

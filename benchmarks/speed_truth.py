@@ -12,7 +12,6 @@ Usage: ``python benchmarks/speed_truth.py [--steps 40000] [--algos ppo,a2c,dqn]`
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from retroml.config import build_config
 from retroml.runs.service import RunService
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import print_table, save_results
+from _common import benchmark_parser, print_table, save_results
 
 
 @dataclass(frozen=True)
@@ -91,10 +90,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=40_000)
+    parser = benchmark_parser(__doc__, steps=40_000, game="breakout")
     parser.add_argument("--algos", default="ppo,a2c,dqn")
-    parser.add_argument("--game", default="breakout")
     args = parser.parse_args()
     rows, results = [], {}
     with tempfile.TemporaryDirectory() as home:

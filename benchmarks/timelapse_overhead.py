@@ -11,7 +11,6 @@ wait for the writer is not training.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import sys
@@ -19,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import print_table, save_results
+from _common import benchmark_parser, print_table, save_results
 
 N_ENVS = 8
 
@@ -47,9 +46,7 @@ def steps_per_sec(home: Path, steps: int, timelapse_fps: float) -> tuple[float, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=16_384)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = benchmark_parser(__doc__.splitlines()[0], steps=16_384, repeats=3)
     parser.add_argument("--fps", type=float, default=2.0)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="retroml-timelapse-bench-"))

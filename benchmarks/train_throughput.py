@@ -16,7 +16,6 @@ Usage: ``python benchmarks/train_throughput.py [--steps 32768] [--rounds 2] [--d
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -38,7 +37,7 @@ from retroml.engine.algos import build_model, hyperparameters
 from retroml.engine.envs import AtariNativeVecEnv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PhaseTimer, cuda_skipped, game_title, print_table, run_monitor, save_results
+from _common import PhaseTimer, benchmark_parser, cuda_skipped, game_title, print_table, run_monitor, save_results
 
 gym.register_envs(ale_py)
 N_ENVS = 8
@@ -102,12 +101,7 @@ def env_ceiling(kind: str, game: str, steps: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=32_768)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--game", default="breakout")
-    parser.add_argument("--device", default="cpu", help="cpu, or cuda[:N] for the GPU comparison")
-    parser.add_argument("--kinds", default=",".join(KINDS), help=f"pipelines to time, among {', '.join(KINDS)}")
+    parser = benchmark_parser(__doc__, steps=32_768, rounds=2, game="breakout", device="cpu", kinds=KINDS)
     args = parser.parse_args()
     if cuda_skipped(args.device):
         return 0
