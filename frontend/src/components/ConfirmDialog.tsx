@@ -1,4 +1,5 @@
 // "Are you sure?" for the actions that cannot be undone (stop, delete).
+import { DialogActions } from "./FormParts";
 import { useDialog } from "./useDialog";
 
 interface Props {
@@ -24,14 +25,9 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
       >
         <h2 id="confirm-title">{title}</h2>
         <p id="confirm-text">{message}</p>
-        <div className="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="button" className="danger" onClick={onConfirm}>
-            {confirmLabel}
-          </button>
-        </div>
+        <DialogActions onCancel={onCancel} onConfirm={onConfirm} kind="danger">
+          {confirmLabel}
+        </DialogActions>
       </div>
     </div>
   );

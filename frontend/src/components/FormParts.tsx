@@ -59,22 +59,24 @@ export function FormError({ error }: { error: string | null | undefined }) {
   );
 }
 
-/** A dialog form's last row: Cancel, and the submit button (disabled while the request runs). */
-export function DialogActions({
-  onCancel,
-  busy,
-  children,
-}: {
+interface DialogActionsProps {
   onCancel: () => void;
-  busy: boolean;
+  /** Without it the second button submits the dialog's form. */
+  onConfirm?: () => void;
+  /** While the request runs the second button is disabled. */
+  busy?: boolean;
+  kind?: "primary" | "danger";
   children: ReactNode;
-}) {
+}
+
+/** A dialog's last row: Cancel, and the button that does what the dialog asks. */
+export function DialogActions({ onCancel, onConfirm, busy = false, kind = "primary", children }: DialogActionsProps) {
   return (
     <div className="actions">
       <button type="button" onClick={onCancel}>
         Cancel
       </button>
-      <button type="submit" className="primary" disabled={busy}>
+      <button type={onConfirm ? "button" : "submit"} className={kind} disabled={busy} onClick={onConfirm}>
         {children}
       </button>
     </div>

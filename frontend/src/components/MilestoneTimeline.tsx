@@ -3,6 +3,7 @@
 import { useState } from "react";
 import type { Milestone, Run, Video } from "../api";
 import { count, score } from "../format";
+import { VideoPlayer } from "./VideoPlayer";
 
 interface Props {
   run: Run;
@@ -59,12 +60,10 @@ export function MilestoneTimeline({ run, clips }: Props) {
         })}
       </ol>
       {shown && shownClip && (
-        <video
+        <VideoPlayer
           className="inline-player"
           key={shownClip.id}
-          src={shownClip.file_url}
-          poster={shownClip.poster_url ?? undefined}
-          controls
+          video={shownClip}
           autoPlay
           muted
           aria-label={`Clip at ${shown.label}`}

@@ -2,7 +2,9 @@
 // each run reports them), and each run's metrics as CSV or JSON.
 import { useState } from "react";
 import { api, type Metric } from "../api";
+import { Toggle } from "../components/FormParts";
 import { LineChart } from "../components/LineChart";
+import { TableHead } from "../components/TableHead";
 import { algoName, count, duration, percent, score } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
@@ -47,17 +49,14 @@ export function Compare() {
         <legend>Runs to compare</legend>
         {runs.data?.length === 0 && <p className="note">No runs yet.</p>}
         {runs.data?.map((run) => (
-          <div className="toggle" key={run.run_id}>
-            <input
-              type="checkbox"
-              id={`compare-${run.run_id}`}
-              checked={chosen.includes(run.run_id)}
-              onChange={() => toggle(run.run_id)}
-            />
-            <label htmlFor={`compare-${run.run_id}`}>
-              {run.name} ({run.game}, {algoName(run.algo)}, {run.status})
-            </label>
-          </div>
+          <Toggle
+            key={run.run_id}
+            id={`compare-${run.run_id}`}
+            checked={chosen.includes(run.run_id)}
+            onChange={() => toggle(run.run_id)}
+          >
+            {run.name} ({run.game}, {algoName(run.algo)}, {run.status})
+          </Toggle>
         ))}
       </fieldset>
       <div className="field inline">
@@ -93,20 +92,20 @@ export function Compare() {
       ) : (
         <table className="compare-table">
           <caption>Scores and speed</caption>
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Game</th>
-              <th scope="col">Status</th>
-              <th scope="col">Best score</th>
-              <th scope="col">Recent mean</th>
-              <th scope="col">Steps/s</th>
-              <th scope="col">Training time</th>
-              <th scope="col">Progress</th>
-              <th scope="col">Planned total</th>
-              <th scope="col">Export</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              "Run",
+              "Game",
+              "Status",
+              "Best score",
+              "Recent mean",
+              "Steps/s",
+              "Training time",
+              "Progress",
+              "Planned total",
+              "Export",
+            ]}
+          />
           <tbody>
             {picked.map((run) => (
               <tr key={run.run_id}>

@@ -1,5 +1,6 @@
 // The runs: name, game with a frame of it, algorithm, status, progress with ETA, scores, ⚡; the system strip.
 import { api, type Game } from "../api";
+import { FormError } from "../components/FormParts";
 import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
 import { SystemStrip } from "../components/SystemStrip";
 import { algoName, score } from "../format";
@@ -14,11 +15,7 @@ export function Dashboard({ games, onNewRun }: { games: Game[]; onNewRun: () => 
     <>
       <SystemStrip system={system.data} />
       <h1>Runs</h1>
-      {runs.error && (
-        <p className="form-error" role="alert">
-          {runs.error}
-        </p>
-      )}
+      <FormError error={runs.error} />
       {runs.data && runs.data.length === 0 && (
         <div className="empty-state">
           <p>No runs yet. Pick a game and a budget, and watch an agent learn to play it.</p>

@@ -3,7 +3,9 @@
 // download link; journeys being rendered show their progress and appear when done.
 import { useState } from "react";
 import { api, type Game, type PackFile, type Video, type VideoKind } from "../api";
+import { Options, type Choice } from "../components/FormParts";
 import { ProgressBar } from "../components/RunBits";
+import { VideoPlayer } from "../components/VideoPlayer";
 import { bytes, count, dateTime, duration, isoTime, percent } from "../format";
 import { Link } from "../router";
 import { usePolling } from "../usePolling";
@@ -34,13 +36,38 @@ function title(video: Video): string {
 
 type Order = "newest" | "oldest";
 
-const KIND_FILTERS: [VideoKind, string][] = [
-  ["journey", "Journeys"],
-  ["clip", "Clips"],
-  ["comparison", "Comparisons"],
-  ["highlights", "Highlights"],
-  ["time-lapse", "Time-lapses"],
+const KIND_FILTERS: { value: VideoKind; label: string }[] = [
+  { value: "journey", label: "Journeys" },
+  { value: "clip", label: "Clips" },
+  { value: "comparison", label: "Comparisons" },
+  { value: "highlights", label: "Highlights" },
+  { value: "time-lapse", label: "Time-lapses" },
 ];
+
+const ORDERS: { value: Order; label: string }[] = [
+  { value: "newest", label: "Newest first" },
+  { value: "oldest", label: "Oldest first" },
+];
+
+interface FilterProps {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  choices: Choice[];
+}
+
+/** One of the gallery's filters (or its sort): a labelled select. */
+function Filter({ id, label, value, onChange, choices }: FilterProps) {
+  return (
+    <div className="field inline">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        <Options choices={choices} />
+      </select>
+    </div>
+  );
+}
 
 // The upload pack's files as the player's links name them.
 const PACK_LINKS: [PackFile, string][] = [
@@ -95,46 +122,34 @@ export function Gallery({ games }: { games: Game[] }) {
         </div>
       ))}
       <div className="filters">
-        <div className="field inline">
-          <label htmlFor="filter-game">Game</label>
-          <select id="filter-game" value={game} onChange={(event) => setGame(event.target.value)}>
-            <option value="">All games</option>
-            {gameIds.map((id) => (
-              <option key={id} value={id}>
-                {gameTitle(id)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field inline">
-          <label htmlFor="filter-run">Run</label>
-          <select id="filter-run" value={runId} onChange={(event) => setRunId(event.target.value)}>
-            <option value="">All runs</option>
-            {runIds.map(([id, name]) => (
-              <option key={id} value={id}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field inline">
-          <label htmlFor="filter-kind">Kind</label>
-          <select id="filter-kind" value={kind} onChange={(event) => setKind(event.target.value)}>
-            <option value="">All videos</option>
-            {KIND_FILTERS.map(([value, name]) => (
-              <option key={value} value={value}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field inline">
-          <label htmlFor="gallery-order">Sort</label>
-          <select id="gallery-order" value={order} onChange={(event) => setOrder(event.target.value as Order)}>
-            <option value="newest">Newest first</option>
-            <option value="oldest">Oldest first</option>
-          </select>
-        </div>
+        <Filter
+          id="filter-game"
+          label="Game"
+          value={game}
+          onChange={setGame}
+          choices={[{ value: "", label: "All games" }, ...gameIds.map((id) => ({ value: id, label: gameTitle(id) }))]}
+        />
+        <Filter
+          id="filter-run"
+          label="Run"
+          value={runId}
+          onChange={setRunId}
+          choices={[{ value: "", label: "All runs" }, ...runIds.map(([id, name]) => ({ value: id, label: name }))]}
+        />
+        <Filter
+          id="filter-kind"
+          label="Kind"
+          value={kind}
+          onChange={setKind}
+          choices={[{ value: "", label: "All videos" }, ...KIND_FILTERS]}
+        />
+        <Filter
+          id="gallery-order"
+          label="Sort"
+          value={order}
+          onChange={(value) => setOrder(value as Order)}
+          choices={ORDERS}
+        />
         <label className="check group-toggle">
           <input type="checkbox" checked={byRun} onChange={(event) => setByRun(event.target.checked)} /> Group by run
         </label>
@@ -142,20 +157,7 @@ export function Gallery({ games }: { games: Game[] }) {
       {playing && (
         <section className="player" aria-label="Player">
           <h2>{title(playing)}</h2>
-          <video
-            key={playing.id}
-            src={playing.file_url}
-            poster={playing.poster_url ?? undefined}
-            controls
-            autoPlay
-            muted
-            playsInline
-            aria-label={title(playing)}
-          >
-            {playing.pack_urls.webvtt && (
-              <track kind="chapters" src={playing.pack_urls.webvtt} srcLang="en" label="Chapters" default />
-            )}
-          </video>
+          <VideoPlayer key={playing.id} video={playing} autoPlay muted playsInline aria-label={title(playing)} />
           <p>
             {duration(playing.duration_sec)} · {bytes(playing.size_bytes)} ·{" "}
             <a href={`${playing.file_url}?download=true`} download={playing.filename}>

@@ -1,11 +1,13 @@
 // One run, live: charts and log tail from the run's Server-Sent Events (the browser resumes the
 // stream with Last-Event-ID after a drop), milestones with clips, controls, config.yaml, lineage.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { api, type Metric, type Run, type RunStatus, type Video } from "../api";
 import { LineChart } from "../components/LineChart";
 import { MilestoneTimeline } from "../components/MilestoneTimeline";
 import { RunControls } from "../components/RunControls";
 import { FastMarker, RunProgress, StatusBadge } from "../components/RunBits";
+import { TableHead } from "../components/TableHead";
+import { VideoPlayer } from "../components/VideoPlayer";
 import { algoName, count, duration, percent, score } from "../format";
 import { Link } from "../router";
 
@@ -13,6 +15,25 @@ const LOG_LINES = 400;
 // The log follows its newest line unless the reader scrolled more than this far up from the end.
 const FOLLOW_SLACK_PX = 24;
 const ACTIVE: RunStatus[] = ["queued", "running", "paused"];
+
+// The charts under the score chart: one metric each.
+const METRIC_CHARTS: {
+  title: string;
+  yLabel: string;
+  label: string;
+  color: string;
+  pick: (m: Metric) => number | null;
+}[] = [
+  { title: "Loss", yLabel: "loss", label: "loss", color: "#e57373", pick: (m) => m.loss },
+  { title: "Entropy", yLabel: "entropy (nats)", label: "entropy", color: "#ba68c8", pick: (m) => m.entropy },
+  { title: "Steps per second", yLabel: "steps/s", label: "steps/s", color: "#81c784", pick: (m) => m.steps_per_sec },
+];
+
+// The upload pack's files a journey's caption links to, after its download link.
+const CAPTION_PACK_LINKS = [
+  ["thumbnail", "Thumbnail"],
+  ["description", "Description"],
+] as const;
 
 /** What a chart with no point says, honestly for the run's state. */
 function chartEmpty(run: Run, anyMetrics: boolean, what: "metrics" | "score"): string {
@@ -181,30 +202,17 @@ export function RunPage({ runId }: { runId: string }) {
             { label: "best episode in interval", color: "#7e8696", points: series((metric) => metric.score_max) },
           ]}
         />
-        <LineChart
-          title="Loss"
-          xLabel="timesteps"
-          yLabel="loss"
-          xDomain={planned}
-          empty={chartEmpty(run, anyMetrics, "metrics")}
-          series={[{ label: "loss", color: "#e57373", points: series((m) => m.loss) }]}
-        />
-        <LineChart
-          title="Entropy"
-          xLabel="timesteps"
-          yLabel="entropy (nats)"
-          xDomain={planned}
-          empty={chartEmpty(run, anyMetrics, "metrics")}
-          series={[{ label: "entropy", color: "#ba68c8", points: series((m) => m.entropy) }]}
-        />
-        <LineChart
-          title="Steps per second"
-          xLabel="timesteps"
-          yLabel="steps/s"
-          xDomain={planned}
-          empty={chartEmpty(run, anyMetrics, "metrics")}
-          series={[{ label: "steps/s", color: "#81c784", points: series((m) => m.steps_per_sec) }]}
-        />
+        {METRIC_CHARTS.map((chart) => (
+          <LineChart
+            key={chart.title}
+            title={chart.title}
+            xLabel="timesteps"
+            yLabel={chart.yLabel}
+            xDomain={planned}
+            empty={chartEmpty(run, anyMetrics, "metrics")}
+            series={[{ label: chart.label, color: chart.color, points: series(chart.pick) }]}
+          />
+        ))}
       </section>
 
       <div className="two-columns">
@@ -214,26 +222,16 @@ export function RunPage({ runId }: { runId: string }) {
           {journeys.length === 0 && <NoJourney run={run} />}
           {journeys.map((video) => (
             <figure key={video.id} className="journey">
-              <video src={video.file_url} poster={video.poster_url ?? undefined} controls preload="metadata">
-                {video.pack_urls.webvtt && (
-                  <track kind="chapters" src={video.pack_urls.webvtt} srcLang="en" label="Chapters" default />
-                )}
-              </video>
+              <VideoPlayer video={video} preload="metadata" />
               <figcaption>
                 {video.kind} · {video.length} · {video.layout} ·{" "}
                 <a href={`${video.file_url}?download=true`}>Download</a>
-                {video.pack_urls.thumbnail && (
-                  <>
+                {CAPTION_PACK_LINKS.filter(([name]) => video.pack_urls[name]).map(([name, text]) => (
+                  <Fragment key={name}>
                     {" "}
-                    · <a href={`${video.pack_urls.thumbnail}?download=true`}>Thumbnail</a>
-                  </>
-                )}
-                {video.pack_urls.description && (
-                  <>
-                    {" "}
-                    · <a href={`${video.pack_urls.description}?download=true`}>Description</a>
-                  </>
-                )}
+                    · <a href={`${video.pack_urls[name]}?download=true`}>{text}</a>
+                  </Fragment>
+                ))}
               </figcaption>
             </figure>
           ))}
@@ -276,14 +274,7 @@ export function RunPage({ runId }: { runId: string }) {
           )}
           <table>
             <caption>Legs</caption>
-            <thead>
-              <tr>
-                <th scope="col">Leg</th>
-                <th scope="col">Budget</th>
-                <th scope="col">From timestep</th>
-                <th scope="col">Device</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Leg", "Budget", "From timestep", "Device"]} />
             <tbody>
               {run.legs.map((leg) => (
                 <tr key={leg.leg}>
