@@ -38,20 +38,32 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max())
 
 
-def test_only_the_convolution_reading_the_frame_stack_changes_its_gradient_layout() -> None:
+def test_strided_convolutions_measure_their_gradient_layouts_and_keep_the_fastest() -> None:
     net = QNet()
     speed_up(net)
-    convolutions = [module for module in net.modules() if isinstance(module, nn.Conv2d)]
-    assert ["forward" in vars(conv) for conv in convolutions] == [True, False, False]
+    first, second, third = (module for module in net.modules() if isinstance(module, nn.Conv2d))
+    assert set(first.layout_choice.layouts) == {"plain", "channels-last", "space-to-depth"}
+    assert set(second.layout_choice.layouts) == {"plain", "channels-last"}  # 32 channels: no space-to-depth
+    assert "forward" not in vars(third)  # stride 1: nothing to gain
     assert isinstance(net.optimizer, torch.optim.Adam) and net.optimizer.defaults["fused"]
+    for _ in range(3 * 3):  # a warm-up and two trials of each layout
+        net(frames(8)).sum().backward()
+    assert 8 in first.layout_choice.chosen and 8 in second.layout_choice.chosen
+    assert first.layout_choice.layouts  # the choice is one of them
+    assert first.layout_choice.chosen[8] in first.layout_choice.layouts
+    assert 32 not in first.layout_choice.chosen  # per batch size
 
 
-@pytest.mark.parametrize(("shape", "kernel", "stride"), [((32, 4, 84, 84), 8, 4), ((5, 3, 87, 90), (8, 6), (4, 3))])
-def test_outputs_equal_and_gradients_equal_within_float_rounding(shape, kernel, stride) -> None:
+@pytest.mark.parametrize("layout", ["plain", "channels-last", "space-to-depth"])
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride"), [((32, 4, 84, 84), 8, 4), ((5, 3, 87, 90), (8, 6), (4, 3)), ((6, 8, 20, 20), 4, 2)]
+)
+def test_every_layout_gives_the_same_gradients_within_float_rounding(shape, kernel, stride, layout) -> None:
     torch.manual_seed(0)
     plain = nn.Conv2d(shape[1], 16, kernel, stride)
     fast = copy.deepcopy(plain)
     speed_up(fast)
+    fast.layout_choice.chosen[shape[0]] = layout
     x = torch.rand(*shape, requires_grad=True)
     out_plain, out_fast = plain(x), fast(x)
     assert torch.equal(out_plain, out_fast)
@@ -107,11 +119,30 @@ def test_a_faster_model_saves_and_loads_as_stock_sb3(tmp_path) -> None:
     env = AtariNativeVecEnv(GameConfig(id="pong"), 2, seed=0)
     model = PlacedPPO("CnnPolicy", env, n_steps=32, batch_size=32, n_epochs=1, device="cpu", seed=0)
     model.learn(64)
-    assert "forward" in vars(model.policy.features_extractor.cnn[0])
+    assert "layout_choice" in vars(model.policy.features_extractor.cnn[0])
     model.save(tmp_path / "model.zip")
     stock = PPO.load(tmp_path / "model.zip", device="cpu")
-    assert "forward" not in vars(stock.policy.features_extractor.cnn[0])
+    assert "layout_choice" not in vars(stock.policy.features_extractor.cnn[0])
     for mine, theirs in zip(model.policy.parameters(), stock.policy.parameters(), strict=True):
         assert torch.equal(mine, theirs)
     obs = env.observation_space.sample()[None]
     assert np.array_equal(model.predict(obs, deterministic=True)[0], stock.predict(obs, deterministic=True)[0])
+
+
+def test_a_choice_is_measured_again_after_a_while(monkeypatch) -> None:
+    from retroml.engine import fast_updates
+
+    monkeypatch.setattr(fast_updates, "REMEASURE_EVERY", 4)
+    conv = nn.Conv2d(4, 8, 8, 4)
+    speed_up(conv)
+    choice = conv.layout_choice
+    x = torch.rand(2, 4, 84, 84)
+    for _ in range(3 * 3):  # warm-up and trials of the three layouts
+        conv(x).sum().backward()
+    assert 2 in choice.chosen
+    for _ in range(4):  # the choice in use, then a new measurement starts
+        conv(x).sum().backward()
+    assert 2 not in choice.chosen
+    for _ in range(3 * 2):  # the kernels are warm: two trials of each
+        conv(x).sum().backward()
+    assert 2 in choice.chosen

@@ -1,16 +1,21 @@
 """Faster gradient updates on the CPU, computing exactly what SB3 computes.
 
-Measured on this 2-core machine (one torch thread, DQN's 32-sample update of the Nature CNN), two
-places took a third of an update for reasons of memory layout, not of arithmetic:
+Measured on this 2-core machine (one torch thread), a third of an update went to memory layout, not
+arithmetic:
 
-- **The first convolution's weight gradient** (8×8 kernels, stride 4, on the 4-frame stack): oneDNN
-  computes it 3.3-3.8× slower than the same sums laid out *space-to-depth* — each 4×4 block of the
-  input becomes 16 channels, the 8×8 stride-4 kernel a 2×2 stride-1 one over 64 channels (7.1 → 2.1 ms
-  at 32 samples, 94 → 25 ms at PPO's 256, plus the re-layout: 0.7 and 8 ms). The forward pass stays
-  as it is (there the plain layout is faster), and the gradient is the same sums taken in another
-  order (equal within float rounding, about 1e-5 of the largest value).
+- **Convolution gradients.** oneDNN's speed for the same sums depends on how the tensors lie in memory,
+  and differently per layer and batch size. For the Nature CNN's first layer (8×8 kernels, stride 4, on
+  the 4-frame stack), the weight gradient laid out *space-to-depth* — each 4×4 block of the input
+  becomes 16 channels, the kernel a 2×2 stride-1 one over 64 channels — took 2.1 instead of 7.1 ms at
+  32 samples, 25 instead of 94 ms at PPO's 256 (plus the re-layout: 0.7 and 8 ms). For the second layer
+  (32 channels, 4×4 stride 2) at 256 samples, both gradients *channels-last* took 39 instead of 51 ms,
+  conversions included; at 32 samples neither pays. Since no fixed rule is right on every CPU, each
+  convolution **measures**: its first backward passes at a batch size try each layout (after one
+  warm-up call, when oneDNN builds its kernels), and the fastest is kept for that batch size. The
+  forward pass is left as it is. A layout changes the order of the sums at most (equal within float
+  rounding, about 1e-5 of the largest value).
 - **Adam's step** ran as a Python loop of separate element-wise kernels over 1.7 M parameters (10 ms of
-  a 45 ms update); torch's fused CPU Adam does the same formula in one pass (within float rounding:
+  a 45 ms DQN update); torch's fused CPU Adam does the same formula in one pass (within float rounding:
   6e-8 apart after 30 updates).
 
 Both are applied to a model's policy after SB3 builds it; neither changes a parameter, a saved key or
@@ -19,25 +24,37 @@ a hyper-parameter, so checkpoints stay readable by stock ``PPO.load()`` / ``DQN.
 
 from __future__ import annotations
 
+import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional
-from torch.nn.grad import conv2d_input
 
-# Space-to-depth pays where the convolution reads few channels (the frame stack): there it turns 4
-# input channels into 64, the width oneDNN's kernels are built for. On the Nature CNN's second layer
-# (32 channels, 4×4 stride 2) it measured slower, the re-layout costing more than it saves.
-MAX_IN_CHANNELS = 8
+# Space-to-depth pays where the convolution reads few channels (the frame stack): 4 input channels
+# become 64, the width oneDNN's kernels are built for; with more it is not tried.
+MAX_SPACE_TO_DEPTH_CHANNELS = 8
+# Timed backward passes per layout and batch size before the choice (after one warm-up each).
+TRIALS = 2
+# Backward passes after which a choice is measured again: a shared machine's load changes, and a
+# choice made during another job's burst should not stay for the whole run.
+REMEASURE_EVERY = 1000
+
+Gradients = tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]
+# A layout's backward: (grad_output, input, weight, stride, which gradients) → (input, weight, bias) gradients.
+Backward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, tuple[int, int], list[bool]], Gradients]
 
 
 def speed_up(policy: nn.Module) -> None:
     """Apply both changes to ``policy`` (an SB3 policy) in place; a second call changes nothing."""
     for module in policy.modules():
-        if isinstance(module, nn.Conv2d) and _strided_layout_applies(module):
-            module.forward = types.MethodType(_conv_forward, module)  # type: ignore[method-assign]
+        if isinstance(module, nn.Conv2d) and "forward" not in vars(module):
+            layouts = conv_layouts(module)
+            if len(layouts) > 1:
+                module.layout_choice = LayoutChoice(layouts)  # type: ignore[assignment]
+                module.forward = types.MethodType(_conv_forward, module)  # type: ignore[method-assign]
     optimizer = getattr(policy, "optimizer", None)
     if type(optimizer) is torch.optim.Adam and not optimizer.defaults.get("fused"):
         setattr(policy, "optimizer", fused_adam(optimizer))  # noqa: B010 (a plain attribute, not a module)
@@ -51,67 +68,146 @@ def fused_adam(optimizer: torch.optim.Adam) -> torch.optim.Adam:
     return fused
 
 
-def _strided_layout_applies(conv: nn.Conv2d) -> bool:
+def conv_layouts(conv: nn.Conv2d) -> dict[str, Backward]:
+    """The layouts worth timing for ``conv``'s backward pass, by name (none for a convolution we do not handle)."""
     (kernel_h, kernel_w), (stride_h, stride_w) = conv.kernel_size, conv.stride
-    return (
-        conv.in_channels <= MAX_IN_CHANNELS
-        and conv.groups == 1
-        and conv.dilation == (1, 1)
-        and conv.padding == (0, 0)
-        and conv.padding_mode == "zeros"
-        and (stride_h, stride_w) != (1, 1)
-        and kernel_h % stride_h == 0
-        and kernel_w % stride_w == 0
-    )
+    plain = (
+        conv.groups == 1 and conv.dilation == (1, 1) and conv.padding == (0, 0) and conv.padding_mode == "zeros"
+    )  # fmt: skip
+    if not plain or (stride_h, stride_w) == (1, 1):
+        return {}
+    layouts: dict[str, Backward] = {"plain": _plain_backward, "channels-last": _channels_last_backward}
+    if conv.in_channels <= MAX_SPACE_TO_DEPTH_CHANNELS and kernel_h % stride_h == 0 and kernel_w % stride_w == 0:
+        layouts["space-to-depth"] = _space_to_depth_backward
+    return layouts
+
+
+class LayoutChoice:
+    """Which layout computes one convolution's gradients, chosen per batch size by timing each."""
+
+    def __init__(self, layouts: dict[str, Backward]) -> None:
+        self.layouts = layouts
+        self.seconds: dict[int, dict[str, list[float]]] = {}
+        self.chosen: dict[int, str] = {}
+        self.uses: dict[int, int] = {}
+
+    def backward(self, batch: int) -> tuple[str, Backward]:
+        """The layout to use for a batch of ``batch`` now (the next one to time, until all were)."""
+        if batch in self.chosen:
+            self.uses[batch] = self.uses.get(batch, 0) + 1
+            if self.uses[batch] < REMEASURE_EVERY:
+                name = self.chosen[batch]
+                return name, self.layouts[name]
+            # Measure again, the kernels are warm: the old numbers go, the warm-up call is kept.
+            del self.chosen[batch]
+            self.uses[batch] = 0
+            self.seconds[batch] = {name: [float("nan")] for name in self.layouts}
+        timed = self.seconds.setdefault(batch, {name: [] for name in self.layouts})
+        # Each layout in turn: its warm-up call, then its trials.
+        name = min(timed, key=lambda layout: len(timed[layout]))
+        return name, self.layouts[name]
+
+    def record(self, batch: int, name: str, seconds: float, warm: bool) -> None:
+        if batch in self.chosen:
+            return
+        timed = self.seconds[batch]
+        if not warm:
+            # The first call of a layout at a batch size builds oneDNN's kernels: not counted.
+            timed[name].append(float("nan"))
+            return
+        timed[name].append(seconds)
+        if all(len(times) > TRIALS for times in timed.values()):
+            self.chosen[batch] = min(timed, key=lambda layout: sum(timed[layout][1:]))
 
 
 def _conv_forward(self: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     if torch.is_grad_enabled() and self.weight.requires_grad:
-        return _SpaceToDepthGradConv.apply(x, self.weight, self.bias, self.stride)
+        return _MeasuredGradConv.apply(x, self.weight, self.bias, self.stride, self.layout_choice)
     return functional.conv2d(x, self.weight, self.bias, self.stride)
 
 
-class _SpaceToDepthGradConv(torch.autograd.Function):
-    """A padding-free strided convolution whose weight gradient is computed space-to-depth."""
+class _MeasuredGradConv(torch.autograd.Function):
+    """A padding-free strided convolution whose gradients are computed in the layout measured fastest."""
 
     @staticmethod
     def forward(
-        ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: tuple[int, int]
+        ctx: Any,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        stride: tuple[int, int],
+        choice: LayoutChoice,
     ) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
-        ctx.stride = stride
-        ctx.has_bias = bias is not None
+        ctx.stride, ctx.choice, ctx.has_bias = stride, choice, bias is not None
         return functional.conv2d(x, weight, bias, stride)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         x, weight = ctx.saved_tensors
-        stride_h, stride_w = ctx.stride
-        grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = conv2d_input(x.shape, weight, grad, stride=ctx.stride)
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            out_channels, _, kernel_h, kernel_w = weight.shape
-            # Rows and columns past the last window do not reach the output: cropping them makes the
-            # input a whole number of blocks.
-            rows = stride_h * (grad.shape[-2] - 1 + kernel_h // stride_h)
-            cols = stride_w * (grad.shape[-1] - 1 + kernel_w // stride_w)
-            blocks = space_to_depth(x[..., :rows, :cols], stride_h, stride_w)
-            _, grad_blocks, grad_bias = torch.ops.aten.convolution_backward(
-                grad.contiguous(),
-                blocks,
-                space_to_depth(weight, stride_h, stride_w),
-                [out_channels],
-                [1, 1],
-                [0, 0],
-                [1, 1],
-                False,
-                [0, 0],
-                1,
-                [False, True, ctx.has_bias],
-            )
-            grad_weight = depth_to_space(grad_blocks, stride_h, stride_w)
-        return grad_x, grad_weight, grad_bias, None
+        wanted = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2]]
+        choice: LayoutChoice = ctx.choice
+        batch = x.shape[0]
+        name, layout = choice.backward(batch)
+        warm = bool(choice.seconds.get(batch, {}).get(name))
+        started = time.perf_counter()
+        grad_x, grad_weight, grad_bias = layout(grad.contiguous(), x, weight, ctx.stride, wanted)
+        choice.record(batch, name, time.perf_counter() - started, warm)
+        return grad_x, grad_weight, grad_bias, None, None
+
+
+def _aten_backward(
+    grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, int], wanted: list[bool]
+) -> Gradients:
+    result = torch.ops.aten.convolution_backward(
+        grad, x, weight, [weight.shape[0]], list(stride), [0, 0], [1, 1], False, [0, 0], 1, wanted
+    )
+    return result[0], result[1], result[2]
+
+
+def _plain_backward(
+    grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, int], wanted: list[bool]
+) -> Gradients:
+    return _aten_backward(grad, x, weight, stride, wanted)
+
+
+def _channels_last_backward(
+    grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, int], wanted: list[bool]
+) -> Gradients:
+    last = torch.channels_last
+    grad_x, grad_weight, grad_bias = _aten_backward(
+        grad.contiguous(memory_format=last),
+        x.contiguous(memory_format=last),
+        weight.contiguous(memory_format=last),
+        stride,
+        wanted,
+    )
+    return (
+        None if grad_x is None else grad_x.contiguous(),
+        None if grad_weight is None else grad_weight.contiguous(),
+        grad_bias,
+    )
+
+
+def _space_to_depth_backward(
+    grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: tuple[int, int], wanted: list[bool]
+) -> Gradients:
+    """The input gradient as it is; the weight gradient over space-to-depth blocks (a stride-1 convolution)."""
+    grad_x = _aten_backward(grad, x, weight, stride, [True, False, False])[0] if wanted[0] else None
+    grad_weight = grad_bias = None
+    if wanted[1] or wanted[2]:
+        stride_h, stride_w = stride
+        _, _, kernel_h, kernel_w = weight.shape
+        # Rows and columns past the last window do not reach the output: cropping them makes the
+        # input a whole number of blocks.
+        rows = stride_h * (grad.shape[-2] - 1 + kernel_h // stride_h)
+        cols = stride_w * (grad.shape[-1] - 1 + kernel_w // stride_w)
+        blocks = space_to_depth(x[..., :rows, :cols], stride_h, stride_w)
+        _, grad_blocks, grad_bias = _aten_backward(
+            grad, blocks, space_to_depth(weight, stride_h, stride_w), (1, 1), [False, True, wanted[2]]
+        )
+        grad_weight = None if grad_blocks is None else depth_to_space(grad_blocks, stride_h, stride_w)
+    return grad_x, grad_weight, grad_bias
 
 
 def space_to_depth(tensor: torch.Tensor, stride_h: int, stride_w: int) -> torch.Tensor:
