@@ -5,9 +5,13 @@ The values all come from the run model and the config schema; this module only l
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import TypeAdapter
@@ -71,6 +75,49 @@ def service_for(
     from retroml.runs.service import RunService, make_executor
 
     return RunService(home, db, executor=make_executor(executor, ray_address))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where runs live and go: ``--home``, ``--db``, ``--executor`` and ``--ray-address`` as one value."""
+
+    home: Path | None = None
+    db: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
+
+    def service(self) -> RunService:
+        """The run service over that home and store, launching on that executor (opened now, not before)."""
+        return service_for(self.home, self.db, self.executor, self.ray_address)
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+_WHERE_OPTIONS = (
+    inspect.Parameter("home", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=HomeOption),
+    inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DbOption),
+    inspect.Parameter("executor", inspect.Parameter.KEYWORD_ONLY, default="local", annotation=ExecutorOption),
+    inspect.Parameter("ray_address", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=RayAddressOption),
+)
+
+
+def where_options(command: Command) -> Command:
+    """Give a command that starts runs the options ``--home --db --executor --ray-address`` (last in its
+    help, in that order), handed to it as its ``where: Where`` parameter.
+
+    Typer reads a command's options from its signature; this one is the command's own without ``where``,
+    then the four options.
+    """
+    own = inspect.signature(command, eval_str=True)
+
+    @functools.wraps(command)
+    def with_where(
+        *args: Any, home: Path | None, db: str | None, executor: str, ray_address: str | None, **kwargs: Any
+    ) -> Any:
+        return command(*args, where=Where(home, db, executor, ray_address), **kwargs)
+
+    parameters = [parameter for name, parameter in own.parameters.items() if name != "where"]
+    with_where.__signature__ = own.replace(parameters=[*parameters, *_WHERE_OPTIONS])  # type: ignore[attr-defined]
+    return with_where  # type: ignore[return-value]
 
 
 def parse_steps(text: str | None, flag: str = "--steps") -> int | None:
@@ -162,17 +209,10 @@ def print_outcome(service: RunService, run: Run) -> None:
         raise typer.Exit(code=1)
 
 
-def run_action(
-    action: str,
-    run_id: str,
-    home: Path | None,
-    db: str | None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    **kwargs: Any,
-) -> Any:
+def run_action(action: str, run_id: str, where: Where, **kwargs: Any) -> Any:
+    """The service and what its ``action`` on ``run_id`` returned; a refusal is one sentence and exit 2."""
     try:
-        service = service_for(home, db, executor, ray_address)
+        service = where.service()
         return service, getattr(service, action)(run_id, **kwargs)
     except RetroMLError as error:
         raise fail(str(error)) from None

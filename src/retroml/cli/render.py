@@ -4,30 +4,25 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from retroml.cli.common import (
-    DbOption,
-    ExecutorOption,
-    HomeOption,
-    RayAddressOption,
+    Where,
     app,
     console,
     fail,
-    service_for,
+    where_options,
 )
 from retroml.config import parse_duration
 from retroml.errors import RetroMLError
 from retroml.runs.model import duration_text
 
-if TYPE_CHECKING:
-    pass
-
 
 @app.command()
+@where_options
 def render(
     run_ids: Annotated[list[str], typer.Argument(help="The run (with --compare: 2 to 4 runs).", show_default=False)],
     length: Annotated[str | None, typer.Option(help="Target length: 90s, 3m, 1h30m, 10h.")] = None,
@@ -39,10 +34,8 @@ def render(
     highlights: Annotated[str | None, typer.Option(help="A trailer of the best moments of this length (60s).")] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel segment renderers (default: cores).")] = None,
     music: Annotated[Path | None, typer.Option(help="Audio track, looped or cut to the video length.")] = None,
-    home: HomeOption = None,
-    db: DbOption = None,
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
+    *,
+    where: Where,
 ) -> None:
     """Render a video of a run: its learning journey, a comparison, a time-lapse or highlights.
 
@@ -73,7 +66,7 @@ def render(
     elif compare:
         layout = "compare"
     try:
-        service = service_for(home, db, executor, ray_address)
+        service = where.service()
     except RetroMLError as error:
         raise fail(str(error)) from None
     render_with_progress(service, run_ids[0], length, layout, workers, music, run_ids[1:])
@@ -111,7 +104,7 @@ def render_with_progress(
         TimeRemainingColumn(),
     )
     try:
-        estimate = service.renders.journey_estimate(run_id, length, layout, workers)
+        estimate = service.renders.journey_estimate(run_id, length=length, layout=layout, workers=workers)
         if estimate is not None:
             console.print(
                 f"{estimate['segments']} segments, {estimate['frames']:,} frames ({estimate['seconds']:,.0f} s of "

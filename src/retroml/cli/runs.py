@@ -12,10 +12,9 @@ from rich.table import Column, Table
 
 from retroml.cli.common import (
     DbOption,
-    ExecutorOption,
     HomeOption,
     JsonOption,
-    RayAddressOption,
+    Where,
     console,
     fail,
     follow,
@@ -30,6 +29,7 @@ from retroml.cli.common import (
     service_for,
     speed,
     status_text,
+    where_options,
 )
 from retroml.errors import RetroMLError
 from retroml.runs.model import Run, RunStatus, duration_text
@@ -86,7 +86,7 @@ def runs_list(
 @runs_app.command("show")
 def runs_show(run_id: str, home: HomeOption = None, db: DbOption = None, as_json: JsonOption = False) -> None:
     """A run's status, progress, milestones, legs, lineage and files."""
-    service, run = run_action("get", run_id, home, db)
+    service, run = run_action("get", run_id, Where(home, db))
     if as_json:
         print_json(run, Run)
         return
@@ -157,7 +157,7 @@ def _device(service: RunService, run_id: str) -> str | None:
 @runs_app.command("stop")
 def runs_stop(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
     """Save a checkpoint and stop a run."""
-    service, _run = run_action("stop", run_id, home, db)
+    service, _run = run_action("stop", run_id, Where(home, db))
     run = service.wait(run_id, timeout=120)
     console.print(f"run {run_id} {run.status}")
 
@@ -165,18 +165,19 @@ def runs_stop(run_id: str, home: HomeOption = None, db: DbOption = None) -> None
 @runs_app.command("pause")
 def runs_pause(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
     """Freeze a running run (SIGSTOP); `resume` continues it."""
-    run_action("pause", run_id, home, db)
+    run_action("pause", run_id, Where(home, db))
     console.print(f"run {run_id} paused")
 
 
 @runs_app.command("resume")
 def runs_resume(run_id: str, home: HomeOption = None, db: DbOption = None) -> None:
     """Continue a paused run."""
-    run_action("resume", run_id, home, db)
+    run_action("resume", run_id, Where(home, db))
     console.print(f"run {run_id} running")
 
 
 @runs_app.command("continue")
+@where_options
 def runs_continue(
     run_id: str,
     finish: Annotated[
@@ -192,19 +193,17 @@ def runs_continue(
         ),
     ] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start the new leg and return at once.")] = False,
-    home: HomeOption = None,
-    db: DbOption = None,
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
+    *,
+    where: Where,
 ) -> None:
     """Train an ended run further as a new leg; timesteps and milestones keep counting."""
     if finish and more is not None:
         raise fail("choose --finish (train what is left) or --more N (train N more), not both")
     if more is None:
-        service, run = run_action("continue_run", run_id, home, db, executor, ray_address, mode="finish")
+        service, run = run_action("continue_run", run_id, where, mode="finish")
     else:
         steps = parse_steps(more, "--more")
-        service, run = run_action("continue_run", run_id, home, db, executor, ray_address, mode="more", steps=steps)
+        service, run = run_action("continue_run", run_id, where, mode="more", steps=steps)
     console.print(
         f"run {run_id} leg {run.leg}: training from {run.leg_start_timesteps:,} to {run.total_timesteps:,} timesteps"
     )
@@ -231,8 +230,7 @@ def runs_branch(
     service, run = run_action(
         "branch",
         run_id,
-        home,
-        db,
+        Where(home, db),
         from_milestone_pct=from_checkpoint,
         overrides=set_ or [],
         steps=parse_steps(steps),
@@ -256,7 +254,7 @@ def runs_delete(
     """Delete a run with its checkpoints and videos."""
     if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete {run_id} and all its files?"):
         raise typer.Exit(code=1)
-    run_action("delete", run_id, home, db)
+    run_action("delete", run_id, Where(home, db))
     console.print(f"deleted {run_id}")
 
 
@@ -268,7 +266,7 @@ def runs_logs(
     db: DbOption = None,
 ) -> None:
     """The end of a run's train.log."""
-    _service, lines = run_action("logs", run_id, home, db, tail=tail)
+    _service, lines = run_action("logs", run_id, Where(home, db), tail=tail)
     for line in lines:
         console.print(line, highlight=False, markup=False)
 

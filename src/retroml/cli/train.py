@@ -10,10 +10,7 @@ import typer
 from rich.table import Table
 
 from retroml.cli.common import (
-    DbOption,
-    ExecutorOption,
-    HomeOption,
-    RayAddressOption,
+    Where,
     app,
     console,
     fail,
@@ -22,9 +19,9 @@ from retroml.cli.common import (
     parse_steps,
     percent,
     score,
-    service_for,
     speed,
     status_text,
+    where_options,
 )
 from retroml.config import ALGOS, SETTING_DESCRIPTIONS, compose, load_yaml
 from retroml.errors import RetroMLError
@@ -44,6 +41,7 @@ FastOption = Annotated[bool, typer.Option("--fast", help=f"Fast Mode. {SETTING_D
 
 
 @app.command()
+@where_options
 def train(
     game: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])] = None,
     algo: AlgoOption = None,
@@ -61,10 +59,8 @@ def train(
     ] = False,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Run to render with --render-only.")] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
-    home: HomeOption = None,
-    db: DbOption = None,
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
+    *,
+    where: Where,
 ) -> None:
     """Train an agent (or, with --render-only, render the journey of an existing run)."""
     try:
@@ -73,7 +69,7 @@ def train(
                 raise fail("--render-only needs --run-id RUN (the run whose journey to render)")
             from retroml.cli.render import render_with_progress  # its command registers in its module
 
-            render_with_progress(service_for(home, db, executor, ray_address), run_id, None, None, None, None)
+            render_with_progress(where.service(), run_id, None, None, None, None)
             return
         if algo is not None and algo not in ALGOS:
             raise fail(f"--algo '{algo}' is not one of {', '.join(ALGOS)}")
@@ -81,7 +77,7 @@ def train(
         fields = {"name": name, "fast_mode": True if fast else None, "game": {"id": game}, "train": flags}
         file = load_yaml(config) if config is not None else None
         run_config = compose(preset, file=file, fields=fields, overrides=set_ or [])
-        service = service_for(home, db, executor, ray_address)
+        service = where.service()
         estimate = service.training_estimate(run_config)
         console.print(estimate_sentence(estimate), highlight=False)
         run = service.create(run_config)
@@ -96,6 +92,7 @@ def train(
 
 
 @app.command()
+@where_options
 def sweep(
     games: Annotated[str, typer.Option(help="Comma-separated game ids, e.g. pong,breakout,space_invaders.")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds, e.g. 0,1,2.")] = "0",
@@ -106,10 +103,8 @@ def sweep(
     fast: FastOption = False,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override: section.key=value (repeatable).")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the runs until they all end.")] = True,
-    home: HomeOption = None,
-    db: DbOption = None,
-    executor: ExecutorOption = "local",
-    ray_address: RayAddressOption = None,
+    *,
+    where: Where,
 ) -> None:
     """Start one run per game × seed (on a Ray cluster with --executor ray) and follow them."""
     try:
@@ -134,7 +129,7 @@ def sweep(
                     "fast_mode": True if fast else None,
                 }
                 configs.append(compose(preset, fields=fields, overrides=set_ or []))
-        service = service_for(home, db, executor, ray_address)
+        service = where.service()
         run_ids = [service.create(config).run_id for config in configs]
     except RetroMLError as error:
         raise fail(str(error)) from None

@@ -71,7 +71,8 @@ def read_gallery(service: RunService, runs: list[Run] | None, known_posters: fro
 def read_estimate(service: RunService, key: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
     """The render estimate's sentence for ``key`` (run, length, layout), or why there is none (blocking)."""
     try:
-        estimate = service.renders.journey_estimate(*key)
+        run_id, length, layout = key
+        estimate = service.renders.journey_estimate(run_id, length=length, layout=layout)
     except (RetroMLError, ValueError) as error:
         return key, sentence(error)
     return key, estimate_text(estimate) if estimate else ""

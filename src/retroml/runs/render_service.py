@@ -14,7 +14,7 @@ import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from retroml import milestones
 from retroml.config import RenderConfig
@@ -31,6 +31,15 @@ logger = logging.getLogger(__name__)
 
 RENDER_REQUEST = "render_request.json"
 VIDEO_KINDS = ("clip", "journey")
+
+
+class RenderAsk(TypedDict, total=False):
+    """What a face asks of a render; what it leaves out is the run's own ``render`` setting."""
+
+    length: str | None  # the target length: 90s, 3m, 1h30m, 10h
+    layout: str | None  # single, grid, analytics, compare, highlights or timelapse
+    workers: int | None  # parallel segment renderers (default: as many as the executor has)
+    compare_with: Sequence[str]  # the runs beside this one (layout compare); the estimate ignores them
 
 
 class RenderService:
@@ -97,16 +106,7 @@ class RenderService:
         return path
 
     # rendering -----------------------------------------------------------------------------
-    def render(
-        self,
-        run_id: str,
-        length: str | None = None,
-        layout: str | None = None,
-        workers: int | None = None,
-        music: Path | None = None,
-        progress: Any = None,
-        compare_with: Sequence[str] = (),
-    ) -> Path:
+    def render(self, run_id: str, music: Path | None = None, progress: Any = None, **ask: Unpack[RenderAsk]) -> Path:
         """Render a video of ``run_id`` from its checkpoints (or its time-lapse); returns the MP4 path.
 
         ``layout`` is a journey layout (``single``, ``grid``, ``analytics``), ``compare`` (with the runs
@@ -116,22 +116,21 @@ class RenderService:
         run = self._runs.get(run_id)
         if run.status in (RunStatus.RUNNING, RunStatus.PAUSED) and run.pid:
             logger.info("rendering %s while it trains: the video covers the checkpoints saved so far", run_id)
+        compare_with = ask.get("compare_with", ())
         for other in compare_with:
             self._runs.get(other)
         from retroml.video.renders import render_video
 
-        settings, layout = self._render_settings(run_id, length, layout)
+        settings, layout = self._render_settings(run_id, ask)
         # On a cluster the segments are tasks placed by it, as many at once as it has CPUs.
         runner = self._runs.executor.segment_runner()
-        workers = workers or self._runs.executor.render_workers()
+        workers = ask.get("workers") or self._runs.executor.render_workers()
         return render_video(
             self._store, run_id, settings, layout, compare_with, workers=workers, music=music, progress=progress,
             runner=runner,
         )  # fmt: skip
 
-    def journey_estimate(
-        self, run_id: str, length: str | None = None, layout: str | None = None, workers: int | None = None
-    ) -> dict[str, Any] | None:
+    def journey_estimate(self, run_id: str, **ask: Unpack[RenderAsk]) -> dict[str, Any] | None:
         """What a journey render will make before it starts: segments, frames, expected size and time.
 
         ``None`` for the layouts that are not journeys (their cost depends on what they find).
@@ -139,11 +138,11 @@ class RenderService:
         from retroml.video.journey import plan_journey
         from retroml.video.renders import JOURNEY_LAYOUTS
 
-        settings, layout = self._render_settings(run_id, length, layout)
+        settings, layout = self._render_settings(run_id, ask)
         if layout not in JOURNEY_LAYOUTS:
             return None
         plan = plan_journey(self._store, run_id, settings, self._runs.paths(run_id).videos / ".estimate")
-        workers = min(max(1, workers or os.cpu_count() or 1), len(plan.segments))
+        workers = min(max(1, ask.get("workers") or os.cpu_count() or 1), len(plan.segments))
         return {
             "segments": len(plan.segments),
             "frames": plan.frames,
@@ -155,14 +154,7 @@ class RenderService:
             "note": plan.subset_note,
         }
 
-    def start_render(
-        self,
-        run_id: str,
-        length: str | None = None,
-        layout: str | None = None,
-        workers: int | None = None,
-        compare_with: Sequence[str] = (),
-    ) -> Run:
+    def start_render(self, run_id: str, **ask: Unpack[RenderAsk]) -> Run:
         """Render a video in a detached process (the web and desktop apps use this); returns the run.
 
         The run shows ``rendering`` with ``render_progress`` until the video is written, then goes back
@@ -171,9 +163,10 @@ class RenderService:
         from retroml.video.renders import check_layout
 
         row = self._runs.allowed_row(Action.RENDER, run_id)
+        compare_with = ask.get("compare_with", ())
         for other in compare_with:
             self._runs.get(other)
-        settings, layout = self._render_settings(run_id, length, layout)
+        settings, layout = self._render_settings(run_id, ask)
         check_layout(layout, compare_with)
         paths = run_paths(self.home, run_id)
         if layout != "timelapse" and not any(paths.checkpoints.glob("milestone_*pct_*.zip")):
@@ -182,7 +175,7 @@ class RenderService:
             "length": settings.length,
             "layout": layout,
             "compare_with": list(compare_with),
-            "workers": workers,
+            "workers": ask.get("workers"),
             "previous_status": row["status"],
             "requested_at": time.time(),
         }
@@ -211,11 +204,11 @@ class RenderService:
         self._runs.executor_for(row).send_signal(row, signal.SIGTERM)
         return self._runs.get(run_id)
 
-    def _render_settings(self, run_id: str, length: str | None, layout: str | None) -> tuple[RenderConfig, str]:
+    def _render_settings(self, run_id: str, ask: RenderAsk) -> tuple[RenderConfig, str]:
         """The run's render settings with the asked changes, and the layout to render."""
         from retroml.video.renders import render_settings
 
-        return render_settings(self._runs.config(run_id).render, length, layout)
+        return render_settings(self._runs.config(run_id).render, ask.get("length"), ask.get("layout"))
 
 
 def read_render_request(paths: RunPaths) -> dict[str, Any]:

@@ -103,7 +103,9 @@ def branch_run(run_id: str, body: BranchBody, service: Service) -> Run:
 @router.post("/runs/{run_id}/render", status_code=202, response_model=Run)
 def render_run(run_id: str, body: RenderRequest, service: Service) -> Run:
     """Render a video in the background; the run shows ``rendering`` and ``render_progress``."""
-    return service.renders.start_render(run_id, body.length, body.layout, body.workers, compare_with=body.compare_with)
+    return service.renders.start_render(
+        run_id, length=body.length, layout=body.layout, workers=body.workers, compare_with=body.compare_with
+    )
 
 
 @router.get("/runs/{run_id}/render/estimate", response_model=RenderEstimate | None)
@@ -117,7 +119,7 @@ def render_estimate(
             parse_duration(length)
         except ValueError as error:
             raise InvalidInputError(f"length: {error}") from None
-    estimate = service.renders.journey_estimate(run_id, length or None, layout)
+    estimate = service.renders.journey_estimate(run_id, length=length or None, layout=layout)
     return None if estimate is None else RenderEstimate(**estimate)
 
 
