@@ -7,12 +7,14 @@ a difficulty and a one-line description; the rest get a title made from their id
 from __future__ import annotations
 
 import difflib
+import importlib.metadata
 import importlib.util
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from retroml import game_actions
 from retroml.errors import InvalidInputError
 
 
@@ -95,11 +97,42 @@ def get_game(game_id: str) -> Game:
 @cache
 def action_meanings(game_id: str) -> tuple[str, ...]:
     """The names of this game's minimal action set, in the order the agent's action index uses."""
-    from ale_py import Action, ALEInterface, LoggerMode, roms
+    from ale_py import Action
+
+    return tuple(Action(index).name for index in minimal_action_set(game_id))
+
+
+def action_count(game_id: str) -> int:
+    """How many actions the agent chooses from in this game (its minimal action set), without ``ale_py``."""
+    return len(minimal_action_set(game_id))
+
+
+@cache
+def minimal_action_set(game_id: str) -> tuple[int, ...]:
+    """ALE's action indices of this game's minimal action set.
+
+    Read from :mod:`retroml.game_actions`, what the installed ale-py answered when the table was made:
+    loading a ROM takes ALE about 0.2 s, so listing the 104 games by loading each took 20 s. Another
+    ale-py version, or a game the table lacks, is asked by loading its ROM.
+    """
+    game = get_game(game_id).id
+    if _ale_py_version() == game_actions.ALE_PY_VERSION and game in game_actions.MINIMAL_ACTION_SETS:
+        return game_actions.MINIMAL_ACTION_SETS[game]
+    return loaded_minimal_action_set(game)
+
+
+def loaded_minimal_action_set(game_id: str) -> tuple[int, ...]:
+    """The minimal action set as ALE gives it after loading the game's ROM (what the table records)."""
+    from ale_py import ALEInterface, LoggerMode, roms
 
     ale = ALEInterface()
     ale.setLoggerMode(LoggerMode.Error)
-    rom = roms.get_rom_path(get_game(game_id).id)
+    rom = roms.get_rom_path(game_id)
     assert rom is not None, f"ale-py lists {game_id} but ships no ROM for it"
     ale.loadROM(rom)
-    return tuple(Action(action).name for action in ale.getMinimalActionSet())  # type: ignore[arg-type]
+    return tuple(action.value for action in ale.getMinimalActionSet())
+
+
+@cache
+def _ale_py_version() -> str:
+    return importlib.metadata.version("ale-py")

@@ -13,7 +13,7 @@ from retroml.cli.common import (
     print_json,
 )
 from retroml.config import Preset, all_presets
-from retroml.games import Game, all_games
+from retroml.games import Game, action_count, all_games
 
 if TYPE_CHECKING:
     pass
@@ -22,14 +22,12 @@ if TYPE_CHECKING:
 @app.command()
 def games(as_json: JsonOption = False) -> None:
     """The game catalogue: id, title, difficulty, number of actions."""
-    from retroml.games import action_meanings
-
     if as_json:
         print_json(all_games(), tuple[Game, ...])
         return
     table = Table("id", "title", "difficulty", "actions", "description")
     for game in all_games():
-        table.add_row(game.id, game.title, game.difficulty, str(len(action_meanings(game.id))), game.description)
+        table.add_row(game.id, game.title, game.difficulty, str(action_count(game.id)), game.description)
     console.print(table)
 
 
