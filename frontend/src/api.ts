@@ -116,6 +116,7 @@ export const api = {
   config: (runId: string) => request<string>("GET", `/api/runs/${encodeURIComponent(runId)}/config`),
   devices: () => request<Devices>("GET", "/api/estimates/devices"),
   trainingEstimate: (body: TrainingConfig) => request<TrainingEstimate>("POST", "/api/estimates/training", body),
+  probeTraining: (body: TrainingConfig) => request<TrainingEstimate>("POST", "/api/estimates/probe", body),
   videos: (runId?: string) =>
     request<Video[]>("GET", runId ? `/api/videos?run_id=${encodeURIComponent(runId)}` : "/api/videos"),
 };

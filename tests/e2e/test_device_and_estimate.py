@@ -21,6 +21,7 @@ from retroml.desktop.dialog import StartTrainingDialog
 from retroml.desktop.progress_tab import ProgressTab
 from retroml.engine.devices import torch_build
 from retroml.runs.service import RunService
+from retroml.runs.train_estimate import measured_speed
 
 playwright = pytest.importorskip("playwright.sync_api")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -72,6 +73,30 @@ def test_the_web_form_offers_the_detected_device_and_estimates_the_run(trained_o
         expect(facts).to_contain_text("Device", timeout=30_000)
         expect(facts.locator("dt:text('Device') + dd")).to_have_text("cpu")
         shot(page, "web-run-device.png")
+
+
+def test_measure_this_machine_turns_the_first_guess_into_a_probe(tmp_path: Path) -> None:
+    """A fresh home: the form's estimate is a first guess with a way to measure; a click measures for real."""
+    home = tmp_path / "home"
+    expect = playwright.expect
+    with running_server(home, tmp_path / "server.log") as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.get_by_role("button", name="New run").click()
+        dialog = page.get_by_role("dialog", name="New run")
+        dialog.get_by_label("Algorithm").select_option("a2c")
+        dialog.get_by_label("Environments").fill("4")
+        estimate = dialog.get_by_role("status", name="Training time estimate")
+        expect(estimate).to_contain_text("a first guess", timeout=60_000)
+        estimate.get_by_role("button", name="Measure this machine").click()
+        expect(estimate).to_contain_text("a short probe is measuring it now", timeout=30_000)
+        # The probe trains A2C for real; the form asks again every 5 s until its number is in.
+        expect(estimate).to_contain_text("measured by a short probe of A2C with 4 envs", timeout=240_000)
+        expect(estimate.get_by_role("button", name="Measure this machine")).to_have_count(0)
+        estimate.scroll_into_view_if_needed()
+        shot(page, "web-estimate-probe.png")
+    probed = measured_speed(home, "a2c", 4, "cpu")
+    assert probed is not None and probed.legs == 0 and probed.steps_per_sec > 0
 
 
 def test_the_desktop_dialog_and_progress_tab_show_the_device(qtbot, trained_on: tuple[Path, str]) -> None:  # type: ignore[no-untyped-def]

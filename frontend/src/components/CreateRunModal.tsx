@@ -72,7 +72,21 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const [busy, setBusy] = useState(false);
   const dialog = useDialog<HTMLDivElement>(onClose, "select, input");
   const [devices, setDevices] = useState<Devices | null>(null);
-  const estimate = useTrainingEstimate(form, defaults);
+  // Bumped to ask for the estimate again: after "Measure this machine", and while its probe measures.
+  const [asked, setAsked] = useState(0);
+  const estimate = useTrainingEstimate(form, defaults, asked);
+  const probing = estimate !== null && "probing" in estimate && estimate.probing;
+  useEffect(() => {
+    if (!probing) return;
+    const timer = window.setTimeout(() => setAsked((count) => count + 1), 5000);
+    return () => window.clearTimeout(timer);
+  }, [probing, estimate]);
+  const measure = () => {
+    api.probeTraining(toBody(form)).then(
+      () => setAsked((count) => count + 1),
+      () => undefined,
+    );
+  };
 
   useEffect(() => {
     let current = true;
@@ -305,6 +319,15 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               {"text" in estimate ? (
                 <>
                   Estimated training time: <strong>{estimate.text}</strong> ({estimate.device}; {estimate.note}).
+                  {estimate.basis === "first guess" && !estimate.probing && (
+                    <>
+                      {" "}
+                      <button type="button" className="link" onClick={measure}>
+                        Measure this machine
+                      </button>{" "}
+                      (a short real training, under a minute).
+                    </>
+                  )}
                 </>
               ) : (
                 estimate.problem
@@ -320,12 +343,19 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   );
 }
 
-/** The training time of the run the form describes, re-asked half a second after the user stops changing it. */
-function useTrainingEstimate(form: RunForm, defaults?: Defaults): TrainingEstimate | { problem: string } | null {
-  const body = Object.keys(validate(form, defaults)).length ? null : JSON.stringify(toBody(form));
-  return useDebouncedAnswer(body, (asked) =>
+/**
+ * The training time of the run the form describes, re-asked half a second after the user stops changing it,
+ * and whenever `asked` changes.
+ */
+function useTrainingEstimate(
+  form: RunForm,
+  defaults: Defaults | undefined,
+  asked: number,
+): TrainingEstimate | { problem: string } | null {
+  const body = Object.keys(validate(form, defaults)).length ? null : JSON.stringify([toBody(form), asked]);
+  return useDebouncedAnswer(body, (question) =>
     api
-      .trainingEstimate(JSON.parse(asked) as TrainingConfig)
+      .trainingEstimate((JSON.parse(question) as [TrainingConfig, number])[0])
       .catch((error) => (error instanceof ApiError ? { problem: error.message } : null)),
   );
 }

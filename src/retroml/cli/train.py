@@ -93,6 +93,34 @@ def train(
 
 @app.command()
 @where_options
+def calibrate(
+    game: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])] = None,
+    algo: AlgoOption = None,
+    envs: EnvsOption = None,
+    device: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.device"])] = None,
+    preset: Annotated[str | None, typer.Option(help="Measure the kind of run a preset starts.")] = None,
+    *,
+    where: Where,
+) -> None:
+    """Measure this machine's training speed for a kind of run (a short real training), for the estimates."""
+    from retroml.runs.train_probe import probe
+
+    if algo is not None and algo not in ALGOS:
+        raise fail(f"--algo '{algo}' is not one of {', '.join(ALGOS)}")
+    try:
+        fields = {"game": {"id": game}, "train": {"algo": algo, "n_envs": envs, "device": device}}
+        run_config = compose(preset, fields=fields)
+        service = where.service()
+        console.print(f"measuring {run_config.train.algo.upper()} on this machine (a short real training)…")
+        steps_per_sec = probe(service.home, run_config)
+        estimate = service.training_estimate(run_config)
+    except RetroMLError as error:
+        raise fail(str(error)) from None
+    console.print(f"{steps_per_sec:,.0f} timesteps/s. {estimate_sentence(estimate)}", highlight=False)
+
+
+@app.command()
+@where_options
 def sweep(
     games: Annotated[str, typer.Option(help="Comma-separated game ids, e.g. pong,breakout,space_invaders.")],
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds, e.g. 0,1,2.")] = "0",

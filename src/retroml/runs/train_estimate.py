@@ -170,12 +170,11 @@ def estimate_training(
         speed = _first_guess(train.algo, device)
         where = "scaled from CPU measurements, no GPU run measured" if kind == "GPU" else "no run measured"
         note = f"a first guess: {where} on this machine yet; the first real run measures it"
-        if probe:
-            from retroml.runs.train_probe import probe_running, start_probe
+        from retroml.runs.train_probe import probe_running, start_probe
 
-            probing = start_probe(home, config) or probe_running(home)
-            if probing:
-                note = f"a first guess: {where} on this machine yet; a short probe is measuring it now"
+        probing = (probe and start_probe(home, config)) or probe_running(home)
+        if probing:
+            note = f"a first guess: {where} on this machine yet; a short probe is measuring it now"
     seconds = speed.startup_seconds + timesteps / speed.steps_per_sec
     return TrainingEstimate(
         probing=probing,
