@@ -22,8 +22,7 @@ BOTTOM = 0
 # Same rank, still one way.
 FORBIDDEN = {("engine", "video")}
 # Known exceptions, each with its reason; the list only shrinks.
-# The config checks ``train.device``'s spelling with the function the engine resolves devices by.
-ALLOWED = {("config", "retroml.engine.devices")}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def layer_of(module: str) -> str:

@@ -6,6 +6,7 @@ by name; those left unset take the RL Zoo's Atari defaults (:mod:`retroml.config
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -24,7 +25,6 @@ from retroml.config.budget import MAX_TIMESTEPS
 from retroml.config.schedules import ConstantByDefault, LinearByDefault
 from retroml.config.sections import Section
 from retroml.config.zoo import HYPERPARAMETERS, ZOO_ATARI_DEFAULTS
-from retroml.engine.devices import check_device_spelling
 
 Algo = Literal["ppo", "a2c", "dqn", "qrdqn"]
 ALGOS: tuple[str, ...] = ("ppo", "a2c", "dqn", "qrdqn")
@@ -34,6 +34,16 @@ _ZOO = "empty: the RL Zoo's Atari value"
 _ALGO_HELP = "The learning algorithm: ppo, a2c, dqn or qrdqn; it chooses which hyper-parameters the section has."
 # The Zoo's replay values assume a 10M-step budget; left empty, they shrink to a tenth of a shorter one.
 _SCALED_TO_BUDGET = ("buffer_size", "learning_starts")
+
+_DEVICE_SPELLING = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def check_device_spelling(asked: str) -> str:
+    """``asked`` lower-cased and trimmed, or a :class:`ValueError` naming the valid spellings of ``train.device``."""
+    device = asked.strip().lower()
+    if not _DEVICE_SPELLING.match(device):
+        raise ValueError(f"must be auto, cpu, cuda or cuda:N (N a GPU number, e.g. cuda:0), not '{asked}'")
+    return device
 
 
 class TrainConfig(Section):

@@ -5,24 +5,16 @@ torch sees one and the CPU otherwise. Asking for a GPU this machine does not hav
 sentence when the run is created, never deep in the trainer. Playback (journeys, clips) always loads
 checkpoints on the CPU, so a GPU run's journey renders on any machine.
 
-torch is imported only inside the functions: the config checks the spelling without it.
+torch is imported only inside the functions. The spelling of ``train.device`` is the config's rule
+(:func:`retroml.config.train.check_device_spelling`).
 """
 
 from __future__ import annotations
 
-import re
-
+from retroml.config.train import check_device_spelling
 from retroml.errors import InvalidInputError
 
-_SPELLING = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
-
-
-def check_device_spelling(asked: str) -> str:
-    """``asked`` lower-cased and trimmed, or a :class:`ValueError` naming the valid spellings."""
-    device = asked.strip().lower()
-    if not _SPELLING.match(device):
-        raise ValueError(f"must be auto, cpu, cuda or cuda:N (N a GPU number, e.g. cuda:0), not '{asked}'")
-    return device
+__all__ = ["check_device_spelling", "cuda_count", "detected_devices", "resolve_device", "torch_build"]
 
 
 def cuda_count() -> int:
