@@ -48,10 +48,10 @@ def test_strided_convolutions_measure_their_gradient_layouts_and_keep_the_fastes
     assert isinstance(net.optimizer, torch.optim.Adam) and net.optimizer.defaults["fused"]
     for _ in range(3 * 3):  # a warm-up and two trials of each layout
         net(frames(8)).sum().backward()
-    assert 8 in first.layout_choice.chosen and 8 in second.layout_choice.chosen
-    assert first.layout_choice.layouts  # the choice is one of them
-    assert first.layout_choice.chosen[8] in first.layout_choice.layouts
-    assert 32 not in first.layout_choice.chosen  # per batch size
+    key = (8, torch.get_num_threads())
+    assert key in first.layout_choice.chosen and key in second.layout_choice.chosen
+    assert first.layout_choice.chosen[key] in first.layout_choice.layouts
+    assert (32, torch.get_num_threads()) not in first.layout_choice.chosen  # per batch size
 
 
 @pytest.mark.parametrize("layout", ["plain", "channels-last", "space-to-depth"])
@@ -63,7 +63,7 @@ def test_every_layout_gives_the_same_gradients_within_float_rounding(shape, kern
     plain = nn.Conv2d(shape[1], 16, kernel, stride)
     fast = copy.deepcopy(plain)
     speed_up(fast)
-    fast.layout_choice.chosen[shape[0]] = layout
+    fast.layout_choice.chosen[(shape[0], torch.get_num_threads())] = layout
     x = torch.rand(*shape, requires_grad=True)
     out_plain, out_fast = plain(x), fast(x)
     assert torch.equal(out_plain, out_fast)
@@ -139,10 +139,34 @@ def test_a_choice_is_measured_again_after_a_while(monkeypatch) -> None:
     x = torch.rand(2, 4, 84, 84)
     for _ in range(3 * 3):  # warm-up and trials of the three layouts
         conv(x).sum().backward()
-    assert 2 in choice.chosen
+    key = (2, torch.get_num_threads())
+    assert key in choice.chosen
     for _ in range(4):  # the choice in use, then a new measurement starts
         conv(x).sum().backward()
-    assert 2 not in choice.chosen
+    assert key not in choice.chosen
     for _ in range(3 * 2):  # the kernels are warm: two trials of each
         conv(x).sum().backward()
-    assert 2 in choice.chosen
+    assert key in choice.chosen
+
+
+def test_the_thread_placement_does_not_time_a_call_in_which_layouts_were_timed() -> None:
+    from retroml.engine.thread_placement import PhaseThreads
+
+    phase = PhaseThreads(1)  # one thread, the count the loops below run at too
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    conv = nn.Conv2d(4, 8, 8, 4)
+    speed_up(conv)
+    x = torch.rand(3, 4, 84, 84)
+    with phase.timed():  # the layouts' first trial: this call's time is not the settled one
+        conv(x).sum().backward()
+    assert phase.calls == 0 and not phase._warm
+    try:
+        while (3, 1) not in conv.layout_choice.chosen:
+            conv(x).sum().backward()
+        for _ in range(2):  # settled: a warm-up call, then a measured one
+            with phase.timed():
+                conv(x).sum().backward()
+    finally:
+        torch.set_num_threads(threads)
+    assert phase.calls == 1 and 1 in phase.seconds_per_call

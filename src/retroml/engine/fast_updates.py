@@ -10,8 +10,8 @@ arithmetic:
   32 samples, 25 instead of 94 ms at PPO's 256 (plus the re-layout: 0.7 and 8 ms). For the second layer
   (32 channels, 4×4 stride 2) at 256 samples, both gradients *channels-last* took 39 instead of 51 ms,
   conversions included; at 32 samples neither pays. Since no fixed rule is right on every CPU, each
-  convolution **measures**: its first backward passes at a batch size try each layout (after one
-  warm-up call, when oneDNN builds its kernels), and the fastest is kept for that batch size. The
+  convolution **measures**: its first backward passes at a batch size and torch thread count try each
+  layout (after one warm-up call, when oneDNN builds its kernels), and the fastest is kept for them. The
   forward pass is left as it is. A layout changes the order of the sums at most (equal within float
   rounding, about 1e-5 of the largest value).
 - **Adam's step** ran as a Python loop of separate element-wise kernels over 1.7 M parameters (10 ms of
@@ -36,12 +36,14 @@ from torch.nn import functional
 # Space-to-depth pays where the convolution reads few channels (the frame stack): 4 input channels
 # become 64, the width oneDNN's kernels are built for; with more it is not tried.
 MAX_SPACE_TO_DEPTH_CHANNELS = 8
-# Timed backward passes per layout and batch size before the choice (after one warm-up each).
+# Timed backward passes per layout, batch size and thread count before the choice (after one warm-up each).
 TRIALS = 2
 # Backward passes after which a choice is measured again: a shared machine's load changes, and a
 # choice made during another job's burst should not stay for the whole run.
 REMEASURE_EVERY = 1000
 
+# What a choice is for: the batch size and torch's thread count (the thread placement changes it).
+Key = tuple[int, int]
 Gradients = tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]
 # A layout's backward: (grad_output, input, weight, stride, which gradients) → (input, weight, bias) gradients.
 Backward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, tuple[int, int], list[bool]], Gradients]
@@ -82,42 +84,55 @@ def conv_layouts(conv: nn.Conv2d) -> dict[str, Backward]:
     return layouts
 
 
+# Backward passes that timed a layout (a trial) so far, in this process: the thread placement does not
+# count a phase's call in which one ran (:mod:`retroml.engine.thread_placement`), as its time is not
+# the settled one.
+_trials = 0
+
+
+def layout_trials() -> int:
+    """How many backward passes of this process have timed a layout (the count grows while choices are made)."""
+    return _trials
+
+
 class LayoutChoice:
-    """Which layout computes one convolution's gradients, chosen per batch size by timing each."""
+    """Which layout computes one convolution's gradients, chosen per batch size and thread count by timing each."""
 
     def __init__(self, layouts: dict[str, Backward]) -> None:
         self.layouts = layouts
-        self.seconds: dict[int, dict[str, list[float]]] = {}
-        self.chosen: dict[int, str] = {}
-        self.uses: dict[int, int] = {}
+        self.seconds: dict[Key, dict[str, list[float]]] = {}
+        self.chosen: dict[Key, str] = {}
+        self.uses: dict[Key, int] = {}
 
-    def backward(self, batch: int) -> tuple[str, Backward]:
-        """The layout to use for a batch of ``batch`` now (the next one to time, until all were)."""
-        if batch in self.chosen:
-            self.uses[batch] = self.uses.get(batch, 0) + 1
-            if self.uses[batch] < REMEASURE_EVERY:
-                name = self.chosen[batch]
+    def backward(self, key: Key) -> tuple[str, Backward]:
+        """The layout to use for ``key`` (batch size, threads) now: the next one to time, until all were."""
+        if key in self.chosen:
+            self.uses[key] = self.uses.get(key, 0) + 1
+            if self.uses[key] < REMEASURE_EVERY:
+                name = self.chosen[key]
                 return name, self.layouts[name]
             # Measure again, the kernels are warm: the old numbers go, the warm-up call is kept.
-            del self.chosen[batch]
-            self.uses[batch] = 0
-            self.seconds[batch] = {name: [float("nan")] for name in self.layouts}
-        timed = self.seconds.setdefault(batch, {name: [] for name in self.layouts})
+            del self.chosen[key]
+            self.uses[key] = 0
+            self.seconds[key] = {name: [float("nan")] for name in self.layouts}
+        timed = self.seconds.setdefault(key, {name: [] for name in self.layouts})
         # Each layout in turn: its warm-up call, then its trials.
         name = min(timed, key=lambda layout: len(timed[layout]))
         return name, self.layouts[name]
 
-    def record(self, batch: int, name: str, seconds: float, warm: bool) -> None:
-        if batch in self.chosen:
+    def record(self, key: Key, name: str, seconds: float, warm: bool) -> None:
+        global _trials
+        if key in self.chosen:
             return
-        timed = self.seconds[batch]
+        _trials += 1
+        timed = self.seconds[key]
         if not warm:
             # The first call of a layout at a batch size builds oneDNN's kernels: not counted.
             timed[name].append(float("nan"))
             return
         timed[name].append(seconds)
         if all(len(times) > TRIALS for times in timed.values()):
-            self.chosen[batch] = min(timed, key=lambda layout: sum(timed[layout][1:]))
+            self.chosen[key] = min(timed, key=lambda layout: sum(timed[layout][1:]))
 
 
 def _conv_forward(self: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
@@ -147,12 +162,12 @@ class _MeasuredGradConv(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         wanted = [ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.has_bias and ctx.needs_input_grad[2]]
         choice: LayoutChoice = ctx.choice
-        batch = x.shape[0]
-        name, layout = choice.backward(batch)
-        warm = bool(choice.seconds.get(batch, {}).get(name))
+        key = (x.shape[0], torch.get_num_threads())
+        name, layout = choice.backward(key)
+        warm = bool(choice.seconds.get(key, {}).get(name))
         started = time.perf_counter()
         grad_x, grad_weight, grad_bias = layout(grad.contiguous(), x, weight, ctx.stride, wanted)
-        choice.record(batch, name, time.perf_counter() - started, warm)
+        choice.record(key, name, time.perf_counter() - started, warm)
         return grad_x, grad_weight, grad_bias, None, None
 
 

@@ -29,7 +29,7 @@ import torch
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, DQN, PPO
 
-from retroml.engine.fast_updates import speed_up
+from retroml.engine.fast_updates import layout_trials, speed_up
 
 # A phase re-measures the thread count it is not using after this many calls (PPO updates every 1,024
 # steps, DQN every 4), then twice as late each time the measurement confirms the choice: a probe of
@@ -102,11 +102,14 @@ class PhaseThreads:
         count = self.next_count()
         previous = torch.get_num_threads()
         torch.set_num_threads(count)
+        trials = layout_trials()
         started = time.perf_counter()
         try:
             yield count
         finally:
-            self.record(count, time.perf_counter() - started)
+            # A call in which the convolutions still timed their layouts says little of this count.
+            if layout_trials() == trials:
+                self.record(count, time.perf_counter() - started)
             torch.set_num_threads(previous)
 
 
