@@ -160,7 +160,9 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     dialog.fast_mode.setChecked(True)
     save(dialog, "desktop-dialog.png")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    assert not dialog.isVisible() and dialog.created_run is not None
+    assert not dialog.start_button.isEnabled()  # the service creates the run on a worker thread
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
+    assert dialog.created_run is not None
     run_id = dialog.created_run.run_id
 
     config = yaml.safe_load(service.paths(run_id).config.read_text(encoding="utf-8"))
@@ -202,7 +204,7 @@ def test_a_tiny_fast_mode_run_started_from_the_dialog(qtbot, service: RunService
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
     gallery.render_length.setText("4s")
     qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
-    assert gallery.render_status.text().startswith("Rendering the journey"), gallery.render_status.text()
+    qtbot.waitUntil(lambda: gallery.render_status.text().startswith("Rendering the journey"), timeout=10_000)
     qtbot.waitUntil(lambda: len(gallery.videos_of_kind("journey")) == 2, timeout=180_000)
     qtbot.waitUntil(lambda: "is ready" in gallery.render_status.text(), timeout=10_000)
     assert not gallery.render_bar.isVisible()
@@ -226,6 +228,7 @@ def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service:
     qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)  # declined
     assert service.paths(first).root.is_dir() and window.last_message == "Nothing was deleted."
     qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)  # accepted
+    qtbot.waitUntil(lambda: window.last_message == f"Deleted {first}.")
     assert not (service.home / "runs" / first).exists()
     assert [run.run_id for run in service.list_runs()] == [second]
     assert "keep-me" in answers.asked[1]
@@ -234,8 +237,8 @@ def test_confirmations_guard_removing_runs_and_clearing_all_data(qtbot, service:
     qtbot.mouseClick(runs.buttons["Clear ALL data"], Qt.MouseButton.LeftButton)  # yes, then no
     assert service.paths(second).root.is_dir() and window.last_message == "Nothing was deleted."
     qtbot.mouseClick(runs.buttons["Clear ALL data"], Qt.MouseButton.LeftButton)  # yes, yes
+    qtbot.waitUntil(lambda: window.last_message == "Deleted 1 run.")
     assert service.list_runs() == [] and not (service.home / "runs" / second).exists()
-    assert window.last_message == "Deleted 1 run."
     assert answers.answers == [] and len(answers.asked) == 6
     qtbot.waitUntil(lambda: runs.table.rowCount() == 0 and runs.empty.isVisible())
 
@@ -256,10 +259,12 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
     runs.select(run_id)
     assert runs.buttons["Pause"].isEnabled() and not runs.buttons["Remove"].isEnabled()
     qtbot.mouseClick(runs.buttons["Pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_message == f"Paused {run_id}.")
     assert service.get(run_id).status is RunStatus.PAUSED
     qtbot.waitUntil(lambda: runs.buttons["Resume"].isEnabled())
     save(window, "desktop-runs.png")
     qtbot.mouseClick(runs.buttons["Resume"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_message == f"Resumed {run_id}.")
     assert service.get(run_id).status is RunStatus.RUNNING
 
     assert not window.close() and window.isVisible()  # cancelled
@@ -284,6 +289,7 @@ def test_closing_while_a_run_trains_asks_to_keep_or_stop_it(qtbot, service: RunS
     assert dialog is not None and dialog.finish.isEnabled() and dialog.finish.isChecked()
     assert f"{stopped.remaining_timesteps:,} timesteps left" in dialog.finish.text()
     assert dialog.steps.text() == "2_000_000"  # "more" would default to the run's first budget
+    qtbot.waitUntil(lambda: third.last_message.startswith("Training"), timeout=30_000)
     run = service.get(run_id)
     assert run.leg == 2 and run.status is RunStatus.RUNNING, third.last_message
     assert run.total_timesteps == 2_000_000 and run.run_budget == 2_000_000
@@ -331,6 +337,7 @@ def test_a_completed_run_continued_with_more_keeps_the_milestones_it_reached(qtb
     assert dialog is not None and not dialog.finish.isEnabled() and dialog.more.isChecked()
     assert dialog.finish.text() == "Finish the planned budget: 0 timesteps left"
     assert dialog.steps.text() == "2_048"
+    qtbot.waitUntil(lambda: window.last_message.startswith("Training"), timeout=30_000)
     run = service.get(run_id)
     assert run.leg == 2 and run.total_timesteps == 4096, window.last_message
     assert window.last_message == f"Training {run_id} leg 2: 2,048 timesteps from 2,048 to 4,096."

@@ -120,10 +120,9 @@ def test_gallery_lists_videos_written_by_another_service(qtbot, cli_videos, wind
     # The stopped run can be picked for "Render video", but it has no checkpoint: one sentence.
     assert gallery.render_run.findData(run_id) >= 0
     gallery.render_run.setCurrentIndex(gallery.render_run.findData(run_id))
-    qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
-    assert gallery.render_status.text() == (
-        f"Run {run_id} has no milestone checkpoint yet, so there is nothing to render"
-    )
+    qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)  # the service answers on a worker thread
+    refusal = f"Run {run_id} has no milestone checkpoint yet, so there is nothing to render"
+    qtbot.waitUntil(lambda: gallery.render_status.text() == refusal, timeout=5000)
     ARTIFACTS.mkdir(exist_ok=True)
     assert window.grab().save(str(ARTIFACTS / "desktop-gallery.png"))
 
@@ -179,6 +178,6 @@ def test_a_damaged_video_is_reported_not_raised(qtbot, home: Path, window: MainW
     video_id = other.raw_store.add_artifact(run_id, "clip", broken.relative_to(home).as_posix(), duration_sec=1.0)
     window.gallery.refresh(after_current=True)
     qtbot.waitUntil(lambda: window.gallery.video_ids() == [video_id], timeout=5000)
-    assert window.gallery.play(video_id) is None
-    assert window.last_message.startswith("Cannot play this video:")
+    window.gallery.play(video_id)  # the file is found on a worker thread; PyAV refuses it on the GUI thread
+    qtbot.waitUntil(lambda: window.last_message.startswith("Cannot play this video:"), timeout=5000)
     assert window.gallery.players == []

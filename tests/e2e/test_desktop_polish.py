@@ -154,6 +154,7 @@ def test_remove_is_one_action_asked_once(qtbot, service: RunService) -> None:  #
     assert list(runs.buttons) == ["Start", "Stop", "Pause", "Resume", "Continue", "Remove", "Clear ALL data"]
     runs.select(run_id)
     qtbot.mouseClick(runs.buttons["Remove"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_message == f"Deleted {run_id}.")
     assert asked == [
         "Remove run: Remove to-remove and delete all its data (checkpoints, clips, journey videos, logs, "
         "metrics)? This cannot be undone."
@@ -344,8 +345,9 @@ def test_player_shows_minutes_and_seconds_and_goes_full_screen(qtbot, service: R
     video_id = add_video(service, run_id, "journey", "journey")
     window = make_window(qtbot, service)
     qtbot.waitUntil(lambda: window.gallery.video_ids() == [video_id], timeout=5000)
-    player_window = window.gallery.play(video_id, autoplay=False)
-    assert player_window is not None
+    window.gallery.play(video_id, autoplay=False)  # the file is found on a worker thread, then the player opens
+    qtbot.waitUntil(lambda: bool(window.gallery.players), timeout=5000)
+    player_window = window.gallery.players[-1]
     qtbot.addWidget(player_window)
     player = player_window.player
     assert player.counter.text() == "0:00 / 0:03"  # 45 frames at 15 frames/s
@@ -409,6 +411,8 @@ def test_a_render_keeps_the_chosen_run_disables_render_and_can_be_cancelled(qtbo
     assert " MB on disk (" in estimate.text()
     save(window, "desktop-render-estimate.png")
     qtbot.mouseClick(gallery.render_button, Qt.MouseButton.LeftButton)
+    assert not gallery.render_button.isEnabled()  # while the service starts the render on a worker thread
+    qtbot.waitUntil(lambda: gallery.render_status.text().startswith("Rendering the journey"), timeout=10_000)
     assert service.get(run_id).status is RunStatus.RENDERING
 
     # While it renders: the Run box keeps the user's choice, Render is off, the bar has a Cancel.
@@ -429,7 +433,7 @@ def test_a_render_keeps_the_chosen_run_disables_render_and_can_be_cancelled(qtbo
 
     window.tabs.setCurrentWidget(gallery)
     qtbot.mouseClick(gallery.cancel_button, Qt.MouseButton.LeftButton)
-    assert gallery.render_status.text() == "Cancelling the render…"
+    qtbot.waitUntil(lambda: gallery.render_status.text() == "Cancelling the render…", timeout=5000)
     qtbot.waitUntil(lambda: service.get(run_id).status is RunStatus.COMPLETED, timeout=60_000)
     name = service.get(run_id).name
     qtbot.waitUntil(lambda: not gallery.render_bar.isVisible(), timeout=5000)

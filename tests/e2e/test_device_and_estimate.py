@@ -112,7 +112,8 @@ def test_the_desktop_dialog_and_progress_tab_show_the_device(qtbot, trained_on: 
     ARTIFACTS.mkdir(exist_ok=True)
     assert dialog.grab().save(str(ARTIFACTS / "desktop-device-estimate.png"))
     dialog.overrides.setText("train.device=cuda")
-    dialog.accept()
+    dialog.accept()  # the service refuses the device on the dialog's worker thread
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=10_000)
     assert dialog.error.text() == f"This machine has no CUDA GPU ({torch_build()}); use --device cpu or auto"
     assert len(service.list_runs()) == 1
 

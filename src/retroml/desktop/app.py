@@ -1,7 +1,8 @@
 """The desktop app (``retroml desktop``): a Qt window on the same service and data home as the CLI.
 
-The window polls :class:`RunService` on a QTimer, each read on a worker thread (:mod:`retroml.desktop.poller`):
-the GUI thread only paints. It never starts processes or writes run files itself.
+The window polls :class:`RunService` on a QTimer, each read on a worker thread (:mod:`retroml.desktop.poller`),
+and its buttons and dialogs call the service on worker threads too: the GUI thread only paints. It never
+starts processes or writes run files itself.
 Training runs are detached processes, so closing the window can leave them running.
 """
 
@@ -20,7 +21,7 @@ from retroml.desktop.charts_tab import ChartsTab
 from retroml.desktop.dialog import StartTrainingDialog
 from retroml.desktop.gallery import GalleryTab
 from retroml.desktop.logs_tab import LogsTab
-from retroml.desktop.poller import Poller
+from retroml.desktop.poller import Actions, Poller
 from retroml.desktop.progress_tab import ProgressTab
 from retroml.desktop.prompts import AskContinue, AskOnClose, Confirm, qt_ask_continue, qt_ask_on_close, qt_confirm
 from retroml.desktop.runs_tab import RunsTab
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.gallery, "Video Gallery")
         self.tabs.currentChanged.connect(lambda _index: self.refresh())
         self.runs_tab.selection_changed.connect(self.show_run)
+        self.runs_tab.acted.connect(self.refresh)
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -87,6 +89,8 @@ class MainWindow(QMainWindow):
         self.poller = Poller(self)
         self.poller.fetched.connect(self._show_runs)
         self.poller.failed.connect(self.report)
+        self.calls = Actions(self)
+        self._closing = False  # a close waits for the service
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self._poll)
@@ -151,29 +155,56 @@ class MainWindow(QMainWindow):
         """The tabs that read the service themselves (each on its own worker thread)."""
         return (self.progress_tab, self.charts_tab, self.logs_tab, self.gallery)
 
-    def active_runs(self) -> list[Run]:
-        return [run for run in self.service.list_runs() if run.active]
-
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask whether runs that a process works on keep going (they are detached processes) or stop."""
-        active = self.active_runs()
-        if active:
-            choice = self.ask_on_close(active)
-            if choice == "cancel":
-                event.ignore()
-                return
-            if choice == "stop":
-                for run in active:
-                    try:
-                        self.service.stop(run.run_id)
-                    except RetroMLError as error:
-                        logger.warning("could not stop %s: %s", run.run_id, error)
+        if self._closing:  # asked again while the first close waits for the service
+            event.ignore()
+            return
+        self._closing = True
+        try:
+            closing = self._may_close()
+        finally:
+            self._closing = False
+        if not closing:
+            event.ignore()
+            return
         self.timer.stop()
         for poller in (self.poller, *(tab.poller for tab in self.reading_tabs())):
             poller.wait()
+        for calls in (self.calls, self.runs_tab.calls, self.progress_tab.calls, self.gallery.calls):
+            calls.wait()
         for player in self.gallery.players:
             player.close()
         event.accept()
+
+    def _may_close(self) -> bool:
+        """The close prompt, given the active runs read on the worker thread; stops them if asked."""
+        service = self.service
+        active, error = self.calls.call_and_wait("close", lambda: active_runs(service))
+        if error is not None:  # nothing to ask about: the runs are detached processes either way
+            logger.warning("could not list the active runs: %s", error)
+        if not active:
+            return True
+        choice = self.ask_on_close(active)
+        if choice == "cancel":
+            return False
+        if choice == "stop":
+            self.calls.call_and_wait("close", lambda: stop_all(service, active))
+        return True
+
+
+def active_runs(service: RunService) -> list[Run]:
+    """The runs a process still works on (blocking: the worker thread)."""
+    return [run for run in service.list_runs() if run.active]
+
+
+def stop_all(service: RunService, runs: list[Run]) -> None:
+    """Stop each of ``runs`` with a checkpoint, or cancel its render (blocking: the worker thread)."""
+    for run in runs:
+        try:
+            service.stop(run.run_id)
+        except RetroMLError as error:
+            logger.warning("could not stop %s: %s", run.run_id, error)
 
 
 def run_desktop(home: str | Path | None = None, db: str | None = None) -> int:

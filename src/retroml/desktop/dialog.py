@@ -4,7 +4,8 @@ The config is built with :func:`retroml.config.compose`, the same composition as
 web app, so a run started here is the same as ``retroml train … [--fast]``. A value the config refuses
 is shown as one sentence under the form and the dialog stays open. The devices this machine has and
 the training time estimate (:mod:`retroml.runs.train_estimate`) are found off the GUI thread: the
-first needs torch imported, the second reads this machine's calibration.
+first needs torch imported, the second reads this machine's calibration. The run is created off it
+too (the service checks the device and writes the store); Start is disabled until it answers.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from retroml.config import (
     parse_budget,
     preset_config,
 )  # fmt: skip
+from retroml.desktop.poller import Actions
 from retroml.desktop.prompts import ok_cancel, sentence
 from retroml.errors import InvalidInputError, RetroMLError
 from retroml.games import all_games
@@ -82,13 +84,15 @@ class StartTrainingDialog(QDialog):
     :param service: the run service the run is created with.
     :param parent: the main window.
 
-    After ``accept()``, :attr:`created_run` holds the new run.
+    Once the dialog is accepted (its ``accepted`` signal, after the service made the run),
+    :attr:`created_run` holds the new run.
     """
 
     def __init__(self, service: RunService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.created_run: Run | None = None
+        self.calls = Actions(self)  # the service creates the run on a worker thread
         self.setWindowTitle("Start Training")
         self.setMinimumWidth(560)
 
@@ -332,12 +336,23 @@ class StartTrainingDialog(QDialog):
         self.error.clear()
 
     def accept(self) -> None:
-        """Validate, create and start the run; on a refused value, say why and stay open."""
+        """Validate, then create and start the run on the worker thread; on a refused value, say why and stay open."""
+        if self.calls.running("create"):
+            return
         try:
             config = self.build()
-            self.created_run = self.service.create(config)
         except (RetroMLError, ValueError) as error:
-            self.show_error(str(error).splitlines()[0])
+            self._refused(str(error))
             return
+        service = self.service
+        self.start_button.setEnabled(False)
+        self.calls.run("create", lambda: service.create(config), self._created, self._refused)
+
+    def _created(self, run: Run) -> None:
+        self.created_run = run
         self.clear_error()
         super().accept()
+
+    def _refused(self, error: str) -> None:
+        self.start_button.setEnabled(True)
+        self.show_error(error.splitlines()[0])

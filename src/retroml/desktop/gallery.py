@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.desktop.player import PlayerWindow
-from retroml.desktop.poller import Poller
+from retroml.desktop.poller import Actions, Poller
 from retroml.desktop.prompts import plural, sentence
 from retroml.desktop.video_names import KINDS, VIDEO_NAMES, estimate_text, group_order, video_title
 from retroml.errors import RetroMLError
@@ -78,6 +78,17 @@ def read_estimate(service: RunService, key: tuple[Any, ...]) -> tuple[tuple[Any,
     return key, estimate_text(estimate) if estimate else ""
 
 
+def pack_folder(service: RunService, video_id: int) -> Path:
+    """The folder of the upload pack of ``video_id``: where its first file still there lies (blocking)."""
+    refusal = RetroMLError(f"video {video_id} has no upload pack")
+    for name in PACK_FILES:
+        try:
+            return service.renders.video_pack_file(video_id, name).parent
+        except RetroMLError as error:
+            refusal = error
+    raise refusal
+
+
 class GalleryTab(QWidget):
     """A grid of video posters, a player on double-click, and the Render journey controls.
 
@@ -105,6 +116,7 @@ class GalleryTab(QWidget):
         self.poller = Poller(self)
         self.poller.fetched.connect(self._show)
         self.poller.failed.connect(self.report)
+        self.calls = Actions(self)  # play, open a pack file, render, cancel: the service answers on a worker thread
         self._rendering: str | None = None  # the run whose render this tab started
         self._showing_progress = False  # the status line shows a render's progress (ours or another's)
 
@@ -331,23 +343,32 @@ class GalleryTab(QWidget):
         return self._posters[video_id]
 
     # playing --------------------------------------------------------------------------------
-    def play_item(self, item: QListWidgetItem) -> PlayerWindow | None:
-        if item.data(Qt.ItemDataRole.UserRole) is None:
-            return None  # a run header
-        return self.play(int(item.data(Qt.ItemDataRole.UserRole)), title=item.text().replace("\n", " — "))
+    def play_item(self, item: QListWidgetItem) -> None:
+        if item.data(Qt.ItemDataRole.UserRole) is not None:  # else a run header
+            self.play(int(item.data(Qt.ItemDataRole.UserRole)), title=item.text().replace("\n", " — "))
 
-    def play(self, video_id: int, title: str = "Video", autoplay: bool = True) -> PlayerWindow | None:
-        """Open the in-app player on one video."""
+    def play(self, video_id: int, title: str = "Video", autoplay: bool = True) -> None:
+        """Open the in-app player on a video once the worker thread found its file (it is then last in ``players``)."""
+        key = f"play {video_id}"
+        if self.calls.running(key):
+            return
+        service = self.service
+        self.calls.run(
+            key,
+            lambda: service.renders.video_file(video_id),
+            lambda path: self._open_player(path, title, autoplay),
+            lambda error: self.report(f"Cannot play this video: {error}"),
+        )
+
+    def _open_player(self, path: Path, title: str, autoplay: bool) -> None:
         try:
-            path = self.service.renders.video_file(video_id)
             player = PlayerWindow(path, title, self, autoplay=autoplay)
-        except (RetroMLError, OSError, av.FFmpegError) as error:
+        except (OSError, av.FFmpegError) as error:
             self.report(f"Cannot play this video: {error}")
-            return None
+            return
         self.players = [window for window in self.players if window.isVisible()]
         self.players.append(player)
         player.show()
-        return player
 
     # the upload pack --------------------------------------------------------------------------
     def pack_names(self, item: QListWidgetItem | None) -> list[str]:
@@ -357,17 +378,19 @@ class GalleryTab(QWidget):
         return [name for name in PACK_FILES if name in pack]
 
     def pack_menu(self, item: QListWidgetItem) -> QMenu | None:
-        """The video's context menu: its upload pack folder and each of its files (``None`` without a pack)."""
+        """The video's context menu: its upload pack folder and each of its files (``None`` without a pack).
+
+        The files are named from the video's meta; the service finds one (on the worker thread) when it is chosen.
+        """
         if not self.pack_names(item):
             return None
         video_id = int(item.data(Qt.ItemDataRole.UserRole))
+        pack = item.data(Qt.ItemDataRole.UserRole + 1)["meta"]["pack"]
         menu = QMenu(self)
         menu.addAction("Open upload pack folder").triggered.connect(lambda: self.open_pack_folder(video_id))
         for name in self.pack_names(item):
-            path = self._pack_file(video_id, name)
-            if path is not None:
-                action = menu.addAction(f"Open {path.name}")
-                action.triggered.connect(lambda _checked=False, path=path: self._open(path))
+            action = menu.addAction(f"Open {Path(pack[name]).name}")
+            action.triggered.connect(lambda _checked=False, name=name: self._open_pack_file(video_id, name))
         return menu
 
     def open_pack_folder(self, video_id: int | None = None) -> None:
@@ -377,16 +400,15 @@ class GalleryTab(QWidget):
             video_id = int(item.data(Qt.ItemDataRole.UserRole))
         if video_id is None:
             return
-        path = next((found for name in PACK_FILES if (found := self._pack_file(video_id, name))), None)
-        if path is not None:
-            self._open(path.parent)
+        service, chosen = self.service, video_id
+        self.calls.run("pack", lambda: pack_folder(service, chosen), self._open, self._pack_refused)
 
-    def _pack_file(self, video_id: int, name: str) -> Path | None:
-        try:
-            return self.service.renders.video_pack_file(video_id, name)
-        except RetroMLError as error:
-            self.report(f"Cannot open the upload pack: {error}")
-            return None
+    def _open_pack_file(self, video_id: int, name: str) -> None:
+        service = self.service
+        self.calls.run("pack", lambda: service.renders.video_pack_file(video_id, name), self._open, self._pack_refused)
+
+    def _pack_refused(self, error: str) -> None:
+        self.report(f"Cannot open the upload pack: {error}")
 
     def _open(self, path: Path) -> None:
         self.open_url(QUrl.fromLocalFile(str(path)))
@@ -419,7 +441,7 @@ class GalleryTab(QWidget):
         self._runs = runs
         picked = next((run for run in runs if run.run_id == self.render_run.currentData()), None)
         why = picked.refusal(Action.RENDER) if picked is not None else "Pick a run to render."
-        self.render_button.setEnabled(why is None)
+        self.render_button.setEnabled(why is None and not self.calls.running("render"))
         self.render_button.setToolTip(sentence(why) if why else "")
         self._update_compare_choices(runs)
         self._show_render_progress(runs, picked)
@@ -435,7 +457,8 @@ class GalleryTab(QWidget):
             self.render_bar.setValue(int(done * 1000))
             self.render_bar.setFormat(f"{run.name}: %p %")
             self.cancel_button.setProperty("run_id", run.run_id)
-            self.cancel_button.setEnabled(Action.CANCEL_RENDER in run.actions and self._cancelling != run.run_id)
+            cancelling = self._cancelling == run.run_id or self.calls.running("cancel")
+            self.cancel_button.setEnabled(Action.CANCEL_RENDER in run.actions and not cancelling)
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
             self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
             self._showing_progress = True
@@ -477,16 +500,25 @@ class GalleryTab(QWidget):
     def cancel_render(self) -> None:
         """Cancel the render whose progress is shown: the run keeps its status, no partial video is left."""
         run_id = self.cancel_button.property("run_id")
-        if not run_id:
+        if not run_id or self.calls.running("cancel"):
             return
-        try:
-            self.service.renders.cancel_render(str(run_id))
-        except RetroMLError as error:
-            self.render_status.setText(sentence(error))
-            return
-        self._cancelling = str(run_id)
+        service, cancelled = self.service, str(run_id)
+        self.cancel_button.setEnabled(False)
+        self.calls.run(
+            "cancel",
+            lambda: service.renders.cancel_render(cancelled),
+            lambda _run: self._render_cancelled(cancelled),
+            self._cancel_refused,
+        )
+
+    def _render_cancelled(self, run_id: str) -> None:
+        self._cancelling = run_id
         self.cancel_button.setEnabled(False)
         self.render_status.setText("Cancelling the render…")
+
+    def _cancel_refused(self, error: str) -> None:
+        self.render_status.setText(sentence(error))
+        self.cancel_button.setEnabled(True)
 
     def _update_compare_choices(self, runs: list[Run]) -> None:
         """Runs of the chosen run's game, for the compare layout (shown only when it is chosen)."""
@@ -522,11 +554,22 @@ class GalleryTab(QWidget):
                 self.render_status.setText("Compare needs a second run of the same game; train one first.")
                 return
             compare_with = [self.compare_run.currentData()]
-        try:
-            self.service.renders.start_render(run_id, length=length, layout=layout, compare_with=compare_with)
-        except RetroMLError as error:
-            self.render_status.setText(sentence(error))
+        if self.calls.running("render"):
             return
+        service = self.service
+        self.render_button.setEnabled(False)
+        self.calls.run(
+            "render",
+            lambda: service.renders.start_render(run_id, length=length, layout=layout, compare_with=compare_with),
+            lambda _run: self._render_started(run_id),
+            self._render_refused,
+        )
+
+    def _render_started(self, run_id: str) -> None:
         self._rendering = run_id
         self.render_status.setText("Rendering the journey: 0 %")
         self.refresh(after_current=True)
+
+    def _render_refused(self, error: str) -> None:
+        self.render_status.setText(sentence(error))
+        self.render_button.setEnabled(True)  # as before the click; the next read says what the run allows

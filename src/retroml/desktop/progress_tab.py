@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from retroml.config import RunConfig
-from retroml.desktop.poller import Poller
+from retroml.desktop.poller import Actions, Poller
 from retroml.desktop.prompts import sentence
-from retroml.errors import RetroMLError
 from retroml.runs.model import ACTIVE_STATUSES, Action, Milestone, Run, RunStatus, duration_text
 from retroml.runs.service import RunService
 
@@ -106,6 +105,16 @@ def read_progress(service: RunService, run_id: str) -> ProgressView:
     return ProgressView(run, config, paths.root, paths.latest_checkpoint.exists(), clips, journeys)
 
 
+def cancel_or_stop(service: RunService, run_id: str) -> RunStatus:
+    """Cancel the render of ``run_id`` or stop its training (blocking: the worker thread); returns the status it had."""
+    status = service.get(run_id).status
+    if status is RunStatus.RENDERING:
+        service.renders.cancel_render(run_id)
+    else:
+        service.stop(run_id)
+    return status
+
+
 class ProgressTab(QWidget):
     """The selected run's figures, a bar of the whole run's progress and its milestones, reached or planned."""
 
@@ -118,6 +127,7 @@ class ProgressTab(QWidget):
         self.poller = Poller(self)
         self.poller.fetched.connect(self._show)
         self.poller.failed.connect(self._show_error)
+        self.calls = Actions(self)
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         for name in FIELDS:
@@ -236,26 +246,32 @@ class ProgressTab(QWidget):
         self.cancel_button.setText("Cancel render" if rendering else "Stop training")
         action = Action.CANCEL_RENDER if rendering else Action.STOP
         self.cancel_button.setVisible(action in run.actions and run.active)
-        self.cancel_button.setEnabled(self._asked != (run.run_id, run.status))
+        self.cancel_button.setEnabled(self._asked != (run.run_id, run.status) and not self.calls.running("cancel"))
 
     def cancel_work(self) -> None:
         """Cancel the render, or stop training with a checkpoint (it can be continued later)."""
-        if self.run_id is None:
+        if self.run_id is None or self.calls.running("cancel"):
             return
-        run_id = self.run_id
-        try:
-            status = self.service.get(run_id).status
-            if status is RunStatus.RENDERING:
-                self.service.renders.cancel_render(run_id)
-                self.report(f"Cancelled the render of {run_id}; no video was made.")
-            else:
-                self.service.stop(run_id)
-                self.report(f"Asked {run_id} to save a checkpoint and stop.")
-        except RetroMLError as error:
-            self.report(sentence(error))
-            return
+        service, run_id = self.service, self.run_id
+        self.cancel_button.setEnabled(False)
+        self.calls.run(
+            "cancel",
+            lambda: cancel_or_stop(service, run_id),
+            lambda status: self._cancelled(run_id, status),
+            self._cancel_refused,
+        )
+
+    def _cancelled(self, run_id: str, status: RunStatus) -> None:
+        if status is RunStatus.RENDERING:
+            self.report(f"Cancelled the render of {run_id}; no video was made.")
+        else:
+            self.report(f"Asked {run_id} to save a checkpoint and stop.")
         self._asked = (run_id, status)
         self.refresh(after_current=True)
+
+    def _cancel_refused(self, error: str) -> None:
+        self.report(sentence(error))
+        self.cancel_button.setEnabled(True)
 
     def _show_milestones(self, run: Run, has_latest: bool) -> None:
         reached = sum(1 for milestone in run.milestones if milestone.reached)

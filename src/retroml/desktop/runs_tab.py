@@ -1,9 +1,9 @@
 """The Runs tab: every run of the data home in a table, and the buttons that control them.
 
 Destructive actions ask first: removing a run (its whole folder) once, clearing all data twice.
-Every action goes through :class:`RunService`; a button is enabled only when the selected run's
-``actions`` allow it, and a refusal that still comes (the run changed meanwhile) is shown as its
-one-sentence message.
+Every action goes through :class:`RunService` on a worker thread (:class:`~retroml.desktop.poller.Actions`);
+a button is enabled only when the selected run's ``actions`` allow it and none of its calls is in
+flight, and a refusal that still comes (the run changed meanwhile) is shown as its one-sentence message.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from retroml.desktop.poller import Actions
 from retroml.desktop.prompts import AskContinue, Confirm, plural
 from retroml.errors import RetroMLError
 from retroml.runs.model import Action, Run, RunStatus, duration_text
@@ -80,6 +81,7 @@ class RunsTab(QWidget):
     """
 
     selection_changed = Signal(object)  # the selected run_id, or None
+    acted = Signal()  # a button's call answered: the runs are worth reading again
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class RunsTab(QWidget):
         self.ask_continue = ask_continue
         self.report = report
         self.runs: list[Run] = []
+        self.calls = Actions(self)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         for column, tip in HEADER_TIPS.items():
@@ -185,33 +188,44 @@ class RunsTab(QWidget):
         run = self.selected_run()
         allowed = run.actions if run is not None else []
         for label, action in BUTTON_ACTIONS.items():
-            self.buttons[label].setEnabled(action in allowed)
-        self.buttons["Clear ALL data"].setEnabled(bool(self.runs))
+            self.buttons[label].setEnabled(action in allowed and not self.calls.running(label))
+        self.buttons["Clear ALL data"].setEnabled(bool(self.runs) and not self.calls.running("Clear ALL data"))
 
     # actions --------------------------------------------------------------------------------
-    def _act(self, action: Callable[[str], Any], done: str) -> None:
+    def _act(self, label: str, call: Callable[[], Any], done: Callable[[Any], str]) -> None:
+        """Run ``call`` on the worker thread, the ``label`` button disabled; report ``done(result)`` or the refusal."""
+
+        def finished(result: Any) -> None:
+            self._enable_buttons()
+            self.report(done(result))
+            self.acted.emit()
+
+        def refused(error: str) -> None:
+            self._enable_buttons()
+            self.report(error)
+            self.acted.emit()
+
+        self.calls.run(label, call, finished, refused)
+        self._enable_buttons()
+
+    def _act_on_selected(self, label: str, action: Callable[[str], Any], done: str) -> None:
         run_id = self.selected_run_id()
         if run_id is None:
             self.report("Select a run first.")
             return
-        try:
-            action(run_id)
-        except RetroMLError as error:
-            self.report(str(error))
-            return
-        self.report(done.format(run_id=run_id))
+        self._act(label, lambda: action(run_id), lambda _result: done.format(run_id=run_id))
 
     def start(self) -> None:
-        self._act(self.service.start, "Started {run_id}.")
+        self._act_on_selected("Start", self.service.start, "Started {run_id}.")
 
     def stop(self) -> None:
-        self._act(self.service.stop, "Asked {run_id} to save a checkpoint and stop.")
+        self._act_on_selected("Stop", self.service.stop, "Asked {run_id} to save a checkpoint and stop.")
 
     def pause(self) -> None:
-        self._act(self.service.pause, "Paused {run_id}.")
+        self._act_on_selected("Pause", self.service.pause, "Paused {run_id}.")
 
     def resume(self) -> None:
-        self._act(self.service.resume, "Resumed {run_id}.")
+        self._act_on_selected("Resume", self.service.resume, "Resumed {run_id}.")
 
     def continue_run(self) -> None:
         run = self.selected_run()
@@ -222,16 +236,8 @@ class RunsTab(QWidget):
         if choice is None:
             return
         mode, steps = choice
-        try:
-            continued = self.service.continue_run(run.run_id, mode, steps)
-        except RetroMLError as error:
-            self.report(str(error))
-            return
-        leg = continued.legs[-1]
-        self.report(
-            f"Training {run.run_id} leg {leg.leg}: {leg.budget:,} timesteps from {leg.start_timesteps:,} "
-            f"to {continued.total_timesteps:,}."
-        )
+        service, run_id = self.service, run.run_id
+        self._act("Continue", lambda: service.continue_run(run_id, mode, steps), continued_text)
 
     def remove(self) -> None:
         """Delete the selected run with all its files, after one confirmation."""
@@ -246,7 +252,7 @@ class RunsTab(QWidget):
         if not self.confirm("Remove run", question):
             self.report("Nothing was deleted.")
             return
-        self._act(self.service.delete, "Deleted {run_id}.")
+        self._act_on_selected("Remove", self.service.delete, "Deleted {run_id}.")
 
     def clear_all(self) -> None:
         """Delete every run that is not training, after two confirmations."""
@@ -257,12 +263,32 @@ class RunsTab(QWidget):
         if not self.confirm("Clear ALL data", "Really delete everything? Checkpoints and videos cannot be recovered."):
             self.report("Nothing was deleted.")
             return
-        deleted, kept = 0, 0
-        for run in self.service.list_runs():
-            try:
-                self.service.delete(run.run_id)
-                deleted += 1
-            except RetroMLError:
-                kept += 1
-        note = f"; {plural(kept, 'active run')} kept — stop {'it' if kept == 1 else 'them'} first" if kept else ""
-        self.report(f"Deleted {plural(deleted, 'run')}{note}.")
+        service = self.service
+        self._act("Clear ALL data", lambda: delete_all(service), deleted_text)
+
+
+def continued_text(continued: Run) -> str:
+    """What Continue reports: the new leg's budget, from where and to what total."""
+    leg = continued.legs[-1]
+    return (
+        f"Training {continued.run_id} leg {leg.leg}: {leg.budget:,} timesteps from {leg.start_timesteps:,} "
+        f"to {continued.total_timesteps:,}."
+    )
+
+
+def delete_all(service: RunService) -> tuple[int, int]:
+    """Delete every run the service may delete (blocking: the worker thread); returns how many were deleted and kept."""
+    deleted, kept = 0, 0
+    for run in service.list_runs():
+        try:
+            service.delete(run.run_id)
+            deleted += 1
+        except RetroMLError:
+            kept += 1
+    return deleted, kept
+
+
+def deleted_text(counts: tuple[int, int]) -> str:
+    deleted, kept = counts
+    note = f"; {plural(kept, 'active run')} kept — stop {'it' if kept == 1 else 'them'} first" if kept else ""
+    return f"Deleted {plural(deleted, 'run')}{note}."
