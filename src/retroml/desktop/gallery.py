@@ -460,7 +460,10 @@ class GalleryTab(QWidget):
             cancelling = self._cancelling == run.run_id or self.calls.running("cancel")
             self.cancel_button.setEnabled(Action.CANCEL_RENDER in run.actions and not cancelling)
             others = f" (+{len(rendering) - 1} more)" if len(rendering) > 1 else ""
-            self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
+            if self._cancelling == run.run_id:  # until the render process has ended
+                self.render_status.setText("Cancelling the render…")
+            else:
+                self.render_status.setText(f"Rendering the journey of {run.name}: {done * 100:.0f} %{others}")
             self._showing_progress = True
             return
         finished = next((run for run in runs if run.run_id in (self._rendering, self._cancelling)), None)
