@@ -122,3 +122,22 @@ def test_the_desktop_dialog_and_progress_tab_show_the_device(qtbot, trained_on: 
     tab.show_run(run_id)  # read on the tab's worker thread, painted when it arrives
     qtbot.waitUntil(lambda: tab.fields["Device"].text() == "cpu (asked: auto)", timeout=10_000)
     assert tab.grab().save(str(ARTIFACTS / "desktop-progress-device.png"))
+
+
+def test_the_desktop_dialog_measures_this_machine_on_request(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    dialog = StartTrainingDialog(RunService(home))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.algo.setCurrentIndex(dialog.algo.findData("a2c"))
+    dialog.n_envs.setText("4")
+    qtbot.waitUntil(lambda: "a first guess" in dialog.estimate.text() and dialog.measure.isVisible(), timeout=60_000)
+    dialog.measure.click()
+    qtbot.waitUntil(lambda: "a short probe is measuring it now" in dialog.estimate.text(), timeout=30_000)
+    assert not dialog.measure.isVisible()
+    qtbot.waitUntil(lambda: "measured by a short probe of A2C with 4 envs" in dialog.estimate.text(), timeout=240_000)
+    assert not dialog.measure.isVisible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert dialog.grab().save(str(ARTIFACTS / "desktop-estimate-probe.png"))
+    probed = measured_speed(home, "a2c", 4, "cpu")
+    assert probed is not None and probed.legs == 0

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from retroml.config import (
     ALGOS,
     PRESETS,
+    SETTING_DESCRIPTIONS,
     RunConfig,
     TrainConfig,
     compose,
@@ -54,6 +56,10 @@ FAST_MODE_TRADE_OFF = (
 )
 # Frames per wall-clock second the training time-lapse captures when the box is checked.
 TIMELAPSE_FPS = 2.0
+
+
+# While a probe measures this machine, the estimate is asked again this often (milliseconds).
+PROBE_POLL_MS = 5000
 
 
 def _limits(field: str) -> tuple[int, int]:
@@ -114,16 +120,20 @@ class StartTrainingDialog(QDialog):
         low, high = ENVS_LIMITS
         self.n_envs = QLineEdit()
         self.n_envs.setPlaceholderText(f"algorithm default ({low}–{high})")
-        self.n_envs.setToolTip(f"Parallel emulators, {low} to {high}; empty: the algorithm's default")
+        self.n_envs.setToolTip(f"{SETTING_DESCRIPTIONS['train.n_envs']} {low} to {high}.")
         self.n_threads = QSpinBox()
         self.n_threads.setRange(1, 256)
         self.n_threads.setValue(os.cpu_count() or 1)
         self.device = QComboBox()
         self.device.addItem("auto", "auto")
-        self.device.setToolTip("Where the network trains: auto takes a CUDA GPU when torch sees one")
+        self.device.setToolTip(SETTING_DESCRIPTIONS["train.device"])
         self.estimate = QLabel()
         self.estimate.setWordWrap(True)
         self.estimate.setAccessibleName("Training time estimate")
+        self.measure = QPushButton("Measure this machine")
+        self.measure.setToolTip("A short real training of this kind of run (under a minute), for the estimates")
+        self.measure.setVisible(False)
+        self.measure.clicked.connect(lambda: self._ask_estimate(probe=True))
         self.recording = QCheckBox("Training video recording")
         self.recording.setChecked(True)
         self._recording_before_fast = True
@@ -150,6 +160,19 @@ class StartTrainingDialog(QDialog):
         self.error.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 4)
         self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
+        # Each field's help is its description in the config schema, as in the web form and `train --help`.
+        for widget, setting in (
+            (self.name, "name"),
+            (self.game, "game.id"),
+            (self.algo, "train.algo"),
+            (self.timesteps, "train.total_timesteps"),
+            (self.n_threads, "train.n_threads"),
+            (self.recording, "recording.enabled"),
+            (self.clip_seconds, "recording.milestone_clip_seconds"),
+            (self.journey_length, "render.length"),
+            (self.fast_mode, "fast_mode"),
+        ):
+            widget.setToolTip(SETTING_DESCRIPTIONS[setting])
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         form.addRow("", self.preset_note)
@@ -180,6 +203,7 @@ class StartTrainingDialog(QDialog):
         # The estimate sits beside Start: what pressing it will cost.
         bottom = QHBoxLayout()
         bottom.addWidget(self.estimate, 1)
+        bottom.addWidget(self.measure)
         bottom.addWidget(buttons)
         layout.addLayout(bottom)
 
@@ -194,6 +218,8 @@ class StartTrainingDialog(QDialog):
         self._estimate: tuple[str, Future[TrainingEstimate]] | None = None
         self._estimate_timer = QTimer(self, singleShot=True, interval=500)
         self._estimate_timer.timeout.connect(self._ask_estimate)
+        self._probe_timer = QTimer(self, singleShot=True, interval=PROBE_POLL_MS)
+        self._probe_timer.timeout.connect(self._ask_estimate)
         self._poll = QTimer(self, interval=100)
         self._poll.timeout.connect(self._collect)
         self._poll.start()
@@ -252,13 +278,14 @@ class StartTrainingDialog(QDialog):
         except (RetroMLError, ValueError):
             return None
 
-    def _ask_estimate(self) -> None:
+    def _ask_estimate(self, probe: bool = False) -> None:
         key = self._estimate_key()
         if key is None:
             self.estimate.clear()
+            self.measure.setVisible(False)
             return
         config = RunConfig.model_validate(json.loads(key))
-        self._estimate = (key, self._work.submit(self.service.training_estimate, config))
+        self._estimate = (key, self._work.submit(self.service.training_estimate, config, probe))
 
     def _collect(self) -> None:
         """Show what the worker thread finished: the device list, then the estimate of the current values."""
@@ -280,6 +307,9 @@ class StartTrainingDialog(QDialog):
             self.estimate.setText(sentence(error))
             return
         self.estimate.setText(f"{estimate_sentence(estimate)}.")
+        self.measure.setVisible(estimate.basis == "first guess" and not estimate.probing)
+        if estimate.probing:
+            self._probe_timer.start()  # until the probe's number is in
         self._fit()
 
     def _fill_devices(self, choices: list[DeviceChoice]) -> None:
