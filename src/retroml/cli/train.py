@@ -37,18 +37,20 @@ StepsOption = Annotated[
     str | None, typer.Option(help=f"{SETTING_DESCRIPTIONS['train.total_timesteps']} E.g. 2_000_000, 2M or 2e6.")
 ]
 EnvsOption = Annotated[int | None, typer.Option(help=SETTING_DESCRIPTIONS["train.n_envs"])]
+GameOption = Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])]
+DeviceOption = Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.device"])]
 FastOption = Annotated[bool, typer.Option("--fast", help=f"Fast Mode. {SETTING_DESCRIPTIONS['fast_mode']}")]
 
 
 @app.command()
 @where_options
 def train(
-    game: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])] = None,
+    game: GameOption = None,
     algo: AlgoOption = None,
     steps: StepsOption = None,
     envs: EnvsOption = None,
     seed: Annotated[int | None, typer.Option(help=SETTING_DESCRIPTIONS["train.seed"])] = None,
-    device: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.device"])] = None,
+    device: DeviceOption = None,
     name: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["name"])] = None,
     config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
     preset: Annotated[str | None, typer.Option(help="Start from a preset (see `retroml presets`).")] = None,
@@ -94,10 +96,10 @@ def train(
 @app.command()
 @where_options
 def calibrate(
-    game: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["game.id"])] = None,
+    game: GameOption = None,
     algo: AlgoOption = None,
     envs: EnvsOption = None,
-    device: Annotated[str | None, typer.Option(help=SETTING_DESCRIPTIONS["train.device"])] = None,
+    device: DeviceOption = None,
     preset: Annotated[str | None, typer.Option(help="Measure the kind of run a preset starts.")] = None,
     *,
     where: Where,
