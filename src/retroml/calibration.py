@@ -33,13 +33,16 @@ Measurement = TypeVar("Measurement", bound="DataclassInstance")
 class RenderCost:
     """The measured cost of a layout at a resolution on this machine.
 
-    :param worker_seconds_per_frame: wall seconds × workers per rendered pane-frame, start-up included.
+    :param worker_seconds_per_frame: seconds one worker spends per rendered pane-frame, once its segment is set up.
     :param bytes_per_second: bytes of MP4 per second of video.
+    :param start_seconds: wall seconds of a render that do not grow with its length: the workers' start-up,
+        each segment's checkpoint, emulators and encoder, the join and the poster.
     :param renders: how many renders the measurement blends.
     """
 
     worker_seconds_per_frame: float
     bytes_per_second: float
+    start_seconds: float = 0.0
     renders: int = 1
 
 
@@ -125,9 +128,19 @@ def record_render(
     wall_seconds: float,
     video_seconds: float,
     size_bytes: int,
+    frame_seconds: float | None = None,
 ) -> RenderCost | None:
-    """Blend a finished render into the measurement; a failure to write is logged, never raised."""
+    """Blend a finished render into the measurement; a failure to write is logged, never raised.
+
+    ``frame_seconds`` is the worker time the segments spent on frames (after their set-up), summed: the
+    part of a render that grows with its length; the rest of the wall time is its fixed part. Without
+    it the whole wall time counts as per-frame work.
+    """
     if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:
         return None
-    measured = RenderCost(wall_seconds * max(1, workers) / pane_frames, size_bytes / video_seconds)
+    workers = max(1, workers)
+    if frame_seconds is None or frame_seconds <= 0:
+        frame_seconds = wall_seconds * workers
+    start = max(wall_seconds - frame_seconds / workers, 0.0)
+    measured = RenderCost(frame_seconds / pane_frames, size_bytes / video_seconds, start)
     return record_measurement(home, _key(layout, resolution, workers), measured, "the render's measured speed")

@@ -385,3 +385,11 @@ def test_a_render_estimate_is_within_30_percent_once_this_machine_rendered_one(
     took = time.perf_counter() - started
     assert abs(expected_seconds - took) / took <= 0.3, (expected_seconds, took)
     assert abs(expected_bytes - video.stat().st_size) / video.stat().st_size <= 0.3
+    # A longer journey than the ones measured: its start-up is not multiplied by its length.
+    longer = RenderConfig(length="30s", resolution="854x480")
+    plan = plan_journey(service.raw_store, run_id, longer, service.paths(run_id).videos / ".estimate")
+    expected_seconds = plan.expected_render_seconds(2)
+    started = time.perf_counter()
+    render_run_journey(service.raw_store, run_id, longer, workers=2)
+    took = time.perf_counter() - started
+    assert abs(expected_seconds - took) / took <= 0.3, (expected_seconds, took)

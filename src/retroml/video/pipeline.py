@@ -192,7 +192,9 @@ def render_and_join(
         shutil.rmtree(plan.work_dir, ignore_errors=True)
     wall = time.perf_counter() - started
     layout = plan.segments[0].layout
-    record_render(store.home, layout, plan.resolution, plan.pane_frames, workers, wall, info.duration, info.size_bytes)
+    work = sum(result["render_seconds"] - result.get("setup_seconds", 0.0) for result in results)
+    size = info.size_bytes
+    record_render(store.home, layout, plan.resolution, plan.pane_frames, workers, wall, info.duration, size, work)
     logger.info(
         "render of %s took %.1f s (expected %.1f s), %.1f MB (expected %.1f MB)",
         plan.run_id,

@@ -89,7 +89,7 @@ class RenderPlan:
         workers = max(1, min(workers, len(self.segments)))
         cost = self.measured_cost(workers)
         if cost is not None:
-            return self.pane_frames * cost.worker_seconds_per_frame / workers
+            return cost.start_seconds + self.pane_frames * cost.worker_seconds_per_frame / workers
         panes = max(len(segment.panes) for segment in self.segments)
         # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
         width, height = (int(part) for part in self.resolution.split("x"))

@@ -161,6 +161,8 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
         with VideoEncoder(
             output, spec.width, spec.height, spec.fps, spec.crf, spec.preset, spec.threads, spec.faststart
         ) as encoder:
+            # Loading the checkpoints and starting the emulators and the encoder: a cost per segment, not per frame.
+            setup_seconds = time.perf_counter() - started
             if spec.title_frames:
                 card = to_i420(_title_card(spec))
                 for _ in range(spec.title_frames):
@@ -194,6 +196,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
         "play_frames": spec.play_frames,
         "seconds": spec.frames / spec.fps,
         "render_seconds": time.perf_counter() - started,
+        "setup_seconds": setup_seconds,
         "panes": [
             {
                 "checkpoint": Path(pane.checkpoint).name,
