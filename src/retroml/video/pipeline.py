@@ -297,7 +297,8 @@ def publish(
         for result in results:
             result["start_frame"] = start
             start += result["frames"]
-            result.pop("render_seconds", None)
+            for timing in ("render_seconds", "setup_seconds"):  # how long it took, not what was shown
+                result.pop(timing, None)
         save_poster(output, output.with_suffix(".jpg"), at_seconds=best_moment(results, settings.fps))
         last = _last_own_pane(store, plan, results)
         write_manifest(
