@@ -510,8 +510,9 @@ class RunService:
         asking), a first guess starts a short probe of this machine, unless a run is training: it
         would slow the run and measure a busy machine.
         """
-        idle = not any(run.active for run in self.list_runs())
-        return estimate_training(self.home, config, probe=probe and idle)
+        # Only a probe needs to know whether a run trains: a plain estimate (every keystroke of a form) reads no runs.
+        probe = probe and not any(run.active for run in self.list_runs())
+        return estimate_training(self.home, config, probe=probe)
 
     def system_status(self) -> dict[str, Any]:
         """CPU, memory and disk of this machine, and the runs training now."""
