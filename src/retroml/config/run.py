@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from retroml.config.sections import GameConfig, RecordingConfig, RenderConfig, Section
 from retroml.config.train import ALGOS, TRAIN_CLASSES, PPOConfig, TrainConfig, TrainSettings
+from retroml.config.zoo import parse_yaml
 from retroml.errors import InvalidInputError
 
 DEFAULT_MILESTONES = [0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
@@ -117,7 +118,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidInputError(f"{path} is not UTF-8 text; save it as UTF-8 and try again") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
