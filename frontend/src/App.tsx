@@ -36,7 +36,7 @@ export function App() {
   };
   const runMatch = /^\/runs\/([^/]+)$/.exec(path);
   const page = runMatch ? (
-    <RunPage runId={decodeURIComponent(runMatch[1])} />
+    <RunPage runId={decodeURIComponent(runMatch[1])} defaults={catalogue.defaults} />
   ) : path === "/compare" ? (
     <Compare />
   ) : path === "/gallery" ? (

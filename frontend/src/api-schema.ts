@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * Defaults
-         * @description What the form needs to mirror the server's validation: algorithms, limits and default values.
+         * @description What the forms show beside their fields: algorithms, default values, limits and each setting's help.
          */
         get: operations["defaults_api_defaults_get"];
         put?: never;
@@ -614,7 +614,9 @@ export interface components {
         };
         /**
          * Defaults
-         * @description What the form needs to mirror the server's validation: algorithms, limits and default values.
+         * @description What the forms show beside their fields: algorithms, default values, limits and each setting's help.
+         *
+         *     The forms check nothing themselves: the server reads what is typed and names each refused field.
          */
         Defaults: {
             /** Algos */
@@ -647,6 +649,13 @@ export interface components {
              * @description Every video a run can be rendered into.
              */
             video_layouts: ("single" | "grid" | "analytics" | "compare" | "highlights" | "timelapse")[];
+            /**
+             * Video Lengths
+             * @description The default length of the videos that do not take the run's journey length.
+             */
+            video_lengths: {
+                [key: string]: string;
+            };
             /**
              * Zoo
              * @description RL Zoo's Atari hyper-parameters of each algorithm.
@@ -939,7 +948,7 @@ export interface components {
              * @description Length of each milestone clip.
              * @default 10
              */
-            milestone_clip_seconds: number;
+            milestone_clip_seconds: number | string;
             /**
              * Timelapse Fps
              * @description At most this many frames per wall-clock second, taken while the envs step, for the training time-lapse (0 = off). The picture is the agent's view of training env 0 (its newest 84×84 grey frame), because ale-py's native vector env gives no colour frames.
@@ -1147,7 +1156,7 @@ export interface components {
         RenderRequest: {
             /**
              * Compare With
-             * @description Other runs (compare layout).
+             * @description Other runs (compare layout: 1 to 3).
              */
             compare_with?: string[];
             /** Layout */
@@ -1753,12 +1762,12 @@ export interface components {
              * N Envs
              * @description Parallel emulators in the vector env (empty: the RL Zoo's Atari value).
              */
-            n_envs?: number | null;
+            n_envs?: number | string | null;
             /**
              * N Threads
              * @description PyTorch CPU threads (0 = one per core).
              */
-            n_threads?: number | null;
+            n_threads?: number | string | null;
             /**
              * Name
              * @description Human name of the run (default: <game>-<algo>-<yyyymmdd-hhmm>).
@@ -1774,7 +1783,7 @@ export interface components {
              * Seed
              * @description Seeds the environments and the network initialisation.
              */
-            seed?: number | null;
+            seed?: number | string | null;
             /**
              * Total Timesteps
              * @description Environment steps (agent actions, summed over the environments) of this leg.

@@ -57,6 +57,15 @@ export function failureSentence(failure: unknown): string {
   return failure instanceof Error ? failure.message : String(failure);
 }
 
+/**
+ * The server's refusal of a form with one field (a length, the timesteps to add), shown beside that field:
+ * the refused values' sentences without their field names, else `failureSentence`.
+ */
+export function refusalSentence(failure: unknown): string {
+  const problems = failure instanceof ApiError ? failure.errors.map((problem) => problem.message) : [];
+  return problems.length ? problems.join(" ") : failureSentence(failure);
+}
+
 // The server takes a request that changes something only as JSON, even an action without a body
 // (another site's page cannot send that type without the server's consent).
 export function requestHeaders(method: string): Record<string, string> {

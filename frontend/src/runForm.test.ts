@@ -1,27 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Defaults, Preset } from "./api";
+import type { Preset } from "./api";
 import {
   applyPreset,
   clipLengthDisabled,
   emptyForm,
-  parseDuration,
-  parseTimesteps,
   recordingLocked,
   serverErrors,
   setFastMode,
   toBody,
-  validate,
 } from "./runForm";
-
-const defaults = {
-  algos: ["ppo", "a2c", "dqn", "qrdqn"],
-  n_envs: { ppo: 8, a2c: 16, dqn: 1, qrdqn: 1 },
-  zoo: { ppo: { n_steps: 128, batch_size: 256 }, a2c: {}, dqn: {}, qrdqn: {} },
-  max_timesteps: 1_000_000_000,
-  layouts: ["single", "grid"],
-  recording: { enabled: true, milestone_clip_seconds: 10 },
-  render: { length: "3m", layout: "single" },
-} as unknown as Defaults;
 
 describe("Fast Mode rule", () => {
   it("unchecks and locks live recording and its clip length", () => {
@@ -59,12 +46,6 @@ describe("Fast Mode rule", () => {
     expect(toBody(emptyForm()).recording?.timelapse_fps).toBe(0);
   });
 
-  it("does not validate the clip length it does not send", () => {
-    const form = setFastMode({ ...emptyForm(), clipSeconds: "-4" }, true);
-    expect(validate(form, defaults).clipSeconds).toBeUndefined();
-    expect(validate({ ...emptyForm(), clipSeconds: "-4" }, defaults).clipSeconds).toMatch(/between 0 and 600/);
-  });
-
   it("follows a Fast Mode preset in and out", () => {
     const epic = {
       id: "epic_5h",
@@ -88,48 +69,24 @@ describe("Fast Mode rule", () => {
   });
 });
 
-describe("validation mirrors the server", () => {
-  it("accepts the defaults", () => {
-    expect(validate(emptyForm(4), defaults)).toEqual({});
-  });
-
-  it.each([
-    ["totalTimesteps", "0", /between 1 and 1,000,000,000/],
-    ["totalTimesteps", "2B", /between 1 and/],
-    ["totalTimesteps", "lots", /as a number/],
-    ["nEnvs", "0", /1 to 256/],
-    ["totalTimesteps", "-5000", /must be a positive number of timesteps/],
-    ["overrides", "train.batch_size=1", /train.batch_size must be 2 or more/],
-    ["seed", "-1", /whole number/],
-    ["nThreads", "999", /0 to 256/],
-    ["journeyLength", "soon", /not a duration/],
-    ["journeyLength", "25h", /at most 24h/],
-    ["overrides", "nonsense", /section.key=value/],
-  ])("refuses %s = %s", (field, value, message) => {
-    const errors = validate({ ...emptyForm(), [field]: value }, defaults);
-    expect(errors[field as keyof typeof errors]).toMatch(message);
-  });
-
-  it("leaves the PPO batch to the server when the user did not choose one", () => {
-    expect(validate({ ...emptyForm(), nEnvs: "3" }, defaults)).toEqual({});
-  });
-
-  it("checks the PPO batch against rollout overrides", () => {
-    const form = { ...emptyForm(), nEnvs: "4", overrides: "train.n_steps=64 train.batch_size=64" };
-    expect(validate(form, defaults)).toEqual({});
-    expect(validate({ ...form, overrides: "train.n_steps=64 train.batch_size=100" }, defaults).overrides).toMatch(
-      /must divide/,
-    );
-  });
-
-  it("parses budgets and durations as the server does", () => {
-    expect(parseTimesteps("2.5M")).toBe(2_500_000);
-    expect(parseTimesteps("100_000")).toBe(100_000);
-    expect(parseTimesteps("4k")).toBe(4000);
-    expect(parseDuration("1h30m")).toBe(5400);
-    expect(parseDuration("5s")).toBe(5);
-    expect(parseDuration("90")).toBe(90);
-    expect(parseDuration("m")).toBeNull();
+describe("the form checks nothing itself", () => {
+  it("sends each field as typed, for the server's parsers to read or refuse", () => {
+    const typed = {
+      ...emptyForm(),
+      totalTimesteps: "2e6",
+      nEnvs: " 4",
+      seed: "-1",
+      nThreads: "lots",
+      clipSeconds: "7.5",
+    };
+    const body = toBody(typed);
+    expect(body.total_timesteps).toBe("2e6");
+    expect(body.n_envs).toBe(" 4");
+    expect(body.seed).toBe("-1");
+    expect(body.n_threads).toBe("lots");
+    expect(body.recording?.milestone_clip_seconds).toBe("7.5");
+    expect(body.overrides).toEqual([]);
+    expect("n_envs" in toBody({ ...typed, nEnvs: "  " })).toBe(false);
   });
 
   it("places the server's 422 sentences at the fields", () => {

@@ -284,8 +284,10 @@ def test_the_form_names_the_setting_it_refuses_and_picks_a_batch_size_itself(ser
     dialog.get_by_role("button", name=re.compile("^Start")).click()
     # Before: "Write the budget as a number" for a number, and 3 environments refused for a batch size
     # the user never chose; batch_size=1 went through to fail in SB3.
-    expect(dialog.locator("#run-totalTimesteps-error")).to_contain_text("must be a positive number of timesteps")
-    expect(dialog.locator("#run-overrides-error")).to_contain_text("train.batch_size must be 2 or more")
+    expect(dialog.locator("#run-totalTimesteps-error")).to_have_text("Budget '-5000' must be positive")
+    expect(dialog.locator("#run-overrides-error")).to_have_text(
+        "train.batch_size: Input should be greater than or equal to 2"
+    )
     expect(dialog.locator("#run-nEnvs-error")).to_have_count(0)
     shot(page, "web-polish-form-errors.png")
     # The server says the same, naming the setting, for a request that skips the page.
@@ -337,8 +339,9 @@ def test_the_render_form_says_how_long_how_big_and_which_milestones_before_it_st
     page.get_by_label("Length").fill("40s")
     expect(estimate).to_contain_text("40s of video in 4 segments")
     expect(estimate).not_to_contain_text("shows")
+    # The length as typed is the server's to read: its refusal is said where the estimate was.
     page.get_by_label("Length").fill("soon")
-    expect(estimate).to_have_count(0)
+    expect(estimate).to_have_text("'soon' is not a duration; write e.g. 90s, 3m, 1h30m or 10h")
 
 
 def test_a_server_on_all_interfaces_prints_links_other_machines_can_open(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]

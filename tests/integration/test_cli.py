@@ -75,8 +75,8 @@ def test_unknown_run_ids(home: str, command: str) -> None:
     ("args", "sentence"),
     [
         (["run-a", "run-b"], "give one run (several only with --compare)"),
-        (["--compare", "run-a"], "--compare takes 2 to 4 runs, not 1"),
-        (["--compare", "a", "b", "c", "d", "e"], "--compare takes 2 to 4 runs, not 5"),
+        (["--compare", "run-a"], "a comparison takes 2 to 4 runs, not 1"),
+        (["--compare", "a", "b", "c", "d", "e"], "a comparison takes 2 to 4 runs, not 5"),
         (["run-a", "--timelapse", "5m", "--highlights", "60s"], "choose one of --timelapse and --highlights"),
         (["run-a", "--highlights", "60s", "--layout", "grid"], "--layout is for journeys; --highlights has its own"),
         (["run-00000000"], "there is no run 'run-00000000'"),

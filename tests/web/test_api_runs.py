@@ -183,7 +183,7 @@ def test_continue_branch_and_render_refuse_what_cannot_be_done(client: TestClien
     mosaic = client.post(f"/api/runs/{run_id}/render", json={"layout": "mosaic"})
     assert mosaic.status_code == 422 and mosaic.json()["errors"][0]["field"] == "layout"
     alone = client.post(f"/api/runs/{run_id}/render", json={"layout": "compare"})
-    assert alone.status_code == 422 and "at least one other run" in alone.json()["detail"]
+    assert alone.status_code == 422 and alone.json()["detail"] == "A comparison takes 2 to 4 runs, not 1"
     ghost = client.post(f"/api/runs/{run_id}/render", json={"layout": "compare", "compare_with": ["run-00000000"]})
     assert ghost.status_code == 404 and "run-00000000" in ghost.json()["detail"]
     stray = client.post(f"/api/runs/{run_id}/render", json={"layout": "highlights", "compare_with": [run_id]})

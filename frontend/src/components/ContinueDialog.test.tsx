@@ -42,9 +42,7 @@ describe("ContinueDialog", () => {
 
   it("posts the mode, with steps only for 'more'", () => {
     expect(continueBody("finish", "anything")).toEqual({ mode: "finish", steps: null });
-    expect(continueBody("more", "5k")).toEqual({ mode: "more", steps: 5000 });
-    expect(continueBody("more", "2_048")).toEqual({ mode: "more", steps: 2048 });
-    expect(continueBody("more", "0")).toContain("between 1 and 1,000,000,000");
-    expect(continueBody("more", "lots")).toContain("e.g. 100000, 100k or 2.5M");
+    // The timesteps go as typed: the server's budget parser reads 5k and refuses 0 (a test of the web app).
+    expect(continueBody("more", "5k")).toEqual({ mode: "more", steps: "5k" });
   });
 });

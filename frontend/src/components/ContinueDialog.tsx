@@ -1,26 +1,19 @@
 // "Continue training": finish the run's planned budget, or train N more (N defaults to the budget the
 // run was created with). The numbers come from the run; the server refuses what cannot be done.
 import { useState, type FormEvent } from "react";
-import { failureSentence, type ContinueMode, type Run } from "../api";
+import { refusalSentence, type ContinueBody, type ContinueMode, type Run } from "../api";
 import { count } from "../format";
-import { budgetProblem, parseTimesteps } from "../runForm";
 import { DialogActions, FormError } from "./FormParts";
 import { useDialog } from "./useDialog";
-
-export interface ContinueBody {
-  mode: ContinueMode;
-  steps: number | null;
-}
 
 /** Finish when something of the plan is left (a stopped or interrupted run), else train more. */
 export function defaultMode(run: Run): ContinueMode {
   return run.remaining_timesteps > 0 ? "finish" : "more";
 }
 
-/** The request body of the choice, or the sentence saying what is wrong with the typed timesteps. */
-export function continueBody(mode: ContinueMode, steps: string): ContinueBody | string {
-  if (mode === "finish") return { mode, steps: null };
-  return budgetProblem(steps) ?? { mode, steps: parseTimesteps(steps) };
+/** The request body of the choice: the timesteps as typed, read (or refused) by the server's budget parser. */
+export function continueBody(mode: ContinueMode, steps: string): ContinueBody {
+  return mode === "finish" ? { mode, steps: null } : { mode, steps };
 }
 
 interface Props {
@@ -57,14 +50,12 @@ export function ContinueDialog({ run, onCancel, onContinue }: Props) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const body = continueBody(mode, steps);
-    if (typeof body === "string") return setError(body);
     setBusy(true);
     setError(null);
     try {
-      await onContinue(body);
+      await onContinue(continueBody(mode, steps));
     } catch (failure) {
-      setError(failureSentence(failure));
+      setError(refusalSentence(failure));
       setBusy(false);
     }
   };

@@ -1,6 +1,8 @@
 // The New run modal: preset, game, algorithm, budget, environments, seed, name, CPU threads, device,
 // live recording or Fast Mode ⚡, journey length and layout, and the training time estimate before
-// Start (the server's, from this machine's measured speed). The rules live in runForm.ts.
+// Start (the server's, from this machine's measured speed). The form checks nothing itself: the estimate
+// is asked with the form as typed half a second after each change, and the server's refusals of it (or of
+// Start) are shown at the fields they name. The form's own rules live in runForm.ts.
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import {
   api,
@@ -27,7 +29,6 @@ import {
   TIMELAPSE_FPS,
   TIMELAPSE_OFF_REASON,
   toBody,
-  validate,
   type FormErrors,
   type FormField,
   type RunForm,
@@ -68,14 +69,16 @@ interface Props {
 
 export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, onCreated, initialForm, submit }: Props) {
   const [form, setForm] = useState<RunForm>(() => initialForm ?? emptyForm(cpuCount));
-  const [errors, setErrors] = useState<FormErrors>({});
+  // The server's refusal of Start; the estimate's refusal of the form as it stands is shown too.
+  const [refused, setRefused] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
   const dialog = useDialog<HTMLDivElement>(onClose, "select, input");
   const [devices, setDevices] = useState<Devices | null>(null);
   // Bumped to ask for the estimate again: after "Measure this machine", and while its probe measures.
   const [asked, setAsked] = useState(0);
-  const estimate = useTrainingEstimate(form, defaults, asked);
-  const probing = estimate !== null && "probing" in estimate && estimate.probing;
+  const { estimate, problems } = useTrainingEstimate(form, asked);
+  const errors: FormErrors = { ...problems, ...refused };
+  const probing = estimate?.probing ?? false;
   useEffect(() => {
     if (!probing) return;
     const timer = window.setTimeout(() => setAsked((count) => count + 1), 5000);
@@ -101,7 +104,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
 
   const update = (changes: Partial<RunForm>) => {
     setForm((current) => ({ ...current, ...changes }));
-    setErrors((current) => {
+    setRefused((current) => {
       const next = { ...current, general: undefined };
       for (const key of Object.keys(changes)) delete next[key as FormField];
       return next;
@@ -111,20 +114,17 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const choosePreset = (id: string) => {
     const preset = presets.find((candidate) => candidate.id === id);
     setForm((current) => (preset ? applyPreset(current, preset) : { ...current, preset: "" }));
-    setErrors({});
+    setRefused({});
   };
 
   const start = async (event: FormEvent) => {
     event.preventDefault();
-    const found = validate(form, defaults);
-    setErrors(found);
-    if (Object.keys(found).length) return;
     setBusy(true);
     try {
       onCreated(await (submit ?? api.createRun)(toBody(form)));
     } catch (error) {
-      if (error instanceof ApiError) setErrors(serverErrors(error.errors, error.message));
-      else setErrors({ general: `The server could not be reached (${String(error)}).` });
+      if (error instanceof ApiError) setRefused(serverErrors(error.errors, error.message));
+      else setRefused({ general: `The server could not be reached (${String(error)}).` });
     } finally {
       setBusy(false);
     }
@@ -268,7 +268,7 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
               title={help("fastMode")}
               onChange={(checked) => {
                 setForm((current) => setFastMode(current, checked));
-                setErrors((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
+                setRefused((current) => ({ ...current, clipSeconds: undefined, general: undefined }));
               }}
             >
               Fast Mode ⚡
@@ -316,21 +316,15 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
 
           {estimate && (
             <p className="note training-estimate" role="status" aria-label="Training time estimate">
-              {"text" in estimate ? (
+              Estimated training time: <strong>{estimate.text}</strong> ({estimate.device}; {estimate.note}).
+              {estimate.basis === "first guess" && !estimate.probing && (
                 <>
-                  Estimated training time: <strong>{estimate.text}</strong> ({estimate.device}; {estimate.note}).
-                  {estimate.basis === "first guess" && !estimate.probing && (
-                    <>
-                      {" "}
-                      <button type="button" className="link" onClick={measure}>
-                        Measure this machine
-                      </button>{" "}
-                      (a short real training, under a minute).
-                    </>
-                  )}
+                  {" "}
+                  <button type="button" className="link" onClick={measure}>
+                    Measure this machine
+                  </button>{" "}
+                  (a short real training, under a minute).
                 </>
-              ) : (
-                estimate.problem
               )}
             </p>
           )}
@@ -343,19 +337,26 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   );
 }
 
+type EstimateAnswer = { question: string; estimate: TrainingEstimate } | { question: string; refused: ApiError };
+
 /**
- * The training time of the run the form describes, re-asked half a second after the user stops changing it,
- * and whenever `asked` changes.
+ * The training time of the run the form describes, asked half a second after the user stops changing it and
+ * whenever `asked` changes; or the server's refusal of the form, by field. A refusal is shown only while it
+ * answers the form as it stands, so a field being retyped loses its old sentence at once.
  */
 function useTrainingEstimate(
   form: RunForm,
-  defaults: Defaults | undefined,
   asked: number,
-): TrainingEstimate | { problem: string } | null {
-  const body = Object.keys(validate(form, defaults)).length ? null : JSON.stringify([toBody(form), asked]);
-  return useDebouncedAnswer(body, (question) =>
-    api
-      .trainingEstimate((JSON.parse(question) as [TrainingConfig, number])[0])
-      .catch((error) => (error instanceof ApiError ? { problem: error.message } : null)),
+): { estimate: TrainingEstimate | null; problems: FormErrors } {
+  const question = JSON.stringify([toBody(form), asked]);
+  const answer = useDebouncedAnswer<EstimateAnswer>(question, (current) =>
+    api.trainingEstimate((JSON.parse(current) as [TrainingConfig, number])[0]).then(
+      (estimate) => ({ question: current, estimate }),
+      (error) => (error instanceof ApiError ? { question: current, refused: error } : null),
+    ),
   );
+  if (!answer) return { estimate: null, problems: {} };
+  if ("estimate" in answer) return { estimate: answer.estimate, problems: {} };
+  const current = answer.question === question;
+  return { estimate: null, problems: current ? serverErrors(answer.refused.errors, answer.refused.message) : {} };
 }

@@ -1,10 +1,19 @@
 // Stop / pause / resume / continue / branch / render a video / delete, each enabled when the run's
 // `actions` (the server's transition table) allow it; stop and delete ask first, continue asks how far.
 import { useState, type FormEvent } from "react";
-import { api, failureSentence, type RenderEstimate, type Run, type RunAction, type VideoLayout } from "../api";
+import {
+  api,
+  ApiError,
+  failureSentence,
+  refusalSentence,
+  type Defaults,
+  type RenderEstimate,
+  type Run,
+  type RunAction,
+  type VideoLayout,
+} from "../api";
 import { algoName, bytes, count, duration, percent } from "../format";
 import { Link, navigate } from "../router";
-import { parseDuration } from "../runForm";
 import { useDebouncedAnswer } from "../useDebouncedAnswer";
 import { usePolling } from "../usePolling";
 import { ConfirmDialog } from "./ConfirmDialog";
@@ -18,16 +27,18 @@ export const VIDEO_CHOICES: { value: VideoLayout; label: string; hint: string }[
   { value: "grid", label: "Journey, grid", hint: "four milestones side by side" },
   { value: "analytics", label: "Journey, analytics", hint: "the game beside what the policy computes (1280×720)" },
   { value: "compare", label: "Compare runs", hint: "this run beside others of the same game, milestone by milestone" },
-  { value: "highlights", label: "Highlights", hint: "the best moments cut into a short trailer (default 60s)" },
+  { value: "highlights", label: "Highlights", hint: "the best moments cut into a short trailer" },
   { value: "timelapse", label: "Training time-lapse", hint: "the whole training, from frames captured while it ran" },
 ];
 
 interface Props {
   run: Run;
+  /** The server's catalogue: the default length of each kind of video. */
+  defaults?: Defaults;
   onChanged: (run: Run) => void;
 }
 
-export function RunControls({ run, onChanged }: Props) {
+export function RunControls({ run, defaults, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<"stop" | "delete" | "continue" | null>(null);
   const [branchFrom, setBranchFrom] = useState<string>("");
@@ -61,10 +72,6 @@ export function RunControls({ run, onChanged }: Props) {
   };
   const render = (event: FormEvent) => {
     event.preventDefault();
-    if (length.trim() && parseDuration(length) === null)
-      return setError(`'${length}' is not a duration; write e.g. 90s, 3m, 1h30m or 10h.`);
-    if (layout === "compare" && (compareWith.length < 1 || compareWith.length > 3))
-      return setError("Pick one to three other runs of the same game to compare with.");
     const body = { length: length.trim() || undefined, layout, compare_with: layout === "compare" ? compareWith : [] };
     void act(() => api.render(run.run_id, body));
   };
@@ -152,7 +159,7 @@ export function RunControls({ run, onChanged }: Props) {
               <label htmlFor="render-length">Length</label>
               <input
                 id="render-length"
-                placeholder={layout === "highlights" ? "60s" : layout === "timelapse" ? "5m" : "the run's (e.g. 3m)"}
+                placeholder={defaults?.video_lengths[layout] ?? "the run's (e.g. 3m)"}
                 value={length}
                 onChange={(event) => setLength(event.target.value)}
               />
@@ -160,7 +167,7 @@ export function RunControls({ run, onChanged }: Props) {
               <p className="note">{VIDEO_CHOICES.find((choice) => choice.value === layout)?.hint}</p>
               {estimate && (
                 <p className="note render-estimate" role="status" aria-label="Render estimate">
-                  {estimateText(estimate)}
+                  {"problem" in estimate ? estimate.problem : estimateText(estimate)}
                 </p>
               )}
               {layout === "compare" && (
@@ -246,12 +253,16 @@ export function estimateText(estimate: RenderEstimate): string {
   );
 }
 
-/** The estimate of the render the form describes, re-asked half a second after the user stops typing. */
-function useRenderEstimate(run: Run, layout: VideoLayout, length: string): RenderEstimate | null {
-  const valid = run.actions.includes("render") && !(length.trim() && parseDuration(length) === null);
-  const question = valid ? JSON.stringify([run.run_id, layout, length.trim()]) : null;
+/**
+ * The estimate of the render the form describes, re-asked half a second after the user stops typing; or the
+ * server's sentence refusing the length as typed.
+ */
+function useRenderEstimate(run: Run, layout: VideoLayout, length: string): RenderEstimate | { problem: string } | null {
+  const question = run.actions.includes("render") ? JSON.stringify([run.run_id, layout, length.trim()]) : null;
   return useDebouncedAnswer(question, (asked) => {
     const [runId, askedLayout, askedLength] = JSON.parse(asked) as [string, VideoLayout, string];
-    return api.renderEstimate(runId, askedLayout, askedLength);
+    return api
+      .renderEstimate(runId, askedLayout, askedLength)
+      .catch((error) => (error instanceof ApiError ? { problem: refusalSentence(error) } : null));
   });
 }

@@ -1,7 +1,7 @@
 // One run, live: charts and log tail from the run's Server-Sent Events (the browser resumes the
 // stream with Last-Event-ID after a drop), milestones with clips, controls, config.yaml, lineage.
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
-import { api, type Metric, type Run, type RunStatus, type Video } from "../api";
+import { api, type Defaults, type Metric, type Run, type RunStatus, type Video } from "../api";
 import { LineChart } from "../components/LineChart";
 import { MilestoneTimeline } from "../components/MilestoneTimeline";
 import { RunControls } from "../components/RunControls";
@@ -69,7 +69,7 @@ function withNewer(rows: Metric[], streamed: Metric[]): Metric[] {
   return [...rows, ...streamed.filter((row) => row.id > last)];
 }
 
-export function RunPage({ runId }: { runId: string }) {
+export function RunPage({ runId, defaults }: { runId: string; defaults?: Defaults }) {
   const [run, setRun] = useState<Run | null>(null);
   const [metrics, setMetrics] = useState<Metric[]>([]);
   const [logs, setLogs] = useState<string[]>([]);
@@ -187,7 +187,7 @@ export function RunPage({ runId }: { runId: string }) {
         {run.message && <p className="run-message">{run.message}</p>}
       </header>
 
-      <RunControls run={run} onChanged={showRun} />
+      <RunControls run={run} defaults={defaults} onChanged={showRun} />
 
       <section className="charts" aria-label="Training charts">
         <LineChart

@@ -47,9 +47,14 @@ def render(
         raise fail(f"choose one of {' and '.join(chosen)}")
     if chosen and layout:
         raise fail(f"--layout is for journeys; {chosen[0]} has its own")
-    if compare and not 2 <= len(run_ids) <= 4:
-        raise fail(f"--compare takes 2 to 4 runs, not {len(run_ids)}")
-    if not compare and len(run_ids) != 1:
+    if compare:
+        from retroml.video.renders import check_layout
+
+        try:
+            check_layout("compare", run_ids[1:])
+        except RetroMLError as error:
+            raise fail(str(error)) from None
+    elif len(run_ids) != 1:
         raise fail("give one run (several only with --compare)")
     for flag, duration in {"--length": length, "--timelapse": timelapse, "--highlights": highlights}.items():
         if duration is not None:

@@ -16,6 +16,7 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +37,7 @@ from retroml.config import (
     ALGOS,
     PRESETS,
     SETTING_DESCRIPTIONS,
+    RecordingConfig,
     RunConfig,
     TrainConfig,
     compose,
@@ -62,15 +64,15 @@ TIMELAPSE_FPS = 2.0
 PROBE_POLL_MS = 5000
 
 
-def _limits(field: str) -> tuple[int, int]:
-    """The ``ge``/``le`` bounds the config schema puts on a ``train`` field."""
-    metadata = TrainConfig.model_fields[field].metadata
+def _limits(section: type[BaseModel], field: str) -> tuple[int, int]:
+    """The ``ge``/``le`` bounds the config schema puts on a field of ``section``."""
+    metadata = section.model_fields[field].metadata
     low = next(int(item.ge) for item in metadata if getattr(item, "ge", None) is not None)
     high = next(int(item.le) for item in metadata if getattr(item, "le", None) is not None)
     return low, high
 
 
-ENVS_LIMITS = _limits("n_envs")
+ENVS_LIMITS = _limits(TrainConfig, "n_envs")
 
 
 def parse_envs(text: str) -> int:
@@ -122,7 +124,8 @@ class StartTrainingDialog(QDialog):
         self.n_envs.setPlaceholderText(f"algorithm default ({low}–{high})")
         self.n_envs.setToolTip(f"{SETTING_DESCRIPTIONS['train.n_envs']} {low} to {high}.")
         self.n_threads = QSpinBox()
-        self.n_threads.setRange(1, 256)
+        self.n_threads.setRange(*_limits(TrainConfig, "n_threads"))
+        self.n_threads.setSpecialValueText("one per core")  # 0, as the config reads it
         self.n_threads.setValue(os.cpu_count() or 1)
         self.device = QComboBox()
         self.device.addItem("auto", "auto")
@@ -138,7 +141,7 @@ class StartTrainingDialog(QDialog):
         self.recording.setChecked(True)
         self._recording_before_fast = True
         self.clip_seconds = QDoubleSpinBox()
-        self.clip_seconds.setRange(1, 600)
+        self.clip_seconds.setRange(*_limits(RecordingConfig, "milestone_clip_seconds"))
         self.clip_seconds.setSuffix(" s")
         self.clip_seconds.setValue(10)
         self.timelapse = QCheckBox(f"Training time-lapse ({TIMELAPSE_FPS:g} frames/s of the agent's view)")

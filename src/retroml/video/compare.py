@@ -44,10 +44,15 @@ def compare_name(game: str, run_ids: Sequence[str], length: str) -> str:
     return f"{game}__compare__{'__vs__'.join(run_ids)}__{length}.mp4"
 
 
+def check_run_count(count: int) -> None:
+    """Refuse a comparison of fewer or more runs than its panes can show."""
+    if not MIN_RUNS <= count <= MAX_RUNS:
+        raise InvalidInputError(f"a comparison takes {MIN_RUNS} to {MAX_RUNS} runs, not {count}")
+
+
 def load_compared_runs(store: Store, run_ids: Sequence[str]) -> list[ComparedRun]:
     """The runs to compare, or a one-sentence refusal of a comparison that cannot be made."""
-    if not MIN_RUNS <= len(run_ids) <= MAX_RUNS:
-        raise InvalidInputError(f"a comparison takes {MIN_RUNS} to {MAX_RUNS} runs, not {len(run_ids)}")
+    check_run_count(len(run_ids))
     if len(set(run_ids)) != len(run_ids):
         raise InvalidInputError("each run can appear only once in a comparison")
     runs = []

@@ -20,7 +20,7 @@ from retroml.store import Store
 VideoLayout = Literal["single", "grid", "analytics", "compare", "highlights", "timelapse"]
 VIDEO_LAYOUTS: tuple[str, ...] = get_args(VideoLayout)
 JOURNEY_LAYOUTS = ("single", "grid", "analytics")
-DEFAULT_LENGTHS = {"highlights": "60s", "timelapse": "5m"}
+DEFAULT_LENGTHS: dict[str, str] = {"highlights": "60s", "timelapse": "5m"}
 
 
 def check_layout_name(layout: str) -> None:
@@ -45,10 +45,13 @@ def render_settings(base: RenderConfig, length: str | None, layout: str | None) 
 
 
 def check_layout(layout: str, compare_with: Sequence[str] = ()) -> None:
-    """Refuse a layout no renderer draws, and other runs given to anything but ``compare``."""
+    """Refuse a layout no renderer draws, a comparison of too few or too many runs (the run and ``compare_with``),
+    and other runs given to anything but ``compare``."""
     check_layout_name(layout)
-    if layout == "compare" and not compare_with:
-        raise InvalidInputError("the compare layout needs at least one other run to compare with")
+    if layout == "compare":
+        from retroml.video.compare import check_run_count
+
+        check_run_count(1 + len(compare_with))
     if layout != "compare" and compare_with:
         raise InvalidInputError(f"other runs are only used by the compare layout, not by '{layout}'")
 

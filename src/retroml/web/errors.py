@@ -58,6 +58,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The field of a 422 that refuses the request as a whole, not one of its values.
+WHOLE_REQUEST = "request"
+
+
 def error_response(status: int, detail: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """An error answer without fields: ``{"detail": detail, "errors": []}``."""
     return JSONResponse(status_code=status, content={"detail": detail, "errors": []}, headers=headers)
@@ -76,7 +80,11 @@ class FieldError(InvalidInputError):
 
 def unprocessable(problems: Sequence[tuple[str, str]]) -> JSONResponse:
     errors = [{"field": field, "message": _sentence(message)} for field, message in problems]
-    detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+    # A refusal of the request as a whole reads as its sentence alone; a field's names the field.
+    detail = "; ".join(
+        error["message"] if error["field"] == WHOLE_REQUEST else f"{error['field']}: {error['message']}"
+        for error in errors
+    )
     return JSONResponse(status_code=422, content={"detail": detail, "errors": errors})
 
 
@@ -109,7 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def retroml_error(_request: Request, error: RetroMLError) -> JSONResponse:
         status = _status_of(error)
         if status == 422:
-            return unprocessable([("request", str(error))])
+            return unprocessable([(WHOLE_REQUEST, str(error))])
         return error_response(status, _sentence(str(error)))
 
     @app.exception_handler(OSError)

@@ -24,13 +24,16 @@ from retroml.config import (
     all_presets,
     zoo_defaults,
 )
-from retroml.video.renders import VIDEO_LAYOUTS, VideoLayout
+from retroml.video.renders import DEFAULT_LENGTHS, VIDEO_LAYOUTS, VideoLayout
 
 router = APIRouter(tags=["presets"])
 
 
 class Defaults(BaseModel):
-    """What the form needs to mirror the server's validation: algorithms, limits and default values."""
+    """What the forms show beside their fields: algorithms, default values, limits and each setting's help.
+
+    The forms check nothing themselves: the server reads what is typed and names each refused field.
+    """
 
     algos: list[Algo]
     n_envs: dict[Algo, int] = Field(description="Each algorithm's default number of parallel emulators.")
@@ -38,6 +41,9 @@ class Defaults(BaseModel):
     max_timesteps: int
     layouts: list[Layout] = Field(description="The journey layouts.")
     video_layouts: list[VideoLayout] = Field(description="Every video a run can be rendered into.")
+    video_lengths: dict[VideoLayout, str] = Field(
+        description="The default length of the videos that do not take the run's journey length."
+    )
     recording: RecordingConfig
     render: RenderConfig
     descriptions: dict[str, str] = Field(
@@ -53,7 +59,7 @@ def list_presets() -> list[Preset]:
 
 @router.get("/defaults", response_model=Defaults)
 def defaults() -> Defaults:
-    """What the form needs to mirror the server's validation: algorithms, limits and default values."""
+    """What the forms show beside their fields: algorithms, default values, limits and each setting's help."""
     config = RunConfig()
     zoo = {algo: zoo_defaults(algo) for algo in ALGOS}
     return Defaults(
@@ -63,6 +69,7 @@ def defaults() -> Defaults:
         max_timesteps=MAX_TIMESTEPS,
         layouts=list(get_args(Layout)),
         video_layouts=list(VIDEO_LAYOUTS),
+        video_lengths=DEFAULT_LENGTHS,
         recording=config.recording,
         render=config.render,
         descriptions=SETTING_DESCRIPTIONS,

@@ -73,6 +73,11 @@ Budget = Annotated[
 ]
 
 
+# A New run form field as typed (" 8 ", "2.5M"): the config reads it in :func:`to_run_config`, so every
+# problem of the form is found at once, each at its field, with the sentences the CLI and the desktop give.
+Typed = Annotated[str, Field(max_length=64)]
+
+
 class _Body(BaseModel):
     # JSON has no NaN or Infinity, but Python's parser reads them; no setting means either.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -82,7 +87,9 @@ class RecordingBody(_Body):
     """Live milestone clips; ignored (forced off) in Fast Mode."""
 
     enabled: bool = Field(True, description=SETTING_DESCRIPTIONS["recording.enabled"])
-    milestone_clip_seconds: float = Field(10.0, description=SETTING_DESCRIPTIONS["recording.milestone_clip_seconds"])
+    milestone_clip_seconds: float | Typed = Field(
+        10.0, description=SETTING_DESCRIPTIONS["recording.milestone_clip_seconds"]
+    )
     timelapse_fps: float = Field(0.0, description=SETTING_DESCRIPTIONS["recording.timelapse_fps"])
 
 
@@ -105,10 +112,10 @@ class TrainingConfig(_Body):
     preset: str | None = None
     game: str | None = Field(None, description=SETTING_DESCRIPTIONS["game.id"])
     algo: Algo | None = Field(None, description=SETTING_DESCRIPTIONS["train.algo"])
-    total_timesteps: Budget | None = Field(None, description=SETTING_DESCRIPTIONS["train.total_timesteps"])
-    n_envs: int | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_envs"])
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description=SETTING_DESCRIPTIONS["train.seed"])
-    n_threads: int | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_threads"])
+    total_timesteps: int | Typed | None = Field(None, description=SETTING_DESCRIPTIONS["train.total_timesteps"])
+    n_envs: int | Typed | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_envs"])
+    seed: int | Typed | None = Field(None, description=SETTING_DESCRIPTIONS["train.seed"])
+    n_threads: int | Typed | None = Field(None, description=SETTING_DESCRIPTIONS["train.n_threads"])
     device: str | None = Field(
         None, max_length=16, description="auto, cpu, cuda or cuda:N (the choices of /api/estimates/devices)."
     )
@@ -156,7 +163,7 @@ class RenderRequest(_Body):
 
     length: str | None = Field(None, description="Target length, e.g. 90s, 3m, 1h30m (default: the run's).")
     layout: VideoLayout | None = None
-    compare_with: list[str] = Field(default_factory=list, max_length=3, description="Other runs (compare layout).")
+    compare_with: list[str] = Field(default_factory=list, description="Other runs (compare layout: 1 to 3).")
     workers: int | None = Field(None, ge=1, le=256)
 
     @field_validator("length")
@@ -229,6 +236,13 @@ class RunWithBranches(Run):
 def to_run_config(body: TrainingConfig) -> RunConfig:
     """The form composed as every face composes a config; a refused value raises :class:`FieldError`."""
     train = {name: getattr(body, name) for name in TOP_LEVEL_TRAIN_FIELDS}
+    problems: list[tuple[str, str]] = []
+    if isinstance(body.total_timesteps, str):
+        try:
+            train["total_timesteps"] = parse_budget(body.total_timesteps, "budget")
+        except InvalidInputError as error:
+            problems.append(("total_timesteps", str(error)))
+            train["total_timesteps"] = None
     fields: dict[str, Any] = {
         "name": body.name.strip() if body.name and body.name.strip() else None,
         "game": {"id": body.game},
@@ -241,7 +255,9 @@ def to_run_config(body: TrainingConfig) -> RunConfig:
         config = compose(body.preset, fields=fields, overrides=body.overrides)
     except ComposeError as error:
         # Each sentence names its setting (train.batch_size: …): typed in Overrides, nothing else would.
-        raise FieldError([(_body_field(where, body), sentence) for where, sentence in error.problems]) from None
+        problems += [(_body_field(where, body), sentence) for where, sentence in error.problems]
+    if problems:
+        raise FieldError(problems)
     try:
         # A GPU this machine lacks is refused at the form's Device field (service.create would refuse it too).
         resolve_device(config.train.device)

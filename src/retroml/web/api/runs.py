@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from retroml.config import RunConfig, parse_duration
-from retroml.errors import InvalidInputError
 from retroml.runs.model import Run, RunStatus
 from retroml.runs.service import RunService
 from retroml.video.renders import VideoLayout
@@ -32,6 +31,7 @@ from retroml.web.api.run_models import (
     to_run_config,
 )
 from retroml.web.dependencies import Service, SinceId
+from retroml.web.errors import FieldError
 
 router = APIRouter(tags=["runs"])
 
@@ -118,7 +118,7 @@ def render_estimate(
         try:
             parse_duration(length)
         except ValueError as error:
-            raise InvalidInputError(f"length: {error}") from None
+            raise FieldError([("length", str(error))]) from None
     estimate = service.renders.journey_estimate(run_id, length=length or None, layout=layout)
     return None if estimate is None else RenderEstimate(**estimate)
 
