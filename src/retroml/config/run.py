@@ -88,6 +88,10 @@ def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
         reason = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             reason = "is not a known setting"
+        elif problem["type"] in ("int_parsing", "int_from_float", "float_parsing"):
+            # "Input should be a valid integer, unable to parse string as an integer" says it for a programmer.
+            kind = "a number" if problem["type"] == "float_parsing" else "a whole number"
+            reason = f"{str(problem['input'])[:32]!r} is not {kind}"
         elif problem["type"] == "union_tag_invalid":
             loc.append("algo")
             reason = f"Input should be {', '.join(map(repr, ALGOS[:-1]))} or {ALGOS[-1]!r}"
