@@ -6,8 +6,6 @@ a difficulty and a one-line description; the rest get a title made from their id
 
 from __future__ import annotations
 
-import difflib
-import importlib.metadata
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -89,6 +87,8 @@ def get_game(game_id: str) -> Game:
         if game.id == normalised:
             return game
     ids = [game.id for game in all_games()]
+    import difflib  # only for a mistyped id: the commands that start quickly do not pay its import
+
     close = difflib.get_close_matches(normalised, ids, n=1)
     hint = f" — did you mean '{close[0]}'?" if close else ""
     raise InvalidInputError(f"unknown game '{game_id}'{hint} (`retroml games` lists all)")
@@ -135,4 +135,6 @@ def loaded_minimal_action_set(game_id: str) -> tuple[int, ...]:
 
 @cache
 def _ale_py_version() -> str:
+    import importlib.metadata  # ~20 ms to import (email, zipfile …): paid only by the commands that ask
+
     return importlib.metadata.version("ale-py")

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import os
 
+# Pydantic looks for plugins in the entry points of every installed package the first time a model is
+# built: ~40 ms of each command's start-up on a machine with torch, Ray and their kin installed. RetroML
+# uses no Pydantic plugin; a user who sets the variable keeps their choice.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+
 from rich.text import Text
 
 # Each module registers its commands, in the order `retroml --help` lists them.

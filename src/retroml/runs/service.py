@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.exc import DBAPIError
 
@@ -38,8 +38,10 @@ from retroml.runs.executors import PENDING_HOST, TRAIN_JOB, Executor, LocalExecu
 from retroml.runs.model import ACTIVE_STATUSES, ENDED_STATUSES, Action, Run, RunStatus
 from retroml.runs.reindex import ReindexResult, has_run_folders, open_store, reindex
 from retroml.runs.render_service import RenderService, read_render_request
-from retroml.runs.train_estimate import TrainingEstimate, estimate_training
 from retroml.store import Store
+
+if TYPE_CHECKING:
+    from retroml.runs.train_estimate import TrainingEstimate
 
 logger = logging.getLogger(__name__)
 
@@ -512,6 +514,8 @@ class RunService:
         """
         # Only a probe needs to know whether a run trains: a plain estimate (every keystroke of a form) reads no runs.
         probe = probe and not any(run.active for run in self.list_runs())
+        from retroml.runs.train_estimate import estimate_training  # the commands that only read runs skip it
+
         return estimate_training(self.home, config, probe=probe)
 
     def system_status(self) -> dict[str, Any]:
