@@ -4,12 +4,14 @@ the GPU switch."""
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
 import platform
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,14 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
 def game_title(game: str) -> str:
     """``space_invaders`` → ``SpaceInvaders``: the name of the game in gymnasium's Atari ids."""
     return "".join(part.capitalize() for part in game.split("_"))
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in a new Python process, as a run trains in its own: what one pipeline sets for its
+    process (torch's threads, the C library's memory policy) does not carry over to the next one measured."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(function, *args).result()
 
 
 def cuda_skipped(device: str) -> bool:

@@ -9,7 +9,8 @@ step of 32 transitions, target update every 1,000 steps), game, budget, replay b
 - retroml-sb3: the same env and callback with SB3's own ``DQN`` class (the gain of the placement);
 - stock: ``make_atari_env`` (AtariWrapper, one env in a ``DummyVecEnv``) + ``VecFrameStack(4)``.
 The budget counts the steps before ``learning_starts`` too, as a run does; the table splits each
-run's wall time between collecting steps and the gradient updates. Rounds rotate the order so the
+run's wall time between collecting steps and the gradient updates. Each training runs in a fresh
+process, as a run does. Rounds rotate the order so the
 shared machine's noise hits every pipeline. ``--device cuda`` runs the same comparison on a GPU (and
 says it was skipped on a machine without one).
 Usage: ``python benchmarks/dqn_throughput.py [--steps 20000] [--learning-starts 2000] [--rounds 2]``.
@@ -38,7 +39,16 @@ from retroml.engine.algos import build_model, hyperparameters
 from retroml.engine.envs import AtariNativeVecEnv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PhaseTimer, benchmark_parser, cuda_skipped, game_title, print_table, run_monitor, save_results
+from _common import (
+    PhaseTimer,
+    benchmark_parser,
+    cuda_skipped,
+    game_title,
+    in_fresh_process,
+    print_table,
+    run_monitor,
+    save_results,
+)
 
 gym.register_envs(ale_py)
 KINDS = ("retroml", "retroml-sb3", "stock")
@@ -102,7 +112,7 @@ def main() -> int:
     for round_index in range(args.rounds):
         shift = round_index % len(kinds)
         for kind in kinds[shift:] + kinds[:shift]:
-            results[kind].append(train_speed(kind, args, round_index))
+            results[kind].append(in_fresh_process(train_speed, kind, args, round_index))
             print(f"round {round_index + 1} {kind}: {results[kind][-1]['steps_per_sec']:.0f} steps/s", flush=True)
 
     def median(kind: str, key: str) -> float:

@@ -8,7 +8,9 @@ Both train PPO with the same RL Zoo Atari hyper-parameters, game, budget, 8 envs
   thread placement: the gain of that lever, measured in the same run);
 - stock: ``make_atari_env`` (AtariWrapper) + ``VecFrameStack(4)`` + ``SubprocVecEnv``.
 Also printed: the env-only ceiling (random actions, no learning) of each env, and how each run's wall
-time splits between collecting rollouts and the gradient updates. Rounds rotate the order so the
+time splits between collecting rollouts and the gradient updates. Each training runs in a fresh
+process, as a run does: what one pipeline sets for its process does not carry over to the next. Rounds
+rotate the order so the
 shared machine's noise hits every pipeline. ``--device cuda`` runs the same comparison on a GPU (and
 says it was skipped on a machine without one).
 Usage: ``python benchmarks/train_throughput.py [--steps 32768] [--rounds 2] [--device cpu]``.
@@ -37,7 +39,16 @@ from retroml.engine.algos import build_model, hyperparameters
 from retroml.engine.envs import AtariNativeVecEnv
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import PhaseTimer, benchmark_parser, cuda_skipped, game_title, print_table, run_monitor, save_results
+from _common import (
+    PhaseTimer,
+    benchmark_parser,
+    cuda_skipped,
+    game_title,
+    in_fresh_process,
+    print_table,
+    run_monitor,
+    save_results,
+)
 
 gym.register_envs(ale_py)
 N_ENVS = 8
@@ -111,7 +122,7 @@ def main() -> int:
         # Each round starts with a different pipeline, so none always runs first (or last).
         shift = round_index % len(kinds)
         for kind in kinds[shift:] + kinds[:shift]:
-            results[kind].append(train_speed(kind, args.game, args.steps, round_index, args.device))
+            results[kind].append(in_fresh_process(train_speed, kind, args.game, args.steps, round_index, args.device))
             print(f"round {round_index + 1} {kind}: {results[kind][-1]['steps_per_sec']:.0f} steps/s", flush=True)
     env_kinds = [kind for kind in ("retroml", "stock") if any(k.startswith(kind) for k in kinds)]
     ceilings = {kind: env_ceiling(kind, args.game, 16_384) for kind in env_kinds}

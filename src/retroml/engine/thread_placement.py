@@ -29,7 +29,7 @@ import torch
 from sb3_contrib import QRDQN
 from stable_baselines3 import A2C, DQN, PPO
 
-from retroml.engine.fast_updates import layout_trials, speed_up
+from retroml.engine.fast_updates import keep_freed_memory, layout_trials, speed_up
 
 # A phase re-measures the thread count it is not using after this many calls (PPO updates every 1,024
 # steps, DQN every 4), then twice as late each time the measurement confirms the choice: a probe of
@@ -128,6 +128,7 @@ class ThreadPlacementMixin:
     def _setup_model(self) -> None:
         super()._setup_model()  # type: ignore[misc]
         speed_up(self.policy)  # type: ignore[attr-defined]
+        keep_freed_memory()
 
     def collect_rollouts(self, *args: Any, **kwargs: Any) -> Any:
         with self.rollout_threads.timed(), torch.inference_mode():
