@@ -175,11 +175,10 @@ def test_the_thread_placement_does_not_time_a_call_in_which_layouts_were_timed()
 
 
 FAULT_PROBE = """
-import resource, sys, torch
+import resource, torch
 from retroml.engine.fast_updates import keep_freed_memory
 torch.set_num_threads(1)
-if sys.argv[1] == "keep":
-    assert keep_freed_memory()
+assert keep_freed_memory()
 observations = torch.randint(0, 256, (256, 4, 84, 84), dtype=torch.uint8)  # a PPO minibatch
 for _ in range(3):
     observations.float() / 255.0
@@ -192,11 +191,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_a_minibatch_s_tensors_reuse_memory_instead_of_faulting_it_in_again() -> None:
-    def faults(mode: str) -> float:
-        """Page faults per minibatch in a fresh process, with glibc as it comes or told to keep freed memory."""
-        answer = subprocess.run([sys.executable, "-c", FAULT_PROBE, mode], capture_output=True, text=True, check=True)
-        return float(answer.stdout)
-
     # Two 29 MB tensors per minibatch are 14,080 pages: stock glibc most often faults every one of them in
     # again each time (measured: 14,080 in 5 runs of 6, 1,764 in one); kept memory faults few or none.
-    assert faults("keep") < 2_000
+    answer = subprocess.run([sys.executable, "-c", FAULT_PROBE], capture_output=True, text=True, check=True)
+    assert float(answer.stdout) < 2_000
