@@ -2,7 +2,10 @@
 
 Trains a real run through ``RunService`` (RL Zoo Atari PPO settings, 8 envs), then plays a random
 policy on the same native vector env for as many finished games, and compares the last-100-episode
-mean real game scores. Usage: ``python benchmarks/learning_check.py [--steps 500000] [--game breakout]``.
+mean real game scores. One seed is one sample of a noisy process (the same seed also takes another path
+when the machine's load changes the measured thread counts and gradient layouts, and so the float
+rounding); ``--seed`` trains another. Usage:
+``python benchmarks/learning_check.py [--steps 500000] [--game breakout] [--seed 0]``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def random_policy_mean(game: str, episodes: int, seed: int = 123) -> float:
 
 def main() -> int:
     parser = benchmark_parser(__doc__, steps=500_000, game="breakout")
+    parser.add_argument("--seed", type=int, default=0, help="the run's train.seed (results of seed N > 0 saved apart)")
     parser.add_argument("--home", default=None, help="keep the run here (default: a temporary folder)")
     args = parser.parse_args()
     home = args.home or tempfile.mkdtemp(prefix="retroml-learning-")
@@ -43,7 +47,7 @@ def main() -> int:
     config = build_config(
         {
             "game": {"id": args.game},
-            "train": {"algo": "ppo", "total_timesteps": args.steps},
+            "train": {"algo": "ppo", "total_timesteps": args.steps, "seed": args.seed},
             "recording": {"enabled": False},
             "milestones_pct": [0, 50, 100],
         }
@@ -63,9 +67,10 @@ def main() -> int:
         [[args.game, f"{args.steps:,}", f"{trained:.2f}", f"{random_mean:.2f}", f"{ratio:.1f}×", f"{minutes:.1f}"]],
     )
     save_results(
-        "learning_check",
+        "learning_check" if args.seed == 0 else f"learning_check_seed{args.seed}",
         {
             "game": args.game,
+            "seed": args.seed,
             "steps": args.steps,
             "trained_mean_last100": trained,
             "random_mean_100": random_mean,
