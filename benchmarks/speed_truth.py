@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from retroml.config import build_config
+from retroml.engine.monitor import SPEED_WINDOW_SEC
 from retroml.runs.service import RunService
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -48,7 +49,7 @@ def watch(service: RunService, run_id: str, poll: float = 0.5) -> list[Sample]:
         time.sleep(poll)
 
 
-def speed_truth(samples: list[Sample], start: int, total: int, window: float = 30.0) -> dict[str, float]:
+def speed_truth(samples: list[Sample], start: int, total: int, window: float = SPEED_WINDOW_SEC) -> dict[str, float]:
     """Shown steps/s against the stopwatch from a quarter of the run on, and the ETA error at a quarter.
 
     Each steps/s shown is compared with the stopwatch's pace over the whole rest of the run and over
@@ -117,7 +118,7 @@ def main() -> None:
                 ]
             )
     print_table(["algo", "real steps/s (stopwatch)", "shown / real: min / median / max",
-                 "shown / stopwatch over the 30 s before: min / max", "ETA error at 25 %",
+                 f"shown / stopwatch over the {SPEED_WINDOW_SEC:.0f} s before: min / max", "ETA error at 25 %",
                  "average shown when done"], rows)  # fmt: skip
     save_results(f"speed_truth_{'_'.join(results)}", {"steps": args.steps, "game": args.game, "results": results})
 

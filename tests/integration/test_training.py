@@ -130,9 +130,11 @@ def test_steps_per_sec_and_eta_shown_match_a_stopwatch(service: RunService) -> N
     samples = watch(service, run.run_id, poll=0.25)
     assert service.get(run.run_id).status == "completed"
     truth = speed_truth(samples, run.start_timesteps, run.total_timesteps)
-    # The steps/s shown is the pace a stopwatch saw over the run and over the half minute before it.
-    # The old 1-second sample was off 3-4x (and read 0 or 6 at the end); CI shares its cores, so a
-    # single sample may trail a sudden change of pace by one window, hence the wider per-sample band.
+    # The steps/s shown is the pace a stopwatch saw over the run and over the window before it (10 s).
+    # The old 1-second sample was off 3-4x (and read 0 or 6 at the end); a 30 s window kept the slow
+    # first updates (layouts and thread counts measured) in the number, 0.57-0.89x the real pace on
+    # CI. CI shares its cores, so a single sample may trail a sudden change of pace by one window,
+    # hence the wider per-sample band.
     assert 0.85 <= truth["shown_over_real_median"] <= 1.18, truth
     assert 0.6 <= truth["shown_over_window_min"] and truth["shown_over_window_max"] <= 1.67, truth
     assert truth["eta_error"] <= 0.5, truth

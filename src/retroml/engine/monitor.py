@@ -29,8 +29,12 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SEC = 2.0
 LOG_EVERY_SEC = 10.0
-# Steps/s and the ETA average at least this long: several PPO updates, many DQN cycles.
-SPEED_WINDOW_SEC = 30.0
+# Steps/s and the ETA average over at least this long and at least this many whole collect+update
+# cycles. Short enough that the one-off start (layouts and thread counts measured in the first
+# updates, DQN's fast steps before learning_starts) leaves the number within seconds; a 30 s window
+# kept it, and a 37 s run on CI's shared cores showed 0.57-0.89x its real pace from 25 % to the end.
+SPEED_WINDOW_SEC = 10.0
+SPEED_WINDOW_CYCLES = 3
 
 MilestoneHook = Callable[[int, int, Path], None]
 # (frame, timesteps, episodes, score_mean, wall time): one time-lapse frame and what training knew then.
@@ -60,20 +64,23 @@ class Leg:
 
 
 class SpeedMeter:
-    """Timesteps per second over whole collect+update cycles, the last ``window_sec`` of them.
+    """Timesteps per second over whole collect+update cycles: the last ``window_sec`` of them, and at
+    least ``window_cycles`` cycles when they are longer.
 
     Marked at the start of every rollout (after the previous update), so a rollout is never
     measured without its update: a window inside either one would read 3-4x off.
     """
 
-    def __init__(self, window_sec: float = SPEED_WINDOW_SEC) -> None:
+    def __init__(self, window_sec: float = SPEED_WINDOW_SEC, window_cycles: int = SPEED_WINDOW_CYCLES) -> None:
         self.window_sec = window_sec
+        self.window_cycles = window_cycles
         self.marks: deque[tuple[float, int]] = deque()
 
     def mark(self, now: float, timesteps: int) -> None:
         self.marks.append((now, timesteps))
-        # Keep the newest mark that is at least a window old, so the span covers the whole window.
-        while len(self.marks) > 2 and now - self.marks[1][0] >= self.window_sec:
+        # Keep the newest mark that is at least a window old, so the span covers the whole window,
+        # and never fewer than window_cycles cycles (window_cycles + 1 marks).
+        while len(self.marks) > self.window_cycles + 1 and now - self.marks[1][0] >= self.window_sec:
             self.marks.popleft()
 
     @property
