@@ -1,8 +1,9 @@
 """What renders and training cost on this machine, measured: every finished one refines the estimate of the next.
 
 A fixed frames-per-second constant was 10–40× off (process start-up, model loading, a busy or a fast
-machine). Each render records, per layout and resolution, the wall seconds one worker spent per
-pane-frame (start-up included) and the bytes per second of video it wrote; each training leg its
+machine). Each render records, per layout and resolution, the seconds one worker spent per
+pane-frame, the set-up of a segment, the fixed rest of its wall time (workers' start-up, join,
+poster) and the bytes per second of video it wrote; each training leg its
 speed (:mod:`retroml.runs.train_estimate`). Both live in ``<home>/calibration.json``; estimates use
 the measurement once there is one, blended with later ones so a single odd render or leg does not
 swing them.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,17 +35,35 @@ Measurement = TypeVar("Measurement", bound="DataclassInstance")
 class RenderCost:
     """The measured cost of a layout at a resolution on this machine.
 
+    A render's wall time is its fixed part plus the time its workers take over the segments, each
+    segment handed to the first free worker in order (:meth:`segments_seconds`).
+
     :param worker_seconds_per_frame: seconds one worker spends per rendered pane-frame, once its segment is set up.
     :param bytes_per_second: bytes of MP4 per second of video.
-    :param start_seconds: wall seconds of a render that do not grow with its length: the workers' start-up,
-        each segment's checkpoint, emulators and encoder, the join and the poster.
+    :param start_seconds: wall seconds of a render that do not grow with its length: the workers' start-up
+        (a fresh worker's first segment sets up far slower than its next ones), the join and the poster.
+    :param segment_seconds: the set-up of a segment on a worker that already rendered one: its
+        checkpoint, emulators and encoder. A longer journey has more segments, so this grows with it.
     :param renders: how many renders the measurement blends.
     """
 
     worker_seconds_per_frame: float
     bytes_per_second: float
     start_seconds: float = 0.0
+    segment_seconds: float = 0.0
     renders: int = 1
+
+    def segments_seconds(self, segment_frames: Sequence[int], workers: int) -> float:
+        """Wall seconds ``workers`` take over segments of ``segment_frames`` pane-frames, handed out in order."""
+        free = [0.0] * max(1, workers)
+        for frames in segment_frames:
+            first_free = free.index(min(free))
+            free[first_free] += self.segment_seconds + frames * self.worker_seconds_per_frame
+        return max(free)
+
+    def render_seconds(self, segment_frames: Sequence[int], workers: int) -> float:
+        """The expected wall time of a render of these segments with ``workers``."""
+        return self.start_seconds + self.segments_seconds(segment_frames, workers)
 
 
 def _key(layout: str, resolution: str, workers: int) -> str:
@@ -123,24 +143,36 @@ def record_render(
     home: Path,
     layout: str,
     resolution: str,
-    pane_frames: int,
+    segment_frames: Sequence[int],
     workers: int,
     wall_seconds: float,
     video_seconds: float,
     size_bytes: int,
     frame_seconds: float | None = None,
+    warm_setups: Sequence[float] = (),
 ) -> RenderCost | None:
     """Blend a finished render into the measurement; a failure to write is logged, never raised.
 
-    ``frame_seconds`` is the worker time the segments spent on frames (after their set-up), summed: the
-    part of a render that grows with its length; the rest of the wall time is its fixed part. Without
-    it the whole wall time counts as per-frame work.
+    :param segment_frames: the pane-frames of each segment, in the order they were handed out.
+    :param frame_seconds: the worker time the segments spent on frames (after their set-up), summed: the
+        part of a render that grows with its length. Without it the whole wall time counts as per-frame work.
+    :param warm_setups: the set-up seconds of the segments that were not their worker's first; without any
+        (no worker rendered two), the set-up measured before is kept.
+    The rest of the wall time, beyond what the workers took over the segments, is the render's fixed part.
     """
+    pane_frames = sum(segment_frames)
     if pane_frames <= 0 or video_seconds <= 0 or wall_seconds <= 0:
         return None
     workers = max(1, workers)
+    key = _key(layout, resolution, workers)
     if frame_seconds is None or frame_seconds <= 0:
         frame_seconds = wall_seconds * workers
-    start = max(wall_seconds - frame_seconds / workers, 0.0)
-    measured = RenderCost(frame_seconds / pane_frames, size_bytes / video_seconds, start)
-    return record_measurement(home, _key(layout, resolution, workers), measured, "the render's measured speed")
+    if warm_setups:
+        segment_seconds = sum(warm_setups) / len(warm_setups)
+    else:
+        before = read_measurement(home, key, RenderCost)
+        segment_seconds = before.segment_seconds if before is not None else 0.0
+    measured = RenderCost(frame_seconds / pane_frames, size_bytes / video_seconds, segment_seconds=segment_seconds)
+    start = max(wall_seconds - measured.segments_seconds(segment_frames, workers), 0.0)
+    measured = replace(measured, start_seconds=start)
+    return record_measurement(home, key, measured, "the render's measured speed")

@@ -65,7 +65,7 @@ def test_other_envs_use_the_nearest_measurement_of_the_same_algorithm_and_device
 
 
 def test_training_and_render_measurements_share_one_calibration_file(tmp_path: Path) -> None:
-    record_render(tmp_path, "single", "640x480", 100, 1, 5.0, 10.0, 1000)
+    record_render(tmp_path, "single", "640x480", [100], 1, 5.0, 10.0, 1000)
     record_leg(tmp_path, "ppo", 8, "cpu", timesteps=30_000, train_seconds=100.0, wall_seconds=110.0)
     assert render_cost(tmp_path, "single", "640x480", 1) is not None
     assert set(json.loads((tmp_path / CALIBRATION_FILE).read_text())) == {

@@ -141,6 +141,5 @@ def render_compare(
     work_dir = pipeline.render_work_dir(store, runs[0].run_id)
     count = pipeline.worker_count(workers)
     plan = plan_compare(runs, settings, work_dir.parent, work_dir, threads=pipeline.encoder_threads(count))
-    results, info = pipeline.render_and_join(store, plan, count, music, progress, runner)
     extra = {"layout": "compare", "runs": [run.run_id for run in runs]}
-    return pipeline.publish(store, plan, results, info, music, extra)
+    return pipeline.render_video(store, plan, count, music, progress, runner, extra)

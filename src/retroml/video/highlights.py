@@ -306,11 +306,14 @@ def render_highlights(
     ]
     output = paths.videos / highlights_name(config.game.id, config.train.algo, run_id, length)
     plan = RenderPlan(run_id, settings, segments, output, work_dir)
-    results, info = pipeline.render_and_join(store, plan, workers, None, progress, runner)
-    for result, moment in zip(results, moments, strict=True):
-        _check_shown(result, moment)
-        result["highlight"] = moment.describe()
-    return pipeline.publish(store, plan, results, info, extra={"layout": "highlights", "clips": len(moments)})
+
+    def annotate(results: list[dict[str, Any]]) -> None:
+        for result, moment in zip(results, moments, strict=True):
+            _check_shown(result, moment)
+            result["highlight"] = moment.describe()
+
+    extra = {"layout": "highlights", "clips": len(moments)}
+    return pipeline.render_video(store, plan, workers, None, progress, runner, extra, annotate)
 
 
 def _check_shown(result: dict[str, Any], moment: Moment) -> None:

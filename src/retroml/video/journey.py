@@ -120,5 +120,4 @@ def render_run_journey(
     work_dir = pipeline.render_work_dir(store, run_id)
     count = pipeline.worker_count(workers)
     plan = plan_journey(store, run_id, settings, work_dir, threads=pipeline.encoder_threads(count))
-    results, info = pipeline.render_and_join(store, plan, count, music, progress, runner)
-    return pipeline.publish(store, plan, results, info, music)
+    return pipeline.render_video(store, plan, count, music, progress, runner)

@@ -69,7 +69,12 @@ class RenderPlan:
     @property
     def pane_frames(self) -> int:
         """Frames of every pane: what a render's work is counted in."""
-        return sum(segment.frames * len(segment.panes) for segment in self.segments)
+        return sum(self.segment_pane_frames)
+
+    @property
+    def segment_pane_frames(self) -> list[int]:
+        """Each segment's frames of every pane, in the order the workers get them."""
+        return [segment.frames * len(segment.panes) for segment in self.segments]
 
     def measured_cost(self, workers: int) -> RenderCost | None:
         """This machine's measured cost of the layout at this size with ``workers`` (``None`` before one)."""
@@ -89,7 +94,7 @@ class RenderPlan:
         workers = max(1, min(workers, len(self.segments)))
         cost = self.measured_cost(workers)
         if cost is not None:
-            return cost.start_seconds + self.pane_frames * cost.worker_seconds_per_frame / workers
+            return cost.render_seconds(self.segment_pane_frames, workers)
         panes = max(len(segment.panes) for segment in self.segments)
         # Pixels cost more than panes: a 1280×720 frame encodes at about half the rate of a 640×480 one.
         width, height = (int(part) for part in self.resolution.split("x"))

@@ -8,6 +8,7 @@ the same seed wherever it runs.
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -197,6 +198,7 @@ def render_segment(spec: SegmentSpec) -> dict[str, Any]:
         "seconds": spec.frames / spec.fps,
         "render_seconds": time.perf_counter() - started,
         "setup_seconds": setup_seconds,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",  # which process rendered it (a pool's, or a Ray node's)
         "panes": [
             {
                 "checkpoint": Path(pane.checkpoint).name,
