@@ -73,10 +73,22 @@ def test_a_fast_mode_run_from_the_modal_to_its_journey_video(server: tuple[str, 
     dialog.get_by_label("Budget (timesteps)").fill("0")
     expect(dialog.locator("#run-totalTimesteps-error")).to_have_text("Budget '0' must be positive")
     expect(dialog.get_by_role("status", name="Training time estimate")).to_have_count(0)
+    # Start's answer held back until the budget is edited (as on a busy server): its refusal of the old
+    # budget must not come back over the new one.
+    held: list[playwright.Route] = []
+    page.route(
+        f"{url}/api/runs", lambda route: held.append(route) if route.request.method == "POST" else route.continue_()
+    )
     dialog.get_by_role("button", name="Start ⚡").click()
+    expect(dialog.get_by_role("button", name="Starting…")).to_be_visible()
     expect(dialog.locator("#run-totalTimesteps-error")).to_have_text("Budget '0' must be positive")
     # A budget in the parser's grammar the browser used to refuse is read, and the estimate comes back.
     dialog.get_by_label("Budget (timesteps)").fill("2e6")
+    expect(dialog.locator("#run-totalTimesteps-error")).to_have_count(0)
+    assert len(held) == 1 and str(held[0].request.post_data_json["total_timesteps"]) == "0"
+    held[0].continue_()
+    page.unroute(f"{url}/api/runs")
+    expect(dialog.get_by_role("button", name="Start ⚡")).to_be_enabled()
     expect(dialog.locator("#run-totalTimesteps-error")).to_have_count(0)
     expect(dialog.get_by_role("status", name="Training time estimate")).to_contain_text("Estimated training time")
     # A value only the server knows is wrong (gamma above 1) comes back as its 422 sentence at the field.

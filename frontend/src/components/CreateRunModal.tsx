@@ -3,7 +3,7 @@
 // Start (the server's, from this machine's measured speed). The form checks nothing itself: the estimate
 // is asked with the form as typed half a second after each change, and the server's refusals of it (or of
 // Start) are shown at the fields they name. The form's own rules live in runForm.ts.
-import { useEffect, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import {
   api,
   ApiError,
@@ -71,6 +71,11 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const [form, setForm] = useState<RunForm>(() => initialForm ?? emptyForm(cpuCount));
   // The server's refusal of Start; the estimate's refusal of the form as it stands is shown too.
   const [refused, setRefused] = useState<FormErrors>({});
+  // The form as it stands, read when Start's answer arrives: a refusal of a form since edited is stale.
+  const latestForm = useRef(form);
+  useEffect(() => {
+    latestForm.current = form;
+  }, [form]);
   const [busy, setBusy] = useState(false);
   const dialog = useDialog<HTMLDivElement>(onClose, "select, input");
   const [devices, setDevices] = useState<Devices | null>(null);
@@ -120,9 +125,12 @@ export function CreateRunModal({ games, presets, defaults, cpuCount, onClose, on
   const start = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
+    const sent = toBody(form);
     try {
-      onCreated(await (submit ?? api.createRun)(toBody(form)));
+      onCreated(await (submit ?? api.createRun)(sent));
     } catch (error) {
+      // Edited while Start was on its way: the estimate already answers for the form as it stands.
+      if (JSON.stringify(toBody(latestForm.current)) !== JSON.stringify(sent)) return;
       if (error instanceof ApiError) setRefused(serverErrors(error.errors, error.message));
       else setRefused({ general: `The server could not be reached (${String(error)}).` });
     } finally {
